@@ -1,0 +1,208 @@
+"""The loaded semantic model: immutable dataclasses every later stage reads.
+
+`generator.spec.load_project(root)` builds a `Model` from `semantic/` and `measures/`.
+Every object carries the `Pos` of its YAML node so that later stages (DAX checks,
+binding checks, the engine) can report file:line:column. DAX expressions also carry an
+`ExprOrigin` that maps a (line, column) inside the expression back to YAML coordinates.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+COLUMN_TYPES = ("string", "int64", "double", "decimal", "boolean", "date", "datetime")
+
+
+@dataclass(frozen=True)
+class Pos:
+    """A 1-based position in a source file."""
+
+    file: str
+    line: int
+    col: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+@dataclass(frozen=True)
+class ExprOrigin:
+    """Where a DAX expression sits inside a YAML file.
+
+    `line`/`col` is the YAML position of the expression's first character. For block
+    scalars (`|`, `>`) every following expression line starts at column `indent + 1`
+    of the next YAML line; for flow scalars the expression is a single line.
+    """
+
+    file: str
+    line: int
+    col: int
+    block: bool = False
+    indent: int = 0
+
+    def to_yaml(self, line: int, col: int) -> Pos:
+        """Map a 1-based (line, col) inside the expression text to a YAML Pos."""
+        if line <= 1:
+            return Pos(self.file, self.line, self.col + col - 1)
+        if self.block:
+            return Pos(self.file, self.line + line - 1, self.indent + col)
+        return Pos(self.file, self.line + line - 1, col)
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    pos: Pos
+    key: bool = False
+    format: str | None = None
+    description: str | None = None
+    hidden: bool = False
+    sort_by: str | None = None
+    folder: str | None = None
+    summarize_by: str | None = None
+
+
+@dataclass(frozen=True)
+class CalculatedColumn:
+    name: str
+    type: str
+    expression: str
+    pos: Pos
+    origin: ExprOrigin
+    format: str | None = None
+    description: str | None = None
+    hidden: bool = False
+    folder: str | None = None
+
+
+@dataclass(frozen=True)
+class Level:
+    name: str
+    column: str
+
+
+@dataclass(frozen=True)
+class Hierarchy:
+    name: str
+    levels: tuple[Level, ...]
+    pos: Pos
+
+
+@dataclass(frozen=True)
+class Source:
+    """Exactly one of a generator, a CSV file or a Parquet file."""
+
+    kind: str  # "generator" | "csv" | "parquet"
+    pos: Pos
+    generator: str | None = None
+    params: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    path: Path | None = None  # absolute, resolved relative to the YAML file
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    source: Source
+    columns: tuple[Column, ...]
+    pos: Pos
+    description: str | None = None
+    calculated_columns: tuple[CalculatedColumn, ...] = ()
+    hierarchies: tuple[Hierarchy, ...] = ()
+    is_date_table: bool = False
+
+    def column(self, name: str) -> Column | CalculatedColumn | None:
+        for c in (*self.columns, *self.calculated_columns):
+            if c.name.lower() == name.lower():
+                return c
+        return None
+
+    @property
+    def all_columns(self) -> tuple[Column | CalculatedColumn, ...]:
+        return (*self.columns, *self.calculated_columns)
+
+
+@dataclass(frozen=True)
+class Relationship:
+    from_table: str  # many side
+    from_column: str
+    to_table: str  # one side
+    to_column: str
+    pos: Pos
+    cross_filter: str = "single"  # "single" | "both"
+    active: bool = True
+
+    @property
+    def name(self) -> str:
+        return f"{self.from_table}[{self.from_column}] -> {self.to_table}[{self.to_column}]"
+
+
+@dataclass(frozen=True)
+class Measure:
+    name: str
+    table: str
+    expression: str
+    pos: Pos
+    origin: ExprOrigin
+    format: str | None = None
+    description: str | None = None
+    folder: str | None = None
+
+
+@dataclass(frozen=True)
+class Binding:
+    """A field bound to a visual role: `Table[Column]` or `[Measure]` / `Table[Measure]`."""
+
+    role: str
+    table: str
+    name: str
+    kind: str  # "column" | "measure" (resolved by the loader against the model)
+    pos: Pos
+
+
+@dataclass(frozen=True)
+class Visual:
+    name: str
+    type: str
+    bindings: tuple[Binding, ...]
+    pos: Pos
+    title: str | None = None
+    position: tuple[int, int, int, int] | None = None  # x, y, width, height
+    options: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str
+    order: int
+    visuals: tuple[Visual, ...]
+    pos: Pos
+    width: int = 1280
+    height: int = 720
+
+
+@dataclass(frozen=True)
+class Model:
+    name: str
+    culture: str
+    tables: tuple[Table, ...]
+    relationships: tuple[Relationship, ...]
+    measures: tuple[Measure, ...]
+    pages: tuple[Page, ...]
+    root: Path
+    date_table: str | None = None
+    as_of: str | None = None  # ISO date or None (= last order date)
+    synth: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+    def table(self, name: str) -> Table | None:
+        for t in self.tables:
+            if t.name.lower() == name.lower():
+                return t
+        return None
+
+    def measure(self, name: str) -> Measure | None:
+        for m in self.measures:
+            if m.name.lower() == name.lower():
+                return m
+        return None
