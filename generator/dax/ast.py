@@ -27,6 +27,8 @@ Node overview (expression language)
 ``DateTimeLiteral``    ``dt"2024-01-31"``; ``text`` is the content between quotes.
 ``ColumnRef``          ``Table[Col]`` / ``'Table Name'[Col]``. In DAX this can also be
                        a table-qualified *measure*; the consumer decides with the model.
+                       ``variation`` holds the column-variation name of
+                       ``'Date'[Date].[Month]`` (else None).
 ``BracketRef``         bare ``[Name]``: a measure, or a column in row context, or a
                        column introduced by ADDCOLUMNS & co. Kept unresolved.
 ``TableRef``           ``'Table'`` or bare ``Table`` (when the name is not a variable).
@@ -153,6 +155,7 @@ class DateTimeLiteral(Node):
 class ColumnRef(Node):
     table: str | None
     column: str
+    variation: str | None = field(default=None, kw_only=True)
     quoted: bool = field(default=False, compare=False, kw_only=True, repr=False)
 
 

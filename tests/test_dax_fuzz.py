@@ -1,0 +1,59 @@
+"""Fuzz: on any input the front-end returns a tree or raises DaxSyntaxError, nothing else."""
+import json
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from generator.dax import DaxSyntaxError, parse_expression, parse_query
+
+CORPUS = Path(__file__).resolve().parents[1] / ".." / "shared" / "dax-corpus" / "measures.jsonl"
+SAMPLES = [json.loads(line)["expression"] for line in CORPUS.read_text(encoding="utf-8").splitlines()]
+
+# Fragments that exercise every lexer rule and most grammar rules.
+FRAGMENTS = [
+    "VAR", "RETURN", "var", "DEFINE", "EVALUATE", "MEASURE", "ORDER BY", "START AT", "ASC",
+    "NOT", "IN", "TRUE", "FALSE", "(", ")", "{", "}", ",", "[", "]", "'", '"', "[Sales]",
+    "'T'[c]", "T[c]", "SUM(", "CALCULATE(", "=", "==", "<>", "<=", ">=", "<", ">", "&&",
+    "||", "&", "+", "-", "*", "/", "^", "1", ".5", "1e3", "2.", '"s"', '""', "//c\n",
+    "--c\n", "/*", "*/", "\n", " ", "dt\"2020-01-01\"", "@p", ".", ":", "=>", ";", "x",
+    "_v", "PERCENTILEX.INC(", "'Date'[Date].[Month]", "\t", "\u00e9", "]]", "''",
+]
+
+
+def _only_syntax_errors(text: str) -> None:
+    for parse in (parse_expression, parse_query):
+        try:
+            parse(text)
+        except DaxSyntaxError as err:
+            assert err.line >= 1 and err.col >= 1 and "^" in err.excerpt
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(max_size=80))
+def test_random_text(text):
+    _only_syntax_errors(text)
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.sampled_from(FRAGMENTS), max_size=40))
+def test_random_token_soup(parts):
+    _only_syntax_errors(" ".join(parts))
+    _only_syntax_errors("".join(parts))
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from(SAMPLES),
+    st.lists(
+        st.tuples(st.integers(0, 10_000), st.integers(0, 5), st.sampled_from(FRAGMENTS + [""])),
+        min_size=1,
+        max_size=4,
+    ),
+)
+def test_mutated_corpus(sample, edits):
+    text = sample
+    for at, delete, insert in edits:
+        at %= len(text) + 1
+        text = text[:at] + insert + text[at + delete :]
+    _only_syntax_errors(text)
