@@ -6,8 +6,10 @@ every mistake in one run. `build.py` prints them and exits with code 2.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from generator.spec.model import Pos
+if TYPE_CHECKING:  # spec imports this module; a runtime import would be circular
+    from generator.spec.model import Pos
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,7 @@ class Column:
     sort_by: str | None = None
     folder: str | None = None
     summarize_by: str | None = None
+    lint_disable: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class CalculatedColumn:
     description: str | None = None
     hidden: bool = False
     folder: str | None = None
+    lint_disable: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,7 @@ class Table:
     calculated_columns: tuple[CalculatedColumn, ...] = ()
     hierarchies: tuple[Hierarchy, ...] = ()
     is_date_table: bool = False
+    lint_disable: tuple[str, ...] = ()
 
     def column(self, name: str) -> Column | CalculatedColumn | None:
         for c in (*self.columns, *self.calculated_columns):
@@ -148,6 +151,7 @@ class Measure:
     format: str | None = None
     description: str | None = None
     folder: str | None = None
+    lint_disable: tuple[str, ...] = ()  # measure-level plus its file's `lint: {disable: [...]}`
 
 
 @dataclass(frozen=True)
@@ -174,6 +178,7 @@ class Visual:
 
 @dataclass(frozen=True)
 class Page:
+    id: str  # folder name in PBIR: letters, digits, _ and - only, derived from the name
     name: str
     order: int
     visuals: tuple[Visual, ...]
@@ -194,6 +199,8 @@ class Model:
     date_table: str | None = None
     as_of: str | None = None  # ISO date or None (= last order date)
     synth: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    data_folder: str | None = None
+    lint_disable: tuple[str, ...] = ()
 
     def table(self, name: str) -> Table | None:
         for t in self.tables:

@@ -1,0 +1,258 @@
+"""The one canonical TMDL writer: Desktop's conventions (tabs, property order, quoting).
+
+Conventions follow files Power BI Desktop saved (../shared/pbip-samples) and
+../shared/docs/pbip-format.md §4: one tab per level, `///` descriptions, measures before
+columns, Desktop's column property order, multi-line expressions one level deeper than
+the object's properties, partition M two levels deeper. lineageTags are UUIDv5 of the
+object's path, so a rebuild never churns them.
+"""
+from __future__ import annotations
+
+import json
+import re
+import uuid
+
+from generator.spec.model import CalculatedColumn, Column, Hierarchy, Measure, Model, Relationship, Table
+
+NAMESPACE = uuid.UUID("6f1c1e0e-7b7a-5d2f-9d63-2f0c6a1b9e11")
+COMPATIBILITY_LEVEL = 1600
+TMDL_TYPES = {"string": "string", "int64": "int64", "double": "double", "decimal": "decimal",
+              "boolean": "boolean", "date": "dateTime", "datetime": "dateTime"}
+M_TYPES = {"string": "type text", "int64": "Int64.Type", "double": "type number", "decimal": "Currency.Type",
+           "boolean": "type logical", "date": "type date", "datetime": "type datetime"}
+_SIMPLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def lineage_tag(*path: str) -> str:
+    return str(uuid.uuid5(NAMESPACE, "/".join(path)))
+
+
+def quote(name: str) -> str:
+    """TMDL object name: quoted with single quotes unless it is a plain identifier."""
+    return name if _SIMPLE_NAME.match(name) else "'" + name.replace("'", "''") + "'"
+
+
+def text_value(value: str) -> str:
+    """A one-line text property; quoted only where TMDL would otherwise strip or misread it."""
+    value = value.replace("\r", " ").replace("\n", " ")
+    if value != value.strip() or (value.startswith('"') and value.endswith('"')):
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+class TmdlWriter:
+    """Accumulates lines with explicit indentation levels; tabs only."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def line(self, level: int, text: str = "") -> None:
+        self.lines.append("\t" * level + text if text else "")
+
+    def blank(self) -> None:
+        if self.lines and self.lines[-1] != "":
+            self.lines.append("")
+
+    def description(self, level: int, text: str | None) -> None:
+        for part in (text or "").strip().splitlines():
+            self.line(level, "/// " + part.strip() if part.strip() else "///")
+
+    def expression(self, level: int, header: str, body: str, body_level: int) -> None:
+        """`header = body` on one line, or `header =` with the body indented below it."""
+        lines = [ln.rstrip() for ln in body.strip("\n").splitlines() if ln.strip()]
+        if len(lines) == 1:
+            self.line(level, f"{header} = {lines[0].strip()}")
+            return
+        self.line(level, f"{header} =")
+        common = min(len(ln) - len(ln.lstrip(" ")) for ln in lines)
+        for ln in lines:
+            self.line(body_level, ln[common:])
+
+    def text(self) -> str:
+        while self.lines and self.lines[-1] == "":
+            self.lines.pop()
+        return "\n".join(self.lines) + "\n"
+
+
+def database_tmdl(model: Model) -> str:
+    w = TmdlWriter()
+    w.line(0, "database")
+    w.line(1, f"compatibilityLevel: {COMPATIBILITY_LEVEL}")
+    return w.text()
+
+
+def model_tmdl(model: Model) -> str:
+    w = TmdlWriter()
+    w.line(0, "model Model")
+    w.line(1, f"culture: {model.culture}")
+    w.line(1, "defaultPowerBIDataSourceVersion: powerBI_V3")
+    w.line(1, "discourageImplicitMeasures")
+    w.line(1, f"sourceQueryCulture: {model.culture}")
+    w.line(1, "dataAccessOptions")
+    w.line(2, "legacyRedirects")
+    w.line(2, "returnErrorValuesAsNull")
+    w.blank()
+    w.line(0, "annotation __PBI_TimeIntelligenceEnabled = 0")
+    w.blank()
+    order = ["DataFolder", *(t.name for t in model.tables)]
+    w.line(0, "annotation PBI_QueryOrder = " + json.dumps(order, ensure_ascii=False, separators=(",", ":")))
+    w.blank()
+    for t in model.tables:
+        w.line(0, f"ref table {quote(t.name)}")
+    w.blank()
+    w.line(0, f"ref cultureInfo {model.culture}")
+    return w.text()
+
+
+def culture_tmdl(model: Model) -> str:
+    return f"cultureInfo {model.culture}\n"
+
+
+def m_string(value: str) -> str:
+    """An M text literal: backslashes are literal, only `"` is escaped (doubled)."""
+    return '"' + value.replace('"', '""') + '"'
+
+
+def expressions_tmdl(model: Model, data_folder: str) -> str:
+    w = TmdlWriter()
+    w.description(0, "Folder holding the Parquet files written by pbi-forge (end it with a backslash).")
+    w.line(0, f"expression DataFolder = {m_string(data_folder)} meta [IsParameterQuery=true, Type=\"Text\", "
+              "IsParameterQueryRequired=true]")
+    w.line(1, f"lineageTag: {lineage_tag(model.name, 'expression', 'DataFolder')}")
+    w.blank()
+    w.line(1, "annotation PBI_ResultType = Text")
+    return w.text()
+
+
+def relationship_name(model: Model, r: Relationship) -> str:
+    return lineage_tag(model.name, "relationship", r.from_table, r.from_column, r.to_table, r.to_column)
+
+
+def relationships_tmdl(model: Model) -> str:
+    w = TmdlWriter()
+    for r in model.relationships:
+        w.line(0, f"relationship {relationship_name(model, r)}")
+        if r.cross_filter == "both":
+            w.line(1, "crossFilteringBehavior: bothDirections")
+        if not r.active:
+            w.line(1, "isActive: false")
+        w.line(1, f"fromColumn: {quote(r.from_table)}.{quote(r.from_column)}")
+        w.line(1, f"toColumn: {quote(r.to_table)}.{quote(r.to_column)}")
+        w.blank()
+    return w.text()
+
+
+def _summarize_by(c: Column | CalculatedColumn) -> str:
+    explicit = getattr(c, "summarize_by", None)
+    if explicit:
+        return explicit
+    return "none"
+
+
+def _measure(w: TmdlWriter, model: Model, t: Table, m: Measure, dax: str) -> None:
+    w.description(1, m.description)
+    w.expression(1, f"measure {quote(m.name)}", dax, 3)
+    if m.format:
+        w.line(2, f"formatString: {text_value(m.format)}")
+    if m.folder:
+        w.line(2, f"displayFolder: {text_value(m.folder)}")
+    w.line(2, f"lineageTag: {lineage_tag(model.name, 'table', t.name, 'measure', m.name)}")
+    w.blank()
+
+
+def _column(w: TmdlWriter, model: Model, t: Table, c: Column | CalculatedColumn, dax: str | None) -> None:
+    w.description(1, c.description)
+    if dax is None:
+        w.line(1, f"column {quote(c.name)}")
+    else:
+        w.expression(1, f"column {quote(c.name)}", dax, 3)
+    w.line(2, f"dataType: {TMDL_TYPES[c.type]}")
+    if getattr(c, "key", False):
+        w.line(2, "isKey")
+    if c.hidden:
+        w.line(2, "isHidden")
+    fmt = c.format or ("Short Date" if c.type == "date" else "General Date" if c.type == "datetime" else None)
+    if fmt:
+        w.line(2, f"formatString: {text_value(fmt)}")
+    if c.folder:
+        w.line(2, f"displayFolder: {text_value(c.folder)}")
+    w.line(2, f"lineageTag: {lineage_tag(model.name, 'table', t.name, 'column', c.name)}")
+    w.line(2, f"summarizeBy: {_summarize_by(c)}")
+    if dax is None:
+        w.line(2, f"sourceColumn: {c.name}")
+    sort_by = getattr(c, "sort_by", None)
+    if sort_by:
+        target = t.column(sort_by)
+        w.line(2, f"sortByColumn: {quote(target.name if target else sort_by)}")
+    w.blank()
+    w.line(2, "annotation SummarizationSetBy = " + ("User" if getattr(c, "summarize_by", None) else "Automatic"))
+    if c.type == "date":
+        w.blank()
+        w.line(2, "annotation UnderlyingDateTimeDataType = Date")
+    w.blank()
+
+
+def _hierarchy(w: TmdlWriter, model: Model, t: Table, h: Hierarchy) -> None:
+    w.line(1, f"hierarchy {quote(h.name)}")
+    w.line(2, f"lineageTag: {lineage_tag(model.name, 'table', t.name, 'hierarchy', h.name)}")
+    for lv in h.levels:
+        w.blank()
+        w.line(2, f"level {quote(lv.name)}")
+        w.line(3, f"lineageTag: {lineage_tag(model.name, 'table', t.name, 'hierarchy', h.name, lv.name)}")
+        w.line(3, f"column: {quote(t.column(lv.column).name)}")  # type: ignore[union-attr]
+    w.blank()
+
+
+def partition_m(t: Table) -> str:
+    """M that reads the table's Parquet file and pins every column's type."""
+    types = ", ".join(f'{{"{c.name}", {M_TYPES[c.type]}}}' for c in t.columns)
+    return "\n".join([
+        "let",
+        f'    Source = Parquet.Document(File.Contents(DataFolder & {m_string(t.name + ".parquet")})),',
+        f'    #"Changed Type" = Table.TransformColumnTypes(Source, {{{types}}})',
+        "in",
+        '    #"Changed Type"',
+    ])
+
+
+def table_tmdl(model: Model, t: Table, dax_text: dict[tuple[str, str], str]) -> str:
+    """One table file. `dax_text[(table, name)]` is the formatted DAX of each measure/calc column."""
+    w = TmdlWriter()
+    w.description(0, t.description)
+    w.line(0, f"table {quote(t.name)}")
+    if t.is_date_table:
+        w.line(1, "dataCategory: Time")
+    w.line(1, f"lineageTag: {lineage_tag(model.name, 'table', t.name)}")
+    w.blank()
+    for m in model.measures:
+        if m.table == t.name:
+            _measure(w, model, t, m, dax_text.get((t.name, m.name), m.expression))
+    for c in t.columns:
+        _column(w, model, t, c, None)
+    for cc in t.calculated_columns:
+        _column(w, model, t, cc, dax_text.get((t.name, cc.name), cc.expression))
+    for h in t.hierarchies:
+        _hierarchy(w, model, t, h)
+    w.line(1, f"partition {quote(t.name)} = m")
+    w.line(2, "mode: import")
+    w.expression(2, "source", partition_m(t), 4)
+    w.blank()
+    w.line(1, "annotation PBI_NavigationStepName = Navigation")
+    w.blank()
+    w.line(1, "annotation PBI_ResultType = Table")
+    return w.text()
+
+
+def semantic_model_files(model: Model, data_folder: str, dax_text: dict[tuple[str, str], str]) -> dict[str, str]:
+    """Relative path (under <Name>.SemanticModel/definition) -> TMDL text."""
+    files = {
+        "database.tmdl": database_tmdl(model),
+        "model.tmdl": model_tmdl(model),
+        "expressions.tmdl": expressions_tmdl(model, data_folder),
+        f"cultures/{model.culture}.tmdl": culture_tmdl(model),
+    }
+    if model.relationships:
+        files["relationships.tmdl"] = relationships_tmdl(model)
+    for t in model.tables:
+        files[f"tables/{t.name}.tmdl"] = table_tmdl(model, t, dax_text)
+    return files

@@ -1,0 +1,76 @@
+"""The build: load → check → synthesise → render into a staging folder → validate → swap in.
+
+Nothing reaches the output folder unless every step before the swap succeeded.
+"""
+from __future__ import annotations
+
+import shutil
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+from generator.emit.project import render
+from generator.emit.writer import SwapReport, new_stage, swap_in
+from generator.errors import ForgeError, Problem
+from generator.spec import load_project
+from generator.spec.model import Model
+from generator.synth import generate
+from generator.validate import validate_output
+
+
+@dataclass
+class BuildResult:
+    model: Model
+    rows: dict[str, int]
+    files: int
+    swap: SwapReport
+    seconds: float
+    checks: list[str] = field(default_factory=list)
+
+
+Step = Callable[[str], "contextmanager[None]"]
+
+
+@contextmanager
+def _no_progress(label: str) -> Iterator[None]:
+    yield
+
+
+def check_model(model: Model) -> None:
+    """Model-aware DAX checks (syntax, references, arity, cycles); raise on any problem."""
+    try:
+        from generator.dax.analysis import analyze_model
+    except ImportError:  # TODO(lead): remove once generator.dax.analysis has landed
+        return
+    problems = [p for p in analyze_model(model) if getattr(p, "severity", "error") == "error"]
+    if problems:
+        raise ForgeError(problems)
+
+
+def build(project: Path, out: Path, rows: int | None = None, seed: int | None = None, force: bool = False,
+          data_folder: str | None = None, schemas: Path | None = None, tom: bool | None = None,
+          step: Callable[[str], object] = _no_progress) -> BuildResult:
+    started = time.perf_counter()
+    with step("load YAML"):
+        model = load_project(project)
+    with step("check DAX"):
+        check_model(model)
+    with step("generate data"):
+        data = generate(model, rows=rows, seed=seed)
+    stage = new_stage(out)
+    try:
+        with step("write files"):
+            files = render(model, data, stage, data_folder)
+        with step("validate"):
+            checks = validate_output(stage, model, schemas=schemas, tom=tom)
+        with step("swap in"):
+            report = swap_in(stage, out, force=force)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return BuildResult(model, {k: v.num_rows for k, v in data.items()}, len(files), report,
+                       time.perf_counter() - started, checks)
+
+
+__all__ = ["build", "BuildResult", "ForgeError", "Problem"]

@@ -1,0 +1,429 @@
+"""Load a project folder (`semantic/` + `measures/`) into an immutable `Model`.
+
+Every file is validated against its JSON Schema first, then cross-checked (relationships,
+sort-by columns, hierarchies, measure homes, duplicate names, visual bindings, source
+files). All problems are collected and raised together as one `ForgeError`.
+"""
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from generator.errors import ForgeError, Problem
+from generator.spec.model import (
+    Binding,
+    CalculatedColumn,
+    Column,
+    Hierarchy,
+    Level,
+    Measure,
+    Model,
+    Page,
+    Pos,
+    Relationship,
+    Source,
+    Table,
+    Visual,
+)
+from generator.spec.visuals import COLUMN_ROLES, MEASURE_ROLES, REQUIRED, ROLES, SINGLE, VISUAL_TYPES
+from generator.spec.yamlpos import PosDict, PosList, display_path, load_yaml, position_of
+
+ROLE_KEYS = ("category", "values", "x", "y", "legend", "details", "rows", "columns", "target",
+             "field", "tooltips", "size", "min", "max")
+_COLREF = re.compile(r"^\s*(?:'(?P<qt>(?:[^']|'')+)'|(?P<t>[A-Za-z_][A-Za-z0-9_ ]*?))?\s*\[(?P<c>[^\]]+)\]\s*$")
+_WINDOWS_ILLEGAL = set('/\\:*?"<>|')
+
+
+@lru_cache(maxsize=None)
+def schema(kind: str) -> dict[str, Any]:
+    """The packaged JSON Schema for a YAML file kind: model, table, measures, page."""
+    text = resources.files("generator.spec").joinpath("schemas", f"{kind}.schema.json").read_text("utf-8")
+    return json.loads(text)
+
+
+def parse_field_ref(text: str) -> tuple[str | None, str] | None:
+    """`Table[Col]`, `'My Table'[Col]` or `[Measure]` → (table or None, name)."""
+    m = _COLREF.match(text)
+    if not m:
+        return None
+    table = m.group("qt").replace("''", "'") if m.group("qt") else m.group("t")
+    return (table.strip() if table else None), m.group("c").strip()
+
+
+class _Collector:
+    """Gathers problems from every file so the user sees them all in one run."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+        self.broken_tables: set[str] = set()  # tables whose own file failed: no cascade errors
+        self.broken_measures: set[str] = set()
+
+    def add(self, pos: Pos | None, message: str, hint: str | None = None, table: str | None = None) -> None:
+        if table is not None and table.lower() in self.broken_tables:
+            return
+        self.problems.append(Problem(pos, message, hint))
+
+    def raise_if_any(self) -> None:
+        if self.problems:
+            raise ForgeError(self.problems)
+
+
+def _schema_problems(doc: Any, kind: str, out: _Collector) -> bool:
+    validator = jsonschema.Draft202012Validator(schema(kind))
+    ok = True
+    for err in sorted(validator.iter_errors(doc), key=lambda e: list(map(str, e.absolute_path))):
+        ok = False
+        path = list(err.absolute_path)
+        if err.validator == "additionalProperties" and isinstance(err.instance, PosDict):
+            allowed = set(err.schema.get("properties", {}))
+            for key in err.instance:
+                if key not in allowed:
+                    out.add(err.instance.key_pos[key], f"unknown key '{key}'",
+                            f"allowed keys here: {', '.join(sorted(allowed))}")
+            continue
+        pos = position_of(doc, path)
+        where = ".".join(str(p) for p in path) or "document"
+        if err.validator == "oneOf" and path and path[-1] == "source":
+            out.add(pos, "source needs exactly one of 'generator' (with optional 'params'), 'csv' or 'parquet'")
+        elif err.validator == "required":
+            out.add(pos, f"{where}: {err.message}")
+        elif err.validator == "enum":
+            out.add(pos, f"{where}: {err.instance!r} is not one of {', '.join(map(str, err.validator_value))}")
+        elif err.validator == "type":
+            out.add(pos, f"{where}: expected {err.validator_value}, got {type(err.instance).__name__} {err.instance!r}")
+        else:
+            out.add(pos, f"{where}: {err.message}")
+    return ok
+
+
+def _load(path: Path, kind: str, root: Path, out: _Collector) -> PosDict | None:
+    try:
+        doc = load_yaml(path, root)
+    except ForgeError as exc:
+        out.problems.extend(exc.problems)
+        return None
+    if not isinstance(doc, PosDict):
+        out.add(getattr(doc, "pos", Pos(display_path(path, root), 1, 1)), f"expected a mapping at the top of a {kind} file")
+        return None
+    return doc if _schema_problems(doc, kind, out) else None
+
+
+def _disabled(doc: PosDict, *parents: PosDict) -> tuple[str, ...]:
+    """Lint rule ids switched off on this object or any enclosing one (file, table)."""
+    ids: list[str] = []
+    for d in (*parents, doc):
+        ids.extend(d.get("lint", {}).get("disable", []))
+    return tuple(dict.fromkeys(ids))
+
+
+def _columns(doc: PosDict) -> tuple[Column, ...]:
+    cols: list[Column] = []
+    for i, c in enumerate(doc["columns"]):
+        cols.append(Column(
+            name=c["name"], type=c["type"], pos=doc["columns"].item_pos[i], key=c.get("key", False),
+            format=c.get("format"), description=c.get("description"), hidden=c.get("hidden", False),
+            sort_by=c.get("sort_by"), folder=c.get("folder"), summarize_by=c.get("summarize_by"),
+            lint_disable=_disabled(c, doc)))
+    return tuple(cols)
+
+
+def _calculated(doc: PosDict) -> tuple[CalculatedColumn, ...]:
+    items = doc.get("calculated_columns", PosList())
+    return tuple(
+        CalculatedColumn(name=c["name"], type=c["type"], expression=c["expression"], pos=items.item_pos[i],
+                         origin=c.origins["expression"], format=c.get("format"),
+                         description=c.get("description"), hidden=c.get("hidden", False), folder=c.get("folder"),
+                         lint_disable=_disabled(c, doc))
+        for i, c in enumerate(items))
+
+
+def _hierarchies(doc: PosDict) -> tuple[Hierarchy, ...]:
+    items = doc.get("hierarchies", PosList())
+    out = []
+    for i, h in enumerate(items):
+        levels = tuple(Level(lv, lv) if isinstance(lv, str) else Level(lv["name"], lv["column"]) for lv in h["levels"])
+        out.append(Hierarchy(h["name"], levels, items.item_pos[i]))
+    return tuple(out)
+
+
+def _source(doc: PosDict, path: Path, out: _Collector) -> Source:
+    src = doc["source"]
+    pos = doc.value_pos["source"]
+    if "generator" in src:
+        return Source("generator", pos, generator=src["generator"], params=dict(src.get("params", {})))
+    kind = "csv" if "csv" in src else "parquet"
+    file = (path.parent / src[kind]).resolve()
+    if not file.is_file():
+        out.add(src.value_pos[kind], f"source file not found: {src[kind]} (resolved to {file})")
+    else:
+        try:
+            with file.open("rb") as fh:
+                fh.read(1)
+        except OSError as exc:
+            out.add(src.value_pos[kind], f"source file cannot be read: {exc}")
+    return Source(kind, pos, path=file)
+
+
+def _table(doc: PosDict, path: Path, date_table: str | None, out: _Collector) -> Table:
+    name = doc["name"]
+    if set(name) & _WINDOWS_ILLEGAL:
+        out.add(doc.value_pos["name"], f"table name '{name}' contains a character not allowed in file names")
+    return Table(
+        name=name, source=_source(doc, path, out), columns=_columns(doc), pos=doc.pos,
+        description=doc.get("description"), calculated_columns=_calculated(doc),
+        hierarchies=_hierarchies(doc), is_date_table=(date_table is not None and name == date_table),
+        lint_disable=_disabled(doc))
+
+
+def _check_table(t: Table, out: _Collector) -> None:
+    seen: dict[str, Pos] = {}
+    for c in t.all_columns:
+        if c.name.lower() in seen:
+            out.add(c.pos, f"duplicate column '{c.name}' in table '{t.name}' (first defined at {seen[c.name.lower()]})")
+        seen.setdefault(c.name.lower(), c.pos)
+    for c in t.columns:
+        if c.sort_by and t.column(c.sort_by) is None:
+            out.add(c.pos, f"column '{c.name}' sorts by '{c.sort_by}', which is not a column of '{t.name}'",
+                    _did_you_mean(c.sort_by, [x.name for x in t.all_columns]))
+    for h in t.hierarchies:
+        for lv in h.levels:
+            if t.column(lv.column) is None:
+                out.add(h.pos, f"hierarchy '{h.name}' level '{lv.name}' names a missing column '{lv.column}'",
+                        _did_you_mean(lv.column, [x.name for x in t.all_columns]))
+
+
+def _did_you_mean(name: str, options: list[str]) -> str | None:
+    import difflib
+
+    close = difflib.get_close_matches(name, options, n=1, cutoff=0.6)
+    if not close:
+        close = [o for o in options if o.lower() == name.lower()]
+    return f"did you mean '{close[0]}'?" if close else None
+
+
+def _relationships(doc: PosDict, tables: dict[str, Table], out: _Collector) -> tuple[Relationship, ...]:
+    rels = []
+    items = doc.get("relationships", PosList())
+    for i, r in enumerate(items):
+        ends = []
+        for side in ("from", "to"):
+            table, column = parse_field_ref(r[side]) or (None, "")
+            pos = r.value_pos[side]
+            t = tables.get((table or "").lower())
+            if t is None:
+                out.add(pos, f"relationship {side}: table '{table}' does not exist",
+                        _did_you_mean(table or "", [x.name for x in tables.values()]), table=table or "")
+            elif t.column(column) is None:
+                out.add(pos, f"relationship {side}: column '{column}' does not exist in table '{t.name}'",
+                        _did_you_mean(column, [x.name for x in t.all_columns]))
+            ends.append((t.name if t else table or "", column))
+        rels.append(Relationship(ends[0][0], ends[0][1], ends[1][0], ends[1][1], items.item_pos[i],
+                                 cross_filter=r.get("cross_filter", "single"), active=r.get("active", True)))
+    return tuple(rels)
+
+
+def _measures(files: list[Path], root: Path, tables: dict[str, Table], out: _Collector) -> tuple[Measure, ...]:
+    measures: list[Measure] = []
+    seen: dict[str, Pos] = {}
+    for path in files:
+        doc = _load(path, "measures", root, out)
+        if doc is None:
+            continue
+        home = tables.get(doc["table"].lower())
+        if home is None:
+            out.add(doc.value_pos["table"], f"measures' home table '{doc['table']}' does not exist",
+                    _did_you_mean(doc["table"], [t.name for t in tables.values()]), table=doc["table"])
+            out.broken_measures.update(m["name"].lower() for m in doc["measures"])
+            continue
+        items = doc["measures"]
+        for i, m in enumerate(items):
+            pos = items.item_pos[i]
+            name = m["name"]
+            if name.lower() in seen:
+                out.add(m.key_pos["name"], f"duplicate measure name '{name}' (first defined at {seen[name.lower()]})")
+                continue
+            if home.column(name) is not None:
+                out.add(m.key_pos["name"], f"measure '{name}' has the same name as a column of '{home.name}'")
+            seen[name.lower()] = pos
+            expression = m["expression"]
+            origin = m.origins["expression"]
+            if not isinstance(expression, str):  # a bare number such as 0.40: keep it as written
+                expression = m.raw["expression"]
+            measures.append(Measure(
+                name=name, table=home.name, expression=expression.strip("\n"), pos=pos, origin=origin,
+                format=m.get("format"), description=m.get("description"),
+                folder=m.get("folder", doc.get("folder")), lint_disable=_disabled(m, doc)))
+    return tuple(measures)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_").lower()
+
+
+def _bindings(v: PosDict, tables: dict[str, Table], measures: dict[str, Measure], out: _Collector) -> tuple[Binding, ...]:
+    found: list[Binding] = []
+    for role in ROLE_KEYS:
+        if role not in v:
+            continue
+        values = v[role] if isinstance(v[role], list) else [v[role]]
+        positions = v[role].item_pos if isinstance(v[role], PosList) else [v.value_pos[role]]
+        for text, pos in zip(values, positions):
+            binding = _resolve_field(text, role, pos, tables, measures, out)
+            if binding:
+                found.append(binding)
+    return tuple(found)
+
+
+def _resolve_field(text: str, role: str, pos: Pos, tables: dict[str, Table], measures: dict[str, Measure],
+                   out: _Collector) -> Binding | None:
+    ref = parse_field_ref(text)
+    if ref is None:
+        out.add(pos, f"'{text}' is not a field reference; write Table[Column] or [Measure]")
+        return None
+    table, name = ref
+    m = measures.get(name.lower())
+    if table is None or (m is not None and m.table.lower() == table.lower()):
+        if m is None:
+            if name.lower() not in out.broken_measures:
+                out.add(pos, f"visual binds to missing measure '[{name}]'",
+                        _did_you_mean(name, [x.name for x in measures.values()]))
+            return None
+        return Binding(role, m.table, m.name, "measure", pos)
+    t = tables.get(table.lower())
+    if t is None:
+        out.add(pos, f"visual binds to missing table '{table}'", _did_you_mean(table, [x.name for x in tables.values()]),
+                table=table)
+        return None
+    c = t.column(name)
+    if c is None:
+        out.add(pos, f"visual binds to missing column '{table}[{name}]'",
+                _did_you_mean(name, [x.name for x in t.all_columns] + [x.name for x in measures.values()]))
+        return None
+    return Binding(role, t.name, c.name, "column", pos)
+
+
+def _check_roles(v: PosDict, vtype: str, bindings: tuple[Binding, ...], out: _Collector) -> None:
+    """Every binding key must be a role of the visual type, required roles bound, kinds right."""
+    roles = ROLES[vtype]
+    for key in ROLE_KEYS:
+        if key in v and key not in roles:
+            out.add(v.key_pos[key], f"a {v['type']} visual has no '{key}' binding",
+                    f"allowed: {', '.join(sorted(roles))}")
+    bound: dict[str, int] = {}
+    for b in bindings:
+        if b.role not in roles:
+            continue
+        role = roles[b.role]
+        bound[role] = bound.get(role, 0) + 1
+        if role in COLUMN_ROLES and b.kind != "column":
+            out.add(b.pos, f"'{b.role}' of a {v['type']} visual takes a column, not the measure [{b.name}]")
+        if role in MEASURE_ROLES and b.kind != "measure":
+            out.add(b.pos, f"'{b.role}' of a {v['type']} visual takes a measure, not the column {b.table}[{b.name}]")
+        if vtype == "slicer" and b.kind != "column":
+            out.add(b.pos, f"a slicer filters by a column, not the measure [{b.name}]")
+    for role, count in bound.items():
+        if count > 1 and (vtype, role) in SINGLE:
+            out.add(v.pos, f"a {v['type']} visual takes one field for its {role} role, got {count}")
+    keys = [k for k in ROLE_KEYS if k in v]
+    missing = [r for r in REQUIRED[vtype] if r not in bound and not any(roles.get(k) == r for k in keys)]
+    if missing:
+        need = [k for k, r in roles.items() if r in missing]
+        out.add(v.pos, f"a {v['type']} visual needs a binding for {', '.join(missing)}",
+                f"add one of: {', '.join(sorted(need))}")
+
+
+def _pages(files: list[Path], root: Path, tables: dict[str, Table], measures: dict[str, Measure],
+           out: _Collector) -> tuple[Page, ...]:
+    pages: list[Page] = []
+    seen_ids: dict[str, Pos] = {}
+    for n, path in enumerate(files):
+        doc = _load(path, "page", root, out)
+        if doc is None:
+            continue
+        page_id = doc.get("id") or _slug(doc["name"])[:50] or f"page_{n}"
+        if page_id in seen_ids:
+            out.add(doc.value_pos["name"], f"two pages share the id '{page_id}' (other at {seen_ids[page_id]})",
+                    "give one of them an explicit 'id'")
+        seen_ids[page_id] = doc.value_pos["name"]
+        visuals: list[Visual] = []
+        names: dict[str, Pos] = {}
+        for i, v in enumerate(doc["visuals"]):
+            vpos = doc["visuals"].item_pos[i]
+            vtype = VISUAL_TYPES.get(v["type"], v["type"])
+            vname = v.get("name") or _slug(f"{v['type']}_{v.get('title', '')}")[:46] or f"visual_{i}"
+            if vname in names:
+                if "name" in v:
+                    out.add(v.value_pos["name"], f"two visuals share the name '{vname}' (other at {names[vname]})")
+                else:
+                    vname = f"{vname[:44]}_{i:02d}"
+            names[vname] = vpos
+            position = None
+            if "position" in v:
+                p = v["position"]
+                position = (int(p["x"]), int(p["y"]), int(p["width"]), int(p["height"]))
+            options = {k: v[k] for k in ("mode", "sort") if k in v}
+            bindings = _bindings(v, tables, measures, out)
+            _check_roles(v, vtype, bindings, out)
+            visuals.append(Visual(vname, vtype, bindings, vpos, v.get("title"), position, options))
+        pages.append(Page(page_id, doc["name"], doc.get("order", n), tuple(visuals), doc.pos,
+                          doc.get("width", 1280), doc.get("height", 720)))
+    return tuple(sorted(pages, key=lambda p: (p.order, p.name)))
+
+
+def _name_in(path: Path, root: Path) -> str:
+    """The `name:` of a table file that failed validation, else its file stem."""
+    try:
+        doc = load_yaml(path, root)
+        return str(doc.get("name", path.stem)).lower() if isinstance(doc, dict) else path.stem.lower()
+    except ForgeError:
+        return path.stem.lower()
+
+
+def load_project(root: Path) -> Model:
+    """Load and check `root/semantic` and `root/measures`; raise ForgeError on any problem."""
+    root = Path(root).resolve()
+    out = _Collector()
+    semantic = root / "semantic"
+    model_file = semantic / "model.yaml"
+    if not model_file.is_file():
+        raise ForgeError(Problem(Pos(display_path(model_file, root), 1, 1),
+                                 f"no semantic/model.yaml in project folder {root}"))
+    model_doc = _load(model_file, "model", root, out)
+    out.raise_if_any()
+    assert model_doc is not None
+    date_table = model_doc.get("date_table")
+
+    tables: dict[str, Table] = {}
+    for path in sorted((semantic / "tables").glob("*.yaml")):
+        doc = _load(path, "table", root, out)
+        if doc is None:
+            out.broken_tables.add(_name_in(path, root))
+            continue
+        t = _table(doc, path, date_table, out)
+        if t.name.lower() in tables:
+            out.add(doc.value_pos["name"], f"duplicate table '{t.name}' (first defined at {tables[t.name.lower()].pos})")
+            continue
+        _check_table(t, out)
+        tables[t.name.lower()] = t
+    if date_table and date_table.lower() not in tables:
+        out.add(model_doc.value_pos["date_table"], f"date_table '{date_table}' does not exist",
+                _did_you_mean(date_table, [t.name for t in tables.values()]))
+    relationships = _relationships(model_doc, tables, out)
+    measure_files = sorted(p for p in (root / "measures").glob("*.yaml") if not p.name.endswith(".tests.yaml"))
+    measures = _measures(measure_files, root, tables, out)
+    by_name = {m.name.lower(): m for m in measures}
+    pages = _pages(sorted((semantic / "pages").glob("*.yaml")), root, tables, by_name, out)
+    out.raise_if_any()
+    return Model(
+        name=model_doc["name"], culture=model_doc.get("culture", "en-US"), tables=tuple(tables.values()),
+        relationships=relationships, measures=measures, pages=pages, root=root, date_table=date_table,
+        as_of=model_doc.get("as_of"),
+        synth=dict(model_doc.get("synth", {})), data_folder=model_doc.get("data_folder"),
+        lint_disable=_disabled(model_doc),
+    )

@@ -1,0 +1,49 @@
+"""Cross-file check: every field a visual.json names must exist in the semantic model.
+
+Schemas check each file alone; a projection naming a missing table, column or measure
+still opens in Desktop as a blank visual (../shared/docs/pbip-format.md §9.5). This
+check reads the emitted (or hand-added) visual.json files, not the YAML, so it also
+covers pages a user made in Desktop.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Iterator
+
+from generator.spec.model import Model
+
+
+def _fields(node: Any) -> Iterator[tuple[str, str, str]]:
+    """(kind, entity, property) of every Column/Measure reference with a SourceRef.Entity."""
+    if isinstance(node, dict):
+        for kind in ("Column", "Measure"):
+            ref = node.get(kind)
+            if isinstance(ref, dict) and "Property" in ref:
+                entity = ref.get("Expression", {}).get("SourceRef", {}).get("Entity")
+                if entity is not None:
+                    yield kind, entity, ref["Property"]
+        for value in node.values():
+            yield from _fields(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _fields(value)
+
+
+def check_visuals(report_dir: Path, model: Model) -> list[str]:
+    """Problems as 'path: message' strings; empty when every binding resolves."""
+    measures = {(m.table, m.name) for m in model.measures}
+    columns = {(t.name, c.name) for t in model.tables for c in t.all_columns}
+    tables = {t.name for t in model.tables}
+    problems = []
+    for path in sorted(report_dir.rglob("visual.json")):
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        rel = path.relative_to(report_dir.parent)
+        for kind, entity, prop in _fields(doc):
+            if entity not in tables:
+                problems.append(f"{rel}: {kind.lower()} '{prop}' refers to missing table '{entity}'")
+            elif kind == "Measure" and (entity, prop) not in measures:
+                problems.append(f"{rel}: missing measure '{entity}'[{prop}]")
+            elif kind == "Column" and (entity, prop) not in columns:
+                problems.append(f"{rel}: missing column '{entity}'[{prop}]")
+    return problems
