@@ -63,6 +63,7 @@ class _Collector:
         self.problems: list[Problem] = []
         self.broken_tables: set[str] = set()  # tables whose own file failed: no cascade errors
         self.broken_measures: set[str] = set()
+        self.measures_incomplete = False  # a measures file failed: missing-measure errors would be noise
 
     def add(self, pos: Pos | None, message: str, hint: str | None = None, table: str | None = None) -> None:
         if table is not None and table.lower() in self.broken_tables:
@@ -234,6 +235,7 @@ def _measures(files: list[Path], root: Path, tables: dict[str, Table], out: _Col
     for path in files:
         doc = _load(path, "measures", root, out)
         if doc is None:
+            out.measures_incomplete = True
             continue
         home = tables.get(doc["table"].lower())
         if home is None:
@@ -290,7 +292,7 @@ def _resolve_field(text: str, role: str, pos: Pos, tables: dict[str, Table], mea
     m = measures.get(name.lower())
     if table is None or (m is not None and m.table.lower() == table.lower()):
         if m is None:
-            if name.lower() not in out.broken_measures:
+            if name.lower() not in out.broken_measures and not out.measures_incomplete:
                 out.add(pos, f"visual binds to missing measure '[{name}]'",
                         _did_you_mean(name, [x.name for x in measures.values()]))
             return None

@@ -65,8 +65,14 @@ def validate_file(path: Path, schema_dir: Path) -> list[str]:
 
 
 def json_files(tree: Path) -> list[Path]:
-    return sorted(p for p in tree.rglob("*") if p.is_file() and p.suffix in JSON_SUFFIXES
-                  and "StaticResources" not in p.parts and ".pbi" not in p.parts)
+    """The PBIP's own JSON files: the .pbip and everything in its item folders, except
+    Desktop's local .pbi folder and theme files (themes have no $schema)."""
+    items = [p for p in tree.iterdir() if p.is_dir() and p.suffix in (".Report", ".SemanticModel")]
+    files = [p for p in tree.glob("*.pbip")]
+    for item in items:
+        files += [p for p in item.rglob("*") if p.is_file() and p.name.endswith(tuple(JSON_SUFFIXES))
+                  and "StaticResources" not in p.parts and ".pbi" not in p.parts]
+    return sorted(files)
 
 
 def validate_tree(tree: Path, schema_dir: Path) -> dict[Path, list[str]]:
