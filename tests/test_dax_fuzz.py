@@ -5,7 +5,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from generator.dax import DaxSyntaxError, parse_expression, parse_query
+from generator.dax import DaxSyntaxError, format_dax, parse_expression, parse_query
 
 CORPUS = Path(__file__).resolve().parents[1] / ".." / "shared" / "dax-corpus" / "measures.jsonl"
 SAMPLES = [json.loads(line)["expression"] for line in CORPUS.read_text(encoding="utf-8").splitlines()]
@@ -22,11 +22,17 @@ FRAGMENTS = [
 
 
 def _only_syntax_errors(text: str) -> None:
+    """Parse as expression and as query; whatever parses must also format and round-trip."""
     for parse in (parse_expression, parse_query):
         try:
-            parse(text)
+            tree = parse(text)
         except DaxSyntaxError as err:
             assert err.line >= 1 and err.col >= 1 and "^" in err.excerpt
+            continue
+        # format_dax picks query or expression from the first token, as parse did.
+        formatted = format_dax(text)
+        assert parse(formatted) == tree
+        assert format_dax(formatted) == formatted
 
 
 @settings(max_examples=400, deadline=None)

@@ -11,6 +11,7 @@ Public API (other stages depend on it):
 the YAML file:line:col as well as the position inside the DAX text.
 """
 from generator.dax.errors import DaxSyntaxError
+from generator.dax.formatter import format_dax
 from generator.dax.parser import parse_expression, parse_query
 
-__all__ = ["DaxSyntaxError", "parse_expression", "parse_query"]
+__all__ = ["DaxSyntaxError", "format_dax", "parse_expression", "parse_query"]

@@ -81,6 +81,16 @@ class Parser:
     def query_only(self) -> tuple[A.Query, list[Comment]]:
         return self._run(self._query)
 
+    def expression_or_query(self) -> tuple[A.Node, list[Comment]]:
+        """A query when the text starts with DEFINE or EVALUATE, else an expression."""
+
+        def pick() -> A.Node:
+            if self._is_kw("DEFINE") or self._is_kw("EVALUATE"):
+                return self._query()
+            return self._top_expression()
+
+        return self._run(pick)
+
     def _run(self, rule):
         self.tokens, self.comments = tokenize(self.src)
         self.tok = self.tokens[0]

@@ -1,0 +1,105 @@
+"""Formatter: golden files, idempotence and meaning preservation.
+
+Golden files live in tests/fixtures/dax_format/<case>.in.dax (input) and
+<case>.out.dax (expected). Regenerate the expected files with
+`UPDATE_GOLDEN=1 python -m pytest tests/test_dax_format.py`, then review the diff.
+"""
+import os
+from pathlib import Path
+
+import pytest
+
+from generator.dax import DaxSyntaxError, format_dax, parse_expression, parse_query
+from generator.dax import ast as A
+
+GOLDEN = Path(__file__).resolve().parent / "fixtures" / "dax_format"
+CASES = sorted(p.name[: -len(".in.dax")] for p in GOLDEN.glob("*.in.dax"))
+UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
+
+
+def parse_any(text: str) -> A.Node:
+    head = text.lstrip().split(None, 1)[0].upper() if text.strip() else ""
+    return parse_query(text) if head in ("DEFINE", "EVALUATE") else parse_expression(text)
+
+
+def test_golden_cases_exist():
+    assert len(CASES) >= 9
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_golden(case):
+    source = (GOLDEN / f"{case}.in.dax").read_text(encoding="utf-8")
+    expected_path = GOLDEN / f"{case}.out.dax"
+    actual = format_dax(source) + "\n"
+    if UPDATE:
+        expected_path.write_text(actual, encoding="utf-8")
+    assert expected_path.exists(), f"missing {expected_path.name}; run with UPDATE_GOLDEN=1"
+    assert actual == expected_path.read_text(encoding="utf-8")
+    # Meaning preserved and idempotent.
+    assert parse_any(actual) == parse_any(source)
+    assert format_dax(actual) + "\n" == actual
+
+
+@pytest.mark.parametrize(
+    "source, expected",
+    [
+        ("sum(T[a])", "SUM ( T[a] )"),
+        ("blank()", "BLANK ()"),
+        ("3-2-1", "3 - 2 - 1"),
+        ("3-(2-1)", "3 - ( 2 - 1 )"),
+        ("(3-2)-1", "( 3 - 2 ) - 1"),
+        ("2^3^2", "2 ^ 3 ^ 2"),
+        ("2^(3^2)", "2 ^ ( 3 ^ 2 )"),
+        ("-2^2", "-2 ^ 2"),
+        ("(-2)^2", "( -2 ) ^ 2"),
+        ("2^-1", "2 ^ ( -1 )"),
+        ("- -1", "- -1"),
+        ("not a && b", "NOT a && b"),
+        ("not (a && b)", "NOT ( a && b )"),
+        ("a   in {1,2}", "a IN { 1, 2 }"),
+        ("f(a,)", "F ( a, )"),
+        ("f(,)", "F ( , )"),
+        ("'Sales'[x] + Sales[y]", "'Sales'[x] + Sales[y]"),
+        ("var x=1 return x", "VAR x = 1\nRETURN\n    x"),
+        ("1 // note", "1 // note"),
+    ],
+)
+def test_small_cases(source, expected):
+    assert format_dax(source) == expected
+
+
+def test_long_call_breaks_one_argument_per_line():
+    args = ", ".join(f"[Measure number {i}]" for i in range(8))
+    out = format_dax(f"COALESCE({args})")
+    lines = out.splitlines()
+    assert lines[0] == "COALESCE ("
+    assert lines[1:-1] == [f"    [Measure number {i}]," for i in range(7)] + ["    [Measure number 7]"]
+    assert lines[-1] == ")"
+    assert all(len(line) <= 100 for line in lines)
+
+
+def test_fits_exactly_at_100_columns():
+    inner = "x" * (100 - len("F ( [] )"))
+    assert format_dax(f"F([{inner}])") == f"F ( [{inner}] )"
+    assert format_dax(f"F([{inner}x])").splitlines()[0] == "F ("
+
+
+def test_format_from_node_without_source():
+    node = A.BinaryOp("*", A.BinaryOp("+", A.Number(1), A.Number(2)), A.TableRef("Year"))
+    assert format_dax(node) == "( 1 + 2 ) * 'Year'"
+    call = A.FunctionCall("COUNTROWS", (A.TableRef("Currency"),))
+    assert format_dax(call) == "COUNTROWS ( 'Currency' )"
+    assert parse_expression(format_dax(call)) == call
+
+
+def test_format_reports_syntax_errors():
+    with pytest.raises(DaxSyntaxError):
+        format_dax("SUM(")
+
+
+def test_comments_never_disappear():
+    src = "/*a*/ SUM( /*b*/ T[x] /*c*/ ) // d\n-- e"
+    out = format_dax(src)
+    for mark in ("/*a*/", "/*b*/", "/*c*/", "// d", "-- e"):
+        assert mark in out
+    assert format_dax(out) == out
