@@ -206,6 +206,8 @@ def test_query_without_define_and_with_params():
         ("x ~ y", "unexpected character '~'", 1, 3),
         ("", "the expression is empty", 1, 1),
         ("RETURN 1", "expected an expression, found 'RETURN'", 1, 1),
+        ("DEFINE ( 1 )", "expected an expression, found 'DEFINE'", 1, 1),
+        ("1 + Evaluate[x]", "expected an expression, found 'Evaluate'", 1, 5),
         ("T[a] T[b]", "unexpected 'T' after a complete expression", 1, 6),
         ("SUM(x))", "unmatched ')'", 1, 7),
         ("VAR = 1 RETURN 1", "expected a variable name after VAR, found '='", 1, 5),

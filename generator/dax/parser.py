@@ -297,13 +297,13 @@ class Parser:
             return self._var_block()
         if word == "NOT" and not (nxt.kind == OP and nxt.value == "("):
             return self._operand(_NOT)
+        if word in _RESERVED:
+            raise self._unexpected("expected an expression")
         if nxt.kind == OP and nxt.value == "(":
             return self._call(tok)
         if nxt.kind == BRACKET:
             self._advance()
             return self._column(tok, quoted=False)
-        if word in _RESERVED:
-            raise self._unexpected("expected an expression")
         self._advance()
         if word in ("TRUE", "FALSE"):
             return A.Boolean(word == "TRUE", span=self._span(tok))
