@@ -81,20 +81,29 @@ def _resolve(args: argparse.Namespace) -> argparse.Namespace:
     return args
 
 
+BUILD_STEPS = 6  # load YAML, check DAX, generate data, write files, validate, swap in
+
+
 @contextmanager
 def _progress(console: Console) -> Iterator:
-    """A status line per build step; each step's time goes into `timings`."""
+    """A progress bar over the build steps; each step's time goes into `timings`."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     timings: dict[str, float] = {}
+    with Progress(TextColumn("{task.description:<16}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), console=console, transient=True) as bar:
+        task = bar.add_task("build", total=BUILD_STEPS)
 
-    @contextmanager
-    def step(label: str) -> Iterator[None]:
-        started = time.perf_counter()
-        with console.status(f"{label}…", spinner="dots"):
+        @contextmanager
+        def step(label: str) -> Iterator[None]:
+            bar.update(task, description=label)
+            started = time.perf_counter()
             yield
-        timings[label] = time.perf_counter() - started
+            timings[label] = time.perf_counter() - started
+            bar.advance(task)
 
-    step.timings = timings  # type: ignore[attr-defined]
-    yield step
+        step.timings = timings  # type: ignore[attr-defined]
+        yield step
 
 
 def cmd_build(args: argparse.Namespace) -> int:

@@ -89,8 +89,6 @@ def _objects(visual: Visual) -> dict[str, Any]:
     if visual.type == "slicer":
         mode = {"between": "Between", "dropdown": "Dropdown", "list": "Basic", "basic": "Basic"}
         return {"data": [{"properties": {"mode": literal(mode[visual.options.get("mode", "list")])}}]}
-    if visual.type == "pivotTable":
-        return {"subTotals": [{"properties": {"rowSubtotals": literal(True), "columnSubtotals": literal(True)}}]}
     return {}
 
 

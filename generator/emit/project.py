@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from generator.dax import format_dax
 from generator.emit import pbir, tmdl
 from generator.spec.model import Measure, Model
 from generator.synth import write_parquet
@@ -19,10 +20,6 @@ DEFAULT_DATA_FOLDER = "C:\\pbi-forge\\powerbi\\data\\"
 
 
 def _format(expression: str) -> str:
-    try:  # TODO(lead): the formatter is landing in generator.dax; drop this fallback then
-        from generator.dax import format_dax
-    except ImportError:
-        return expression.strip()
     return format_dax(expression)
 
 
