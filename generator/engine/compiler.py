@@ -1,0 +1,743 @@
+"""DAX AST → sqlglot SQL, with Power BI's filter-context semantics.
+
+Every scalar DAX expression compiles, in an environment (`Env`: filter context, row
+contexts, variables), to one SQL expression. Aggregations become scalar subqueries over
+an expanded-table scan whose WHERE clause is the filter context; row contexts and cell
+keys are outer references, so the SQL is correlated and DuckDB decorrelates it into
+joins. A measure reference is its body compiled in a new context (context transition);
+a VAR is compiled once in the context where it is defined, so later CALCULATEs cannot
+change it (dax-engine-survey.md §3.1).
+
+Table expressions compile to `Rel`: a SELECT whose columns carry their lineage
+(`ColKey`), so VALUES/FILTER/TREATAS results can act as filters. A `Rel` over the rows
+of one model table also keeps a `row_filter`, which lets it filter the whole expanded
+table when used as a CALCULATE argument (dax-semantics.md §4, §8).
+
+Function handlers are methods named `fn_<NAME>` (dots become underscores). A function
+without a handler is a compile error naming it; `generator.engine.catalog` lists them.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import itertools
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Callable, Iterable
+
+from sqlglot import exp
+
+from generator.dax import ast as A
+from generator.engine.context import (
+    ColKey, Ctx, EqFilter, Filter, PredFilter, RelState, RowsFilter, Scan, TableFilter, and_all,
+    not_distinct,
+)
+from generator.engine.data import ident, table_ref
+from generator.engine.errors import DaxCompileError, DaxUnsupportedError
+from generator.engine.types import MODEL_TYPES, NUMERIC, DaxType, sql_type, unify
+from generator.engine.values import (
+    Scalar, arith, blank_as_zero, cast, compare, concat, lit, logic, negate, not_, number, to_text,
+    truthy,
+)
+from generator.spec.model import ExprOrigin, Measure, Model, Table
+
+if TYPE_CHECKING:
+    pass
+
+
+# ---------------------------------------------------------------- compile-time values
+
+
+@dataclass(frozen=True)
+class RelCol:
+    name: str  # "Customer[City]" for model columns, "S" for ADDCOLUMNS/SELECTCOLUMNS names
+    sql: str  # output column alias in the relation's SELECT
+    key: ColKey | None
+    type: DaxType
+
+
+@dataclass(frozen=True)
+class Rel:
+    """A table value. Either `select` (columns c0..cn) or a filtered model table (`base`
+    + `row_filter`), materialised on demand by `Compiler.rel_select`."""
+
+    cols: tuple[RelCol, ...]
+    select: exp.Select | None = None
+    base: Table | None = None
+    row_filter: Callable[[Scan], exp.Expression | None] | None = None
+    blank: bool = False
+    rels: RelState | None = None
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row context: the columns of the row being iterated."""
+
+    cols: dict[ColKey, Scalar]
+    names: dict[str, Scalar]
+    base: Table | None = None
+    scan: Scan | None = None
+
+
+@dataclass(frozen=True)
+class Source:
+    """What is being compiled, for error positions."""
+
+    label: str
+    origin: ExprOrigin | None = None
+    measure: Measure | None = None
+
+
+@dataclass(frozen=True)
+class Env:
+    ctx: Ctx
+    rows: tuple[Row, ...] = ()
+    vars: dict[str, Scalar | Rel] = field(default_factory=dict)
+    src: Source = Source("query")
+    placeholders: dict[ColKey, exp.Expression] = field(default_factory=dict)
+    stack: tuple[str, ...] = ()
+
+    def push(self, row: Row) -> "Env":
+        return replace(self, rows=(*self.rows, row))
+
+
+# Functions whose arguments are evaluated in a new row/filter context: a Boolean
+# CALCULATE filter does not take its columns from inside them.
+_CONTEXT_FUNCS = frozenset({
+    "CALCULATE", "CALCULATETABLE", "FILTER", "SUMX", "AVERAGEX", "MINX", "MAXX", "COUNTX", "COUNTAX",
+    "CONCATENATEX", "RANKX", "SUM", "AVERAGE", "MIN", "MAX", "COUNT", "COUNTA", "COUNTROWS",
+    "COUNTBLANK", "DISTINCTCOUNT", "DISTINCTCOUNTNOBLANK", "MEDIAN", "MEDIANX", "VALUES", "DISTINCT",
+    "ALL", "SELECTEDVALUE", "HASONEVALUE", "PRODUCTX", "PERCENTILE.INC", "PERCENTILE.EXC",
+    "PERCENTILEX.INC", "PERCENTILEX.EXC", "LOOKUPVALUE", "RELATEDTABLE", "STDEV.P", "STDEV.S",
+    "VAR.P", "VAR.S", "STDEVX.P", "STDEVX.S", "VARX.P", "VARX.S", "GEOMEAN", "GEOMEANX",
+})
+
+_ENUM_ORDER = {"ASC": False, "DESC": True, "0": True, "1": False, "FALSE": True, "TRUE": False}
+
+
+def _enum(node: A.Expr) -> str | None:
+    if isinstance(node, A.EnumArg):
+        return node.name.upper()
+    if isinstance(node, A.TableRef):
+        return node.name.upper()
+    if isinstance(node, A.Number):
+        return str(node.value)
+    if isinstance(node, A.Boolean):
+        return "TRUE" if node.value else "FALSE"
+    if isinstance(node, A.FunctionCall) and node.name in ("TRUE", "FALSE") and not node.args:
+        return node.name
+    return None
+
+
+class CompilerCore:
+    """Compiles DAX against one model. One instance per query (alias counter)."""
+
+    def __init__(self, engine: "EngineLike"):
+        self.engine = engine
+        self.model: Model = engine.model
+        self.measures: dict[str, Measure] = {m.name.lower(): m for m in self.model.measures}
+        self.extra_measures: dict[str, tuple[A.Expr, str]] = {}
+        self._alias = itertools.count(1)
+
+    # ------------------------------------------------------------ helpers
+
+    def new_alias(self) -> str:
+        return f"t{next(self._alias)}"
+
+    def base_rels(self) -> RelState:
+        rs = self.model.relationships
+        return RelState(frozenset(i for i, r in enumerate(rs) if r.active),
+                        frozenset(i for i, r in enumerate(rs) if r.cross_filter == "both"))
+
+    def has_blank_row(self, table: str) -> bool:
+        return self.engine.has_blank_row(table)
+
+    def with_blank_row(self, table: Table, alias: str) -> exp.Expression:
+        blank = exp.select(*[exp.alias_(exp.cast(exp.null(), self.col_sql_type(table, c.name)), ident(c.name))
+                             for c in table.all_columns])
+        union = exp.union(exp.select(exp.Star()).from_(table_ref(table.name)), blank, distinct=False)
+        return exp.Subquery(this=union, alias=exp.TableAlias(this=ident(alias)))
+
+    def col_sql_type(self, table: Table, col: str) -> exp.DataType:
+        return sql_type(self.col_type((table.name, col)))
+
+    def key_column(self, table: Table) -> str | None:
+        for r in self.model.relationships:
+            if r.to_table.lower() == table.name.lower():
+                return table.column(r.to_column).name
+        for c in table.columns:
+            if c.key:
+                return c.name
+        return None
+
+    def col_type(self, key: ColKey) -> DaxType:
+        t = self.model.table(key[0])
+        c = t.column(key[1]) if t else None
+        if c is None:
+            return DaxType.VARIANT
+        return MODEL_TYPES.get(c.type, DaxType.VARIANT)
+
+    def err(self, env: Env, node: A.Node | None, message: str, hint: str | None = None) -> DaxCompileError:
+        return DaxCompileError(f"{message} (in {env.src.label})", self._pos(env, node), hint)
+
+    def unsupported(self, env: Env, node: A.Node | None, what: str) -> DaxUnsupportedError:
+        return DaxUnsupportedError(what, self._pos(env, node), env.src.label)
+
+    def _pos(self, env: Env, node: A.Node | None):
+        if env.src.origin is None or node is None or node.span.line == 0:
+            return None
+        return env.src.origin.to_yaml(node.span.line, node.span.col)
+
+    def resolve_col(self, env: Env, node: A.Node, table: str, column: str) -> ColKey:
+        t = self.model.table(table)
+        if t is None:
+            raise self.err(env, node, f"table '{table}' does not exist")
+        c = t.column(column)
+        if c is None:
+            raise self.err(env, node, f"column '{table}'[{column}] does not exist")
+        return (t.name, c.name)
+
+    def resolve_table(self, env: Env, node: A.Node, name: str) -> Table:
+        t = self.model.table(name)
+        if t is None:
+            raise self.err(env, node, f"table '{name}' does not exist")
+        return t
+
+    # ------------------------------------------------------------ filter context → SQL
+
+    def where_for(self, scan: Scan, ctx: Ctx, bidir: bool = True) -> exp.Expression | None:
+        conds = [f.apply(scan) for f in ctx.filters]
+        if bidir:
+            conds.extend(self._bidir(scan, ctx))
+        return and_all(conds)
+
+    def _bidir(self, scan: Scan, ctx: Ctx) -> list[exp.Expression]:
+        """Filters reaching the scan from the many side of a bidirectional relationship."""
+        out = []
+        rels = scan.rels
+        for i, r in enumerate(self.model.relationships):
+            if i not in rels.both or i not in rels.active:
+                continue
+            if r.to_table.lower() not in scan.tables() or r.from_table.lower() in scan.tables():
+                continue
+            many = self.model.table(r.from_table)
+            inner = Scan(self, many, rels)
+            outside = [f for f in ctx.filters
+                       if any(inner.has(k) for k in f.keys()) and not any(scan.has(k) for k in f.keys())]
+            if not outside:
+                continue
+            key = (self.model.table(r.to_table).name, self.model.table(r.to_table).column(r.to_column).name)
+            conds = [f.apply(inner) for f in outside]
+            conds.append(not_distinct(inner.col(key), scan.col(key)))
+            out.append(exp.Exists(this=inner.build(exp.select("1"), and_all(conds))))
+        return out
+
+    def scan(self, table: Table, env: Env, blank: bool = False) -> Scan:
+        return Scan(self, table, env.ctx.rels or self.base_rels(), blank)
+
+    def rel_select(self, rel: Rel) -> exp.Select:
+        if rel.select is not None:
+            return rel.select
+        scan = Scan(self, rel.base, rel.rels or self.base_rels(), rel.blank)
+        outs = [exp.alias_(scan.col(c.key), c.sql) for c in rel.cols]
+        return scan.build(exp.select(*outs), rel.row_filter(scan) if rel.row_filter else None)
+
+    def base_rel(self, table: Table, env: Env, blank: bool = False, ctx: Ctx | None = None) -> Rel:
+        """The rows of `table` visible in `ctx` (a bare table reference, VALUES(T), ALL(T))."""
+        ctx = env.ctx if ctx is None else ctx
+        cols = tuple(RelCol(f"{table.name}[{c.name}]", f"c{i}", (table.name, c.name),
+                            MODEL_TYPES.get(c.type, DaxType.VARIANT))
+                     for i, c in enumerate(table.all_columns))
+        return Rel(cols, base=table, row_filter=lambda scan, ctx=ctx: self.where_for(scan, ctx), blank=blank,
+                   rels=ctx.rels or self.base_rels())
+
+    def over(self, rel: Rel, env: Env, project: Callable[[Env], list[exp.Expression]],
+             where: Callable[[Env], exp.Expression | None] | None = None,
+             distinct: bool = False) -> exp.Select:
+        """SELECT <project(row env)> FROM <rel> [WHERE where(row env)]: an iteration."""
+        if rel.select is None:
+            scan = Scan(self, rel.base, rel.rels or self.base_rels(), rel.blank)
+            row = Row({c.key: Scalar(scan.col(c.key), c.type) for c in rel.cols},
+                      {c.name.lower(): Scalar(scan.col(c.key), c.type) for c in rel.cols}, rel.base, scan)
+            inner = env.push(row)
+            sel = exp.select(*project(inner))
+            if distinct:
+                sel = sel.distinct()
+            conds = [rel.row_filter(scan) if rel.row_filter else None, where(inner) if where else None]
+            return scan.build(sel, and_all(conds))
+        alias = self.new_alias()
+        row = self.row_of(rel, alias)
+        inner = env.push(row)
+        sel = exp.select(*project(inner)).from_(rel.select.subquery(alias, copy=True))
+        if distinct:
+            sel = sel.distinct()
+        if where:
+            cond = where(inner)
+            if cond is not None:
+                sel = sel.where(cond)
+        return sel
+
+    def row_of(self, rel: Rel, alias: str) -> Row:
+        cols: dict[ColKey, Scalar] = {}
+        names: dict[str, Scalar] = {}
+        for c in rel.cols:
+            s = Scalar(exp.column(c.sql, alias), c.type)
+            if c.key is not None:
+                cols.setdefault(c.key, s)
+            names.setdefault(c.name.lower(), s)
+        return Row(cols, names, rel.base)
+
+    # ------------------------------------------------------------ entry points
+
+    def scalar(self, node: A.Expr, env: Env) -> Scalar:
+        out = self.compile(node, env)
+        if isinstance(out, Rel):
+            return self.rel_to_scalar(out, env, node)
+        return out
+
+    def table(self, node: A.Expr, env: Env) -> Rel:
+        out = self.compile(node, env)
+        if isinstance(out, Scalar):
+            raise self.err(env, node, "a table expression is expected here, not a scalar value")
+        return out
+
+    def rel_to_scalar(self, rel: Rel, env: Env, node: A.Node) -> Scalar:
+        """A one-column table used as a scalar: its single value, BLANK if empty, error if more."""
+        if len(rel.cols) != 1:
+            raise self.err(env, node, "a table of multiple columns was supplied where a single value was expected")
+        c = rel.cols[0]
+        alias = self.new_alias()
+        sub = exp.select(exp.column(c.sql, alias)).from_(self.rel_select(rel).subquery(alias, copy=True)).distinct()
+        alias2 = self.new_alias()
+        v = exp.column(c.sql, alias2)
+        agg = exp.Case(ifs=[exp.If(this=exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1)),
+                                   true=exp.func("error", exp.Literal.string(
+                                       "A table of multiple values was supplied where a single value was expected.")))],
+                       default=exp.Max(this=v))
+        return Scalar(exp.Subquery(this=exp.select(exp.cast(agg, sql_type(c.type)) if c.type is not DaxType.VARIANT else agg)
+                                   .from_(sub.subquery(alias2))), c.type)
+
+    def compile(self, node: A.Expr, env: Env) -> Scalar | Rel:
+        method = getattr(self, "c_" + type(node).__name__, None)
+        if method is None:
+            raise self.unsupported(env, node, f"the construct {type(node).__name__}")
+        return method(node, env)
+
+    # ------------------------------------------------------------ literals
+
+    def c_Number(self, node: A.Number, env: Env) -> Scalar:
+        return lit(node.value)
+
+    def c_String(self, node: A.String, env: Env) -> Scalar:
+        return lit(node.value)
+
+    def c_Boolean(self, node: A.Boolean, env: Env) -> Scalar:
+        return lit(node.value)
+
+    def c_DateTimeLiteral(self, node: A.DateTimeLiteral, env: Env) -> Scalar:
+        try:
+            value = _dt.datetime.fromisoformat(node.text)
+        except ValueError:
+            raise self.err(env, node, f"invalid date literal dt\"{node.text}\"")
+        return Scalar(exp.cast(exp.Literal.string(value.isoformat(sep=" ")), "TIMESTAMP"), DaxType.DATETIME, False)
+
+    def c_EmptyArg(self, node: A.EmptyArg, env: Env) -> Scalar:
+        return lit(None)
+
+    def c_Parameter(self, node: A.Parameter, env: Env) -> Scalar:
+        raise self.unsupported(env, node, f"query parameter @{node.name}")
+
+    def c_EnumArg(self, node: A.EnumArg, env: Env) -> Scalar:
+        raise self.err(env, node, f"the keyword {node.name} is not valid here")
+
+    # ------------------------------------------------------------ references
+
+    def c_VarRef(self, node: A.VarRef, env: Env) -> Scalar | Rel:
+        value = env.vars.get(node.name.lower())
+        if value is None:
+            raise self.err(env, node, f"variable '{node.name}' is not defined")
+        return value
+
+    def c_VarBlock(self, node: A.VarBlock, env: Env) -> Scalar | Rel:
+        vars_ = dict(env.vars)
+        for name, expr in node.vars:
+            vars_[name.lower()] = self.compile(expr, replace(env, vars=vars_))
+        return self.compile(node.body, replace(env, vars=vars_))
+
+    def c_TableRef(self, node: A.TableRef, env: Env) -> Rel:
+        value = env.vars.get(node.name.lower())
+        if isinstance(value, Rel):
+            return value
+        return self.base_rel(self.resolve_table(env, node, node.name), env)
+
+    def c_ColumnRef(self, node: A.ColumnRef, env: Env) -> Scalar:
+        if node.table is None:
+            return self.c_BracketRef(A.BracketRef(node.column, span=node.span), env)
+        t = self.model.table(node.table)
+        if t is not None and t.column(node.column) is None:
+            m = self.measures.get(node.column.lower()) or self.extra_measures.get(node.column.lower())
+            if m is not None:
+                return self.measure_ref(node.column, env, node)
+        if t is None and node.table.lower() in env.vars:
+            value = env.vars[node.table.lower()]
+            if isinstance(value, Rel):
+                for c in value.cols:
+                    if c.name.lower() in (node.column.lower(), f"{node.table}[{node.column}]".lower()):
+                        return self._row_name(env, node, c.name)
+        key = self.resolve_col(env, node, node.table, node.column)
+        return self.column_value(key, env, node)
+
+    def column_value(self, key: ColKey, env: Env, node: A.Node, skip: int = 0) -> Scalar:
+        if key in env.placeholders:
+            return Scalar(env.placeholders[key], self.col_type(key))
+        for row in reversed(env.rows):
+            if key in row.cols:
+                if skip == 0:
+                    return row.cols[key]
+                skip -= 1
+        raise self.err(env, node, f"a single value for column '{key[0]}'[{key[1]}] cannot be determined",
+                       "use an aggregation such as SUM or MAX, or iterate the table (SUMX, FILTER)")
+
+    def _row_name(self, env: Env, node: A.Node, name: str) -> Scalar:
+        for row in reversed(env.rows):
+            if name.lower() in row.names:
+                return row.names[name.lower()]
+        raise self.err(env, node, f"column [{name}] cannot be found in the current row context")
+
+    def c_BracketRef(self, node: A.BracketRef, env: Env) -> Scalar:
+        for row in reversed(env.rows):
+            if node.name.lower() in row.names:
+                return row.names[node.name.lower()]
+        if node.name.lower() in self.measures or node.name.lower() in self.extra_measures:
+            return self.measure_ref(node.name, env, node)
+        raise self.err(env, node, f"measure or column [{node.name}] does not exist")
+
+    def measure_ref(self, name: str, env: Env, node: A.Node) -> Scalar:
+        """[M]: the measure body in a new context, i.e. CALCULATE(<body>) (§7)."""
+        lname = name.lower()
+        if lname in env.stack:
+            raise self.err(env, node, f"measure [{name}] refers to itself (circular dependency)")
+        ctx = self.transition(env)
+        if lname in self.extra_measures:
+            body, label = self.extra_measures[lname]
+            src = Source(label)
+        else:
+            m = self.measures[lname]
+            body = self.engine.parsed_measure(m)
+            src = Source(f"measure [{m.name}]", m.origin, m)
+        return self.scalar(body, Env(ctx=ctx, src=src, stack=(*env.stack, lname)))
+
+    def transition(self, env: Env) -> Ctx:
+        """Context transition: every row context becomes equality filters."""
+        ctx = env.ctx
+        for row in env.rows:
+            keys = [k for k in row.cols if row.base is None or k[0] == row.base.name]
+            if not keys:
+                continue
+            ctx = ctx.remove(keys).add(EqFilter(tuple(keys), tuple(row.cols[k].sql for k in keys)))
+        return ctx
+
+    # ------------------------------------------------------------ operators
+
+    def c_UnaryOp(self, node: A.UnaryOp, env: Env) -> Scalar:
+        value = self.scalar(node.operand, env)
+        if node.op == "-":
+            return negate(value)
+        if node.op == "+":
+            return value
+        return not_(value)
+
+    def c_BinaryOp(self, node: A.BinaryOp, env: Env) -> Scalar:
+        a = self.scalar(node.left, env)
+        b = self.scalar(node.right, env)
+        op = node.op
+        if op in ("+", "-", "*", "/", "^"):
+            return arith(op, a, b)
+        if op == "&":
+            return concat(a, b)
+        if op in ("&&", "||"):
+            return logic(op, a, b)
+        return compare(op, a, b)
+
+    def c_In(self, node: A.In, env: Env) -> Scalar:
+        items = node.expr.items if isinstance(node.expr, A.TupleExpr) else (node.expr,)
+        left = [self.scalar(i, env) for i in items]
+        if isinstance(node.table, A.TableConstructor):
+            ors = []
+            for row in node.table.rows:
+                if len(row) != len(left):
+                    raise self.err(env, node, "IN: the number of values does not match the table's columns")
+                ors.append(and_all(compare("=", a, self.scalar(v, env)).sql for a, v in zip(left, row)))
+            return Scalar(exp.paren(exp.or_(*ors)) if len(ors) > 1 else ors[0], DaxType.BOOL, False)
+        rel = self.table(node.table, env)
+        if len(rel.cols) != len(left):
+            raise self.err(env, node, "IN: the number of values does not match the table's columns")
+
+        def where(inner: Env) -> exp.Expression:
+            row = inner.rows[-1]
+            return and_all(compare("=", a, row.names[c.name.lower()]).sql for a, c in zip(left, rel.cols))
+
+        sel = self.over(rel, env, lambda inner: [exp.Literal.number(1)], where)
+        return Scalar(exp.Exists(this=sel), DaxType.BOOL, False)
+
+    def c_TupleExpr(self, node: A.TupleExpr, env: Env) -> Scalar:
+        raise self.err(env, node, "a row value (a, b) is only allowed on the left of IN")
+
+    def c_TableConstructor(self, node: A.TableConstructor, env: Env) -> Rel:
+        width = len(node.rows[0]) if node.rows else 1
+        rows = [[self.scalar(v, env) for v in r] for r in node.rows]
+        if any(len(r) != width for r in rows):
+            raise self.err(env, node, "every row of a table constructor needs the same number of values")
+        types = [unify([r[i].type for r in rows]) for i in range(width)]
+        names = ["Value"] if width == 1 else [f"Value{i + 1}" for i in range(width)]
+        selects = [exp.select(*[exp.alias_(cast(r[i], types[i]).sql, f"c{i}") for i in range(width)])
+                   for r in rows]
+        union: exp.Expression = selects[0]
+        for s in selects[1:]:
+            union = exp.union(union, s, distinct=False)
+        sel = exp.select(exp.Star()).from_(exp.Subquery(this=union, alias=exp.TableAlias(this=ident(self.new_alias()))))
+        cols = tuple(RelCol(n, f"c{i}", None, t if t is not DaxType.BLANK else DaxType.VARIANT)
+                     for i, (n, t) in enumerate(zip(names, types)))
+        return Rel(cols, sel)
+
+    # ------------------------------------------------------------ function calls
+
+    def c_FunctionCall(self, node: A.FunctionCall, env: Env) -> Scalar | Rel:
+        handler = getattr(self, "fn_" + node.name.replace(".", "_"), None)
+        if handler is None:
+            from generator.engine.catalog import is_dax_function
+
+            if is_dax_function(node.name):
+                raise self.unsupported(env, node, f"the function {node.name}")
+            raise self.err(env, node, f"unknown function {node.name}")
+        return handler(node, env)
+
+    def args(self, node: A.FunctionCall, env: Env, lo: int, hi: int | None = None) -> tuple[A.Expr, ...]:
+        n = len(node.args)
+        while n > lo and isinstance(node.args[n - 1], A.EmptyArg):
+            n -= 1
+        hi = lo if hi is None else hi
+        if n < lo or (hi >= 0 and n > hi):
+            want = f"{lo}" if lo == hi else f"{lo} to {hi}" if hi >= 0 else f"at least {lo}"
+            raise self.err(env, node, f"{node.name} takes {want} arguments, got {n}")
+        return node.args[:n]
+
+    def colref(self, env: Env, node: A.Expr) -> ColKey:
+        if isinstance(node, A.ColumnRef) and node.table is not None:
+            return self.resolve_col(env, node, node.table, node.column)
+        raise self.err(env, node, "a column reference such as Table[Column] is expected here")
+
+    # ------------------------------------------------------------ filter arguments
+
+    def filter_args(self, args: Iterable[A.Expr], env: Env) -> list[Callable[[Ctx], Ctx]]:
+        """Compile CALCULATE filter arguments in the *outer* context (§5.1) into context
+        transformers, modifiers first then filters (applied by `apply_filters`)."""
+        mods: list[Callable[[Ctx], Ctx]] = []
+        filters: list[Callable[[Ctx], Ctx]] = []
+        for arg in args:
+            if isinstance(arg, A.EmptyArg):
+                continue
+            kind, fn = self.filter_arg(arg, env)
+            (mods if kind == "mod" else filters).append(fn)
+        return mods + filters
+
+    def filter_arg(self, arg: A.Expr, env: Env) -> tuple[str, Callable[[Ctx], Ctx]]:
+        keep = False
+        if isinstance(arg, A.FunctionCall) and arg.name == "KEEPFILTERS":
+            keep = True
+            (arg,) = self.args(arg, env, 1)
+        if isinstance(arg, A.FunctionCall):
+            mod = self.modifier(arg, env)
+            if mod is not None:
+                if keep:
+                    raise self.err(env, arg, f"KEEPFILTERS cannot wrap {arg.name}")
+                return "mod", mod
+        if self.is_table_expr(arg, env):
+            rel = self.table(arg, env)
+            f = self.rel_filter(rel, env, arg)
+        else:
+            f = self.bool_filter(arg, env)
+        date_keys = self.date_table_keys(f.keys())
+
+        def apply(ctx: Ctx, f: Filter = f) -> Ctx:
+            if not keep:
+                ctx = ctx.remove(f.keys() | date_keys)
+            return ctx.add(f)
+
+        return "filter", apply
+
+    def date_table_keys(self, keys: frozenset[ColKey]) -> frozenset[ColKey]:
+        """Mark-as-date-table rule (§10): a filter on the date column removes every
+        filter on the date table."""
+        dt = self.engine.date_table
+        if dt is None:
+            return frozenset()
+        date_col = self.engine.date_column
+        if (dt.name, date_col) in keys:
+            return frozenset((dt.name, c.name) for c in dt.all_columns)
+        return frozenset()
+
+    def rel_filter(self, rel: Rel, env: Env, node: A.Node) -> Filter:
+        if rel.base is not None and rel.row_filter is not None and all(c.key for c in rel.cols):
+            probe = Scan(self, rel.base, rel.rels or self.base_rels())
+            expanded = frozenset((self.model.table(t).name, c.name) for t in probe.tables()
+                                 for c in self.model.table(t).all_columns)
+            return TableFilter(rel.base, rel.row_filter, self, expanded, blank=rel.blank)
+        keyed = [(i, c) for i, c in enumerate(rel.cols) if c.key is not None]
+        if not keyed:
+            raise self.err(env, node, "this table cannot be used as a filter: none of its columns comes from the model",
+                           "use TREATAS to apply its values to model columns")
+        alias = self.new_alias()
+        sel = exp.select(*[exp.alias_(exp.column(c.sql, alias), f"c{j}") for j, (_, c) in enumerate(keyed)]).from_(
+            self.rel_select(rel).subquery(alias, copy=True))
+        return RowsFilter(tuple(c.key for _, c in keyed), sel)
+
+    def bool_filter(self, arg: A.Expr, env: Env) -> Filter:
+        keys: list[ColKey] = []
+        self._collect_cols(arg, env, keys)
+        if not keys:
+            raise self.err(env, arg, "a filter expression must refer to at least one column",
+                           "write e.g. Table[Column] = \"value\"; measures cannot be used in Boolean filters")
+        tables = {k[0] for k in keys}
+        if len(tables) > 1:
+            raise self.err(env, arg, "a Boolean filter may only refer to columns of one table",
+                           "use FILTER over the table, or one filter argument per table")
+        keys = list(dict.fromkeys(keys))
+
+        def pred(colfn: Callable[[ColKey], exp.Expression]) -> exp.Expression:
+            inner = replace(env, placeholders={**env.placeholders, **{k: colfn(k) for k in keys}})
+            return truthy(self.scalar(arg, inner))
+
+        pred(lambda k: exp.column(k[1], "__check__", quoted=True))  # compile now: errors surface here
+        return PredFilter(tuple(keys), pred, self)
+
+    def _collect_cols(self, node: A.Node, env: Env, out: list[ColKey]) -> None:
+        if isinstance(node, A.FunctionCall) and node.name in _CONTEXT_FUNCS:
+            return
+        if isinstance(node, A.ColumnRef) and node.table is not None:
+            t = self.model.table(node.table)
+            if t is not None and t.column(node.column) is not None:
+                out.append((t.name, t.column(node.column).name))
+            return
+        for child in node.children():
+            self._collect_cols(child, env, out)
+
+    _TABLE_FUNCS = frozenset({
+        "FILTER", "VALUES", "DISTINCT", "ALL", "ALLNOBLANKROW", "ALLSELECTED", "ALLEXCEPT", "CALCULATETABLE",
+        "SUMMARIZE", "SUMMARIZECOLUMNS", "ADDCOLUMNS", "SELECTCOLUMNS", "TOPN", "TREATAS", "DATATABLE",
+        "GENERATE", "CROSSJOIN", "UNION", "INTERSECT", "EXCEPT", "ROW", "RELATEDTABLE", "DATESYTD",
+        "DATESQTD", "DATESMTD", "SAMEPERIODLASTYEAR", "DATEADD", "DATESINPERIOD", "DATESBETWEEN",
+        "PARALLELPERIOD", "PREVIOUSMONTH", "PREVIOUSQUARTER", "PREVIOUSYEAR", "NEXTMONTH", "NEXTQUARTER",
+        "NEXTYEAR", "PREVIOUSDAY", "NEXTDAY", "FIRSTDATE", "LASTDATE", "STARTOFMONTH", "ENDOFMONTH",
+        "STARTOFYEAR", "ENDOFYEAR", "STARTOFQUARTER", "ENDOFQUARTER", "KEEPFILTERS", "GENERATESERIES",
+        "CALENDAR", "FILTERS", "TOPNSKIP", "NATURALINNERJOIN", "NATURALLEFTOUTERJOIN", "GROUPBY",
+    })
+
+    def is_table_expr(self, node: A.Expr, env: Env) -> bool:
+        if isinstance(node, (A.TableRef, A.TableConstructor)):
+            return True
+        if isinstance(node, A.VarRef):
+            return isinstance(env.vars.get(node.name.lower()), Rel)
+        if isinstance(node, A.FunctionCall):
+            return node.name in self._TABLE_FUNCS
+        if isinstance(node, A.VarBlock):
+            return self.is_table_expr(node.body, env)
+        return False
+
+    def modifier(self, call: A.FunctionCall, env: Env) -> Callable[[Ctx], Ctx] | None:
+        name = call.name
+        if name in ("ALL", "REMOVEFILTERS", "ALLNOBLANKROW"):
+            if not call.args or all(isinstance(a, A.EmptyArg) for a in call.args):
+                return lambda ctx: ctx.clear()
+            keys = self.keys_of_args(call.args, env)
+            return lambda ctx: ctx.remove(keys)
+        if name == "ALLEXCEPT":
+            args = self.args(call, env, 2, -1)
+            table = self.resolve_table(env, args[0], self._table_name(env, args[0]))
+            keep = set(self.keys_of_args(args[1:], env))
+            keys = frozenset((table.name, c.name) for c in table.all_columns) - keep
+            # ALLEXCEPT(T, ...) also removes filters on the tables T expands to
+            probe = self.scan(table, env)
+            for t in probe.tables():
+                if t != table.name.lower():
+                    tt = self.model.table(t)
+                    keys |= frozenset((tt.name, c.name) for c in tt.all_columns) - keep
+            return lambda ctx: ctx.remove(keys)
+        if name == "ALLSELECTED":
+            if not call.args:
+                return lambda ctx: replace(ctx.clear(), filters=(ctx.shadow or Ctx()).filters)
+            keys = self.keys_of_args(call.args, env)
+
+            def allselected(ctx: Ctx) -> Ctx:
+                out = ctx.remove(keys)
+                for f in (ctx.shadow or Ctx()).filters:
+                    if f.keys() & keys:
+                        g = f.without(f.keys() - keys)
+                        if g is not None:
+                            out = out.add(g)
+                return out
+
+            return allselected
+        if name == "USERELATIONSHIP":
+            a, b = self.args(call, env, 2)
+            idx = self.find_rel(env, call, self.colref(env, a), self.colref(env, b))
+            r = self.model.relationships[idx]
+            pair = {r.from_table.lower(), r.to_table.lower()}
+
+            def userel(ctx: Ctx) -> Ctx:
+                rs = ctx.rels or self.base_rels()
+                others = {i for i in rs.active
+                          if {self.model.relationships[i].from_table.lower(),
+                              self.model.relationships[i].to_table.lower()} == pair}
+                return replace(ctx, rels=RelState((rs.active - others) | {idx}, rs.both))
+
+            return userel
+        if name == "CROSSFILTER":
+            a, b, d = self.args(call, env, 3)
+            idx = self.find_rel(env, call, self.colref(env, a), self.colref(env, b))
+            mode = _enum(d)
+            if mode not in ("BOTH", "NONE", "ONEWAY", "ONEWAY_RIGHTFILTERS", "ONEWAY_LEFTFILTERS"):
+                raise self.err(env, d, "CROSSFILTER direction must be BOTH, NONE or ONEWAY")
+
+            def crossfilter(ctx: Ctx) -> Ctx:
+                rs = ctx.rels or self.base_rels()
+                if mode == "NONE":
+                    return replace(ctx, rels=RelState(rs.active - {idx}, rs.both - {idx}))
+                if mode == "BOTH":
+                    return replace(ctx, rels=RelState(rs.active | {idx}, rs.both | {idx}))
+                return replace(ctx, rels=RelState(rs.active | {idx}, rs.both - {idx}))
+
+            return crossfilter
+        return None
+
+    def _table_name(self, env: Env, node: A.Expr) -> str:
+        if isinstance(node, A.TableRef):
+            return node.name
+        raise self.err(env, node, "a table name is expected here")
+
+    def keys_of_args(self, args: Iterable[A.Expr], env: Env) -> frozenset[ColKey]:
+        keys: set[ColKey] = set()
+        for a in args:
+            if isinstance(a, A.TableRef):
+                t = self.resolve_table(env, a, a.name)
+                keys |= {(t.name, c.name) for c in t.all_columns}
+                probe = self.scan(t, env)
+                for other in probe.tables():
+                    tt = self.model.table(other)
+                    keys |= {(tt.name, c.name) for c in tt.all_columns}
+            elif isinstance(a, A.EmptyArg):
+                continue
+            else:
+                keys.add(self.colref(env, a))
+        return frozenset(keys)
+
+    def find_rel(self, env: Env, node: A.Node, a: ColKey, b: ColKey) -> int:
+        for i, r in enumerate(self.model.relationships):
+            ends = {(r.from_table.lower(), r.from_column.lower()), (r.to_table.lower(), r.to_column.lower())}
+            if ends == {(a[0].lower(), a[1].lower()), (b[0].lower(), b[1].lower())}:
+                return i
+        raise self.err(env, node, f"no relationship between '{a[0]}'[{a[1]}] and '{b[0]}'[{b[1]}]")
+
+    def apply_filters(self, env: Env, fns: list[Callable[[Ctx], Ctx]]) -> Ctx:
+        ctx = self.transition(env)
+        for fn in fns:
+            ctx = fn(ctx)
+        return ctx

@@ -1,0 +1,303 @@
+"""Filter context IR and expanded-table scans.
+
+A filter context (`Ctx`) is a set of filters, each constraining a set of lineage columns
+(`ColKey` = (table, column)). Applying a context to a scan of table T means: build T's
+*expanded table* (T LEFT JOIN every one-side table reachable through active
+relationships; unmatched keys meet the blank row as NULLs) and turn every filter whose
+columns live in that expanded table into a WHERE predicate. A filter on a table outside
+the expanded table reaches T only through a bidirectional relationship
+(dax-semantics.md §4; dax-engine-survey.md §3.2).
+
+CALCULATE semantics are set operations on `Ctx`: a filter on column c first removes c
+from every existing filter (`Ctx.remove`), KEEPFILTERS adds without removing, ALL(T)
+removes T's columns. Filters that span several columns lose only the removed columns
+(projection), which reproduces auto-exist (§15).
+
+Filter values are sqlglot expressions; they may reference columns of outer queries
+(cell keys of a visual, iterator rows). The SQL stays correlated and DuckDB decorrelates
+it into joins, so a whole visual is one SQL statement.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Callable, Iterable
+
+from sqlglot import exp
+
+from generator.engine.data import ident, table_ref
+from generator.spec.model import Relationship, Table
+
+if TYPE_CHECKING:
+    from generator.engine.compiler import CompilerCore as Compiler
+
+ColKey = tuple[str, str]
+
+
+def not_distinct(a: exp.Expression, b: exp.Expression) -> exp.Expression:
+    return exp.NullSafeEQ(this=a, expression=b)
+
+
+def and_all(conds: Iterable[exp.Expression | None]) -> exp.Expression | None:
+    items = [c for c in conds if c is not None]
+    if not items:
+        return None
+    return exp.and_(*items) if len(items) > 1 else items[0]
+
+
+# ---------------------------------------------------------------- relationships
+
+
+@dataclass(frozen=True)
+class RelState:
+    """Relationship activity and direction after USERELATIONSHIP / CROSSFILTER."""
+
+    active: frozenset[int]
+    both: frozenset[int]
+
+
+class Scan:
+    """FROM <base> [LEFT JOIN one-side tables...]: the expanded table of `base`.
+
+    Joins are added lazily, only for the tables whose columns are asked for.
+    """
+
+    def __init__(self, comp: "Compiler", base: Table, rels: RelState, blank: bool = False):
+        self.comp = comp
+        self.base = base
+        self.rels = rels
+        self.blank = blank
+        self.alias = comp.new_alias()
+        self.aliases: dict[str, str] = {base.name.lower(): self.alias}
+        # table -> (parent table, relationship index) for every reachable one side
+        self.parent: dict[str, tuple[str, int]] = {}
+        frontier = [base.name.lower()]
+        seen = {base.name.lower()}
+        while frontier:
+            cur = frontier.pop(0)
+            for i, r in enumerate(comp.model.relationships):
+                if i in rels.active and r.from_table.lower() == cur and r.to_table.lower() not in seen:
+                    seen.add(r.to_table.lower())
+                    self.parent[r.to_table.lower()] = (cur, i)
+                    frontier.append(r.to_table.lower())
+        self.order: list[str] = []
+
+    def tables(self) -> set[str]:
+        return {self.base.name.lower(), *self.parent}
+
+    def has(self, key: ColKey) -> bool:
+        return key[0].lower() in self.tables()
+
+    def _alias_of(self, table: str) -> str:
+        table = table.lower()
+        if table not in self.aliases:
+            parent, _ = self.parent[table]
+            self._alias_of(parent)
+            self.aliases[table] = self.comp.new_alias()
+            self.order.append(table)
+        return self.aliases[table]
+
+    def col(self, key: ColKey) -> exp.Column:
+        return exp.column(key[1], self._alias_of(key[0]), quoted=True)
+
+    def source(self) -> exp.Expression:
+        if self.blank and self.comp.has_blank_row(self.base.name):
+            return self.comp.with_blank_row(self.base, self.alias)
+        return table_ref(self.base.name, self.alias)
+
+    def build(self, select: exp.Select, where: exp.Expression | None) -> exp.Select:
+        """Attach FROM/JOIN/WHERE. Call after every column has been requested."""
+        select = select.from_(self.source(), copy=False)
+        for table in self.order:
+            parent, idx = self.parent[table]
+            r = self.comp.model.relationships[idx]
+            on = exp.EQ(this=exp.column(r.from_column, self.aliases[parent], quoted=True),
+                        expression=exp.column(r.to_column, self.aliases[table], quoted=True))
+            select = select.join(table_ref(self.comp.model.table(r.to_table).name, self.aliases[table]),
+                                 on=on, join_type="LEFT", copy=False)
+        if where is not None:
+            select = select.where(where, copy=False)
+        return select
+
+
+# ---------------------------------------------------------------- filters
+
+
+@dataclass(frozen=True)
+class Filter:
+    """A constraint on some lineage columns."""
+
+    def keys(self) -> frozenset[ColKey]:
+        raise NotImplementedError
+
+    def apply(self, scan: Scan) -> exp.Expression | None:
+        raise NotImplementedError
+
+    def without(self, keys: frozenset[ColKey]) -> "Filter | None":
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class EqFilter(Filter):
+    """col_i = value_i (BLANK matches BLANK): a cell of a visual or a transitioned row."""
+
+    cols: tuple[ColKey, ...]
+    values: tuple[exp.Expression, ...] = field(compare=False)
+
+    def keys(self) -> frozenset[ColKey]:
+        return frozenset(self.cols)
+
+    def apply(self, scan: Scan) -> exp.Expression | None:
+        return and_all(not_distinct(scan.col(k), v.copy()) for k, v in zip(self.cols, self.values)
+                       if scan.has(k))
+
+    def without(self, keys: frozenset[ColKey]) -> Filter | None:
+        kept = [(k, v) for k, v in zip(self.cols, self.values) if k not in keys]
+        if not kept:
+            return None
+        return EqFilter(tuple(k for k, _ in kept), tuple(v for _, v in kept))
+
+
+@dataclass(frozen=True)
+class PredFilter(Filter):
+    """A Boolean CALCULATE filter on columns of one table: FILTER(ALL(cols), pred)."""
+
+    cols: tuple[ColKey, ...]
+    pred: Callable[[Callable[[ColKey], exp.Expression]], exp.Expression] = field(compare=False)
+    comp: "Compiler" = field(compare=False, repr=False)
+
+    def keys(self) -> frozenset[ColKey]:
+        return frozenset(self.cols)
+
+    def apply(self, scan: Scan) -> exp.Expression | None:
+        if not all(scan.has(k) for k in self.cols):
+            return None
+        return self.pred(scan.col)
+
+    def without(self, keys: frozenset[ColKey]) -> Filter | None:
+        kept = tuple(k for k in self.cols if k not in keys)
+        if not kept:
+            return None
+        # FILTER(ALL(a, b), pred) projected on a: the a values of the rows where pred holds
+        table = self.comp.model.table(self.cols[0][0])
+        scan = Scan(self.comp, table, self.comp.base_rels())
+        outs = [exp.alias_(scan.col(k), f"c{i}") for i, k in enumerate(kept)]
+        sel = scan.build(exp.select(*outs).distinct(), self.pred(scan.col))
+        return RowsFilter(kept, sel)
+
+
+@dataclass(frozen=True)
+class RowsFilter(Filter):
+    """Tuples of a relation: VALUES/DISTINCT/TREATAS/time-intelligence date sets.
+
+    `select` outputs columns c0..cn, in `cols` order (some may since have been removed).
+    """
+
+    cols: tuple[ColKey, ...]
+    select: exp.Select = field(compare=False)
+    removed: frozenset[ColKey] = frozenset()
+
+    def keys(self) -> frozenset[ColKey]:
+        return frozenset(self.cols) - self.removed
+
+    def apply(self, scan: Scan) -> exp.Expression | None:
+        pairs = [(i, k) for i, k in enumerate(self.cols) if k not in self.removed and scan.has(k)]
+        if not pairs:
+            return None
+        if len(pairs) == 1:
+            i, k = pairs[0]
+            sub = exp.select(exp.column(f"c{i}", "f")).from_(self.select.subquery("f", copy=True))
+            col = scan.col(k)
+            # IN ignores NULL; the blank member must still match, hence the OR
+            has_null = exp.select(exp.Exists(this=exp.select("1").from_(
+                self.select.subquery("fn", copy=True)).where(exp.column(f"c{i}", "fn").is_(exp.null()))))
+            return exp.or_(exp.In(this=col, query=sub),
+                           exp.and_(col.copy().is_(exp.null()), has_null.subquery()))
+        alias = scan.comp.new_alias()
+        cond = and_all(not_distinct(exp.column(f"c{i}", alias), scan.col(k)) for i, k in pairs)
+        return exp.Exists(this=exp.select("1").from_(self.select.subquery(alias, copy=True)).where(cond))
+
+    def without(self, keys: frozenset[ColKey]) -> Filter | None:
+        removed = self.removed | (frozenset(self.cols) & keys)
+        if removed >= frozenset(self.cols):
+            return None
+        return replace(self, removed=removed)
+
+
+@dataclass(frozen=True)
+class TableFilter(Filter):
+    """A table-valued CALCULATE filter over the rows of a model table (FILTER(Sales, …),
+    a bare `Sales`, CALCULATETABLE(Sales, …)): it filters the whole expanded table."""
+
+    base: Table
+    row_filter: Callable[[Scan], exp.Expression | None] = field(compare=False)
+    comp: "Compiler" = field(compare=False, repr=False)
+    expanded: frozenset[ColKey] = frozenset()
+    removed: frozenset[ColKey] = frozenset()
+    blank: bool = False
+
+    def keys(self) -> frozenset[ColKey]:
+        return self.expanded - self.removed
+
+    def apply(self, scan: Scan) -> exp.Expression | None:
+        if scan.base.name.lower() == self.base.name.lower() and not self.removed and not scan.blank:
+            return self.row_filter(scan)
+        tables = {k[0].lower() for k in self.keys() if scan.has(k)}
+        if not tables:
+            return None
+        inner = Scan(self.comp, self.base, scan.rels, self.blank)
+        conds = []
+        for tname in sorted(tables):
+            t = self.comp.model.table(tname)
+            key = self.comp.key_column(t)
+            cols = [key] if key else [c.name for c in t.all_columns]
+            for c in cols:
+                k = (t.name, c)
+                if k in self.removed:
+                    continue
+                conds.append(not_distinct(inner.col(k), scan.col(k)))
+        if not conds:
+            return None
+        rf = self.row_filter(inner)
+        sel = inner.build(exp.select("1"), and_all([rf, *conds]))
+        return exp.Exists(this=sel)
+
+    def without(self, keys: frozenset[ColKey]) -> Filter | None:
+        removed = self.removed | (self.expanded & keys)
+        if removed >= self.expanded:
+            return None
+        return replace(self, removed=removed)
+
+
+# ---------------------------------------------------------------- context
+
+
+@dataclass(frozen=True)
+class Ctx:
+    filters: tuple[Filter, ...] = ()
+    rels: RelState | None = None
+    shadow: "Ctx | None" = None  # the query's outer filters, for ALLSELECTED
+    scope: frozenset[ColKey] = frozenset()  # grouping columns, for ISINSCOPE
+
+    def remove(self, keys: Iterable[ColKey]) -> "Ctx":
+        keys = frozenset(keys)
+        if not keys:
+            return self
+        out: list[Filter] = []
+        for f in self.filters:
+            if f.keys() & keys:
+                g = f.without(keys)
+                if g is not None:
+                    out.append(g)
+            else:
+                out.append(f)
+        return replace(self, filters=tuple(out), scope=self.scope - keys)
+
+    def add(self, f: Filter) -> "Ctx":
+        return replace(self, filters=(*self.filters, f))
+
+    def clear(self) -> "Ctx":
+        return replace(self, filters=(), scope=frozenset())
+
+    def filtered_keys(self) -> frozenset[ColKey]:
+        return frozenset(itertools.chain.from_iterable(f.keys() for f in self.filters))

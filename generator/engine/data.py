@@ -1,0 +1,125 @@
+"""Model loading: one DuckDB view per table, over its Parquet/CSV file or in-memory rows.
+
+Nothing is copied: a 10M-row fact stays on disk and DuckDB streams it per query. Every
+column is exposed under its model name with its model type. Text read from CSV or
+in-memory rows gets its trailing spaces trimmed, as Power BI does at load
+(dax-semantics.md §1.2).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping
+
+import duckdb
+import pandas as pd
+from sqlglot import exp
+
+from generator.errors import ForgeError, Problem
+from generator.spec.model import Model, Relationship, Table
+from generator.engine.types import model_sql_type
+
+TableData = "pd.DataFrame | list[dict[str, Any]] | list[list[Any]]"
+
+
+def ident(name: str) -> exp.Identifier:
+    return exp.to_identifier(name, quoted=True)
+
+
+def table_ref(name: str, alias: str | None = None) -> exp.Table:
+    t = exp.Table(this=ident(name))
+    if alias:
+        t.set("alias", exp.TableAlias(this=ident(alias)))
+    return t
+
+
+def raw_name(table: str) -> str:
+    return f"__raw__{table}"
+
+
+def _frame(table: Table, rows: Any) -> pd.DataFrame:
+    names = [c.name for c in table.columns]
+    if isinstance(rows, pd.DataFrame):
+        return rows
+    rows = list(rows)
+    if rows and isinstance(rows[0], Mapping):
+        lower = {n.lower(): n for n in names}
+        fixed = [{lower.get(str(k).lower(), k): v for k, v in r.items()} for r in rows]
+        frame = pd.DataFrame(fixed, columns=names)
+    else:
+        frame = pd.DataFrame(rows, columns=names)
+    return frame.astype(object).where(frame.notna(), None)
+
+
+def _source_sql(table: Table, out: Path | None) -> tuple[exp.Expression, bool]:
+    """FROM-clause expression reading the table's file, and whether to trim text."""
+    src = table.source
+    if src.kind == "csv":
+        path, reader, trim = src.path, "read_csv", True
+    elif src.kind == "parquet":
+        path, reader, trim = src.path, "read_parquet", False
+    else:
+        base = out if out is not None else None
+        if base is None:
+            raise ForgeError(Problem(table.pos, f"no data for table '{table.name}'"))
+        path, reader, trim = base / "data" / f"{table.name}.parquet", "read_parquet", False
+    if path is None or not Path(path).exists():
+        raise ForgeError(Problem(table.pos, f"no data for table '{table.name}': {path} does not exist",
+                                 "run `python build.py` first to write the data files"))
+    args: list[exp.Expression] = [exp.Literal.string(str(path))]
+    if reader == "read_csv":
+        args.append(exp.EQ(this=exp.column("header"), expression=exp.true()))
+        args.append(exp.EQ(this=exp.column("all_varchar"), expression=exp.true()))
+    return exp.Anonymous(this=reader, expressions=args), trim
+
+
+def load_tables(con: duckdb.DuckDBPyConnection, model: Model, data: Mapping[str, Any] | None,
+                out: Path | None) -> None:
+    """Create one view per model table named exactly like the table."""
+    given = {k.lower(): v for k, v in (data or {}).items()}
+    for table in model.tables:
+        trim = True
+        if table.name.lower() in given:
+            frame = _frame(table, given[table.name.lower()])
+            con.register(raw_name(table.name), frame)
+            source: exp.Expression = table_ref(raw_name(table.name))
+        elif data is not None and out is None:
+            frame = _frame(table, [])
+            con.register(raw_name(table.name), frame)
+            source = table_ref(raw_name(table.name))
+        else:
+            func, trim = _source_sql(table, out)
+            source = exp.Table(this=func)
+        present = _columns_of(con, source)
+        projections = []
+        for col in table.columns:
+            actual = present.get(col.name.lower())
+            if actual is None:
+                raise ForgeError(Problem(col.pos, f"table '{table.name}' has no data for column '{col.name}'"))
+            value: exp.Expression = exp.column(actual, quoted=True)
+            if col.type == "string":
+                value = exp.cast(value, "VARCHAR")
+                if trim:
+                    value = exp.func("rtrim", value)
+            elif col.type == "boolean" and trim:
+                value = exp.cast(exp.cast(value, "VARCHAR"), "BOOLEAN")
+            else:
+                value = exp.cast(value, model_sql_type(col.type))
+            projections.append(exp.alias_(value, ident(col.name)))
+        select = exp.select(*projections).from_(source)
+        con.execute(exp.Create(this=table_ref(table.name), kind="VIEW", expression=select,
+                               replace=True).sql("duckdb"))
+
+
+def _columns_of(con: duckdb.DuckDBPyConnection, source: exp.Expression) -> dict[str, str]:
+    probe = exp.select(exp.Star()).from_(source).limit(0).sql("duckdb")
+    names = [d[0] for d in con.execute(probe).description]
+    return {n.lower(): n for n in names}
+
+
+def orphan_check(rel: Relationship) -> str:
+    """SQL: does the many side hold a key (or BLANK key) with no match on the one side?"""
+    many = exp.select("1").from_(table_ref(rel.from_table, "m")).where(
+        exp.not_(exp.Exists(this=exp.select("1").from_(table_ref(rel.to_table, "o")).where(
+            exp.EQ(this=exp.column(rel.to_column, "o", quoted=True),
+                   expression=exp.column(rel.from_column, "m", quoted=True))))))
+    return exp.select(exp.Exists(this=many)).sql("duckdb")

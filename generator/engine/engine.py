@@ -1,0 +1,255 @@
+"""The public engine API: open a model, run DAX queries, evaluate measures.
+
+    engine = Engine.open(Path("."))                 # views over powerbi/data/*.parquet
+    engine = Engine(model, data={"Sales": frame})   # in-memory rows, for tests
+    engine.query('EVALUATE SUMMARIZECOLUMNS(Customer[City], "Sales", [Sales])')
+    engine.evaluate_measure("Sales", filters={"Customer[City]": "Oslo"})
+
+Each query compiles to one SQL statement (see `generator.engine.query`).
+"""
+from __future__ import annotations
+
+import datetime as _dt
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Mapping
+
+import duckdb
+import pandas as pd
+from sqlglot import exp
+
+from generator.dax import ast as A
+from generator.engine.data import load_tables, orphan_check
+from generator.engine.errors import DaxCompileError, DaxEvalError
+from generator.engine.types import DaxType
+from generator.errors import ForgeError, Problem
+from generator.spec.model import Measure, Model, Table
+
+_MACROS = [
+    # PERCENTILE.INC/EXC over a sorted list (dax-semantics.md §13)
+    """CREATE OR REPLACE MACRO __dax_pct_at(l, pos) AS
+       CASE WHEN pos < 1 OR pos > len(l) THEN error('PERCENTILE: k is out of range')
+            ELSE l[floor(pos)::BIGINT] + (pos - floor(pos)) *
+                 (coalesce(l[floor(pos)::BIGINT + 1], l[floor(pos)::BIGINT]) - l[floor(pos)::BIGINT]) END""",
+    """CREATE OR REPLACE MACRO __dax_percentile(l, k, exc) AS
+       CASE WHEN len(l) = 0 THEN NULL
+            WHEN k < 0 OR k > 1 THEN error('PERCENTILE: k is out of range')
+            WHEN exc THEN __dax_pct_at(l, k * (len(l) + 1))
+            ELSE __dax_pct_at(l, k * (len(l) - 1) + 1) END""",
+    """CREATE OR REPLACE MACRO __dax_combin(n, k) AS
+       round(exp(lgamma(n + 1) - lgamma(k + 1) - lgamma(n - k + 1)))::BIGINT""",
+    # YEARFRAC basis 0: US (NASD) 30/360
+    """CREATE OR REPLACE MACRO __dax_yearfrac30(a, b) AS (
+       (year(b) - year(a)) * 360 + (month(b) - month(a)) * 30 +
+       (CASE WHEN day(b) = 31 AND day(a) >= 30 THEN 30 ELSE day(b) END -
+        CASE WHEN day(a) = 31 THEN 30 ELSE day(a) END)) / 360.0""",
+]
+
+
+def _parse_expression(text: str, origin=None) -> A.Expr:
+    from generator.dax.parser import parse_expression
+
+    return parse_expression(text, origin)
+
+
+def _parse_query(text: str) -> A.Query:
+    from generator.dax.parser import parse_query
+
+    return parse_query(text)
+
+
+class Engine:
+    """A model opened on DuckDB. Not thread-safe; cheap to create."""
+
+    def __init__(self, model: Model, data: Mapping[str, Any] | None = None, out: Path | None = None,
+                 as_of: str | _dt.date | None = None, con: duckdb.DuckDBPyConnection | None = None):
+        self.model = model
+        self.con = con or duckdb.connect()
+        for macro in _MACROS:
+            self.con.execute(macro)
+        load_tables(self.con, model, data, out)
+        self._parsed: dict[str, A.Expr] = {}
+        self._blank: dict[str, bool] = {}
+        self._as_of = as_of
+        self.date_table: Table | None = model.table(model.date_table) if model.date_table else None
+        self.date_column: str | None = self._date_column()
+        self.last_sql: str | None = None
+
+    @classmethod
+    def open(cls, project: Path, out: Path | None = None, as_of: str | None = None) -> "Engine":
+        from generator.spec import load_project
+
+        project = Path(project)
+        model = load_project(project)
+        return cls(model, out=out or project / "powerbi", as_of=as_of)
+
+    # ------------------------------------------------------------ model facts
+
+    def _date_column(self) -> str | None:
+        t = self.date_table
+        if t is None:
+            return None
+        for r in self.model.relationships:
+            if r.to_table.lower() == t.name.lower():
+                return t.column(r.to_column).name
+        for c in t.columns:
+            if c.type in ("date", "datetime") and c.key:
+                return c.name
+        for c in t.columns:
+            if c.type in ("date", "datetime"):
+                return c.name
+        return None
+
+    def validate_date_table(self) -> None:
+        """Marked date tables need unique, non-blank, contiguous days (§10)."""
+        t, c = self.date_table, self.date_column
+        if t is None:
+            return
+        if c is None:
+            raise ForgeError(Problem(t.pos, f"date table '{t.name}' has no date column"))
+        col = exp.column(c, quoted=True)
+        sql = exp.select(exp.Count(this=exp.Star()), exp.Count(this=exp.Distinct(expressions=[exp.cast(col, "DATE")])),
+                         exp.Count(this=col.copy()), exp.Min(this=exp.cast(col.copy(), "DATE")),
+                         exp.Max(this=exp.cast(col.copy(), "DATE"))).from_(exp.to_table(f'"{t.name}"')).sql("duckdb")
+        n, distinct, nonblank, lo, hi = self.con.execute(sql).fetchone()
+        problems = []
+        if nonblank != n:
+            problems.append("has blank dates")
+        if distinct != nonblank:
+            problems.append("has duplicate dates")
+        if lo is not None and (hi - lo).days + 1 != distinct:
+            problems.append("is not contiguous")
+        if problems:
+            raise ForgeError(Problem(t.pos, f"date table '{t.name}' " + ", ".join(problems),
+                                     "a marked date table needs one row per day, no gaps, no blanks"))
+
+    def has_blank_row(self, table: str) -> bool:
+        """Does a regular relationship into `table` have unmatched many-side keys (§4)?"""
+        key = table.lower()
+        if key not in self._blank:
+            self._blank[key] = any(
+                self.con.execute(orphan_check(r)).fetchone()[0]
+                for r in self.model.relationships if r.to_table.lower() == key)
+        return self._blank[key]
+
+    @property
+    def as_of(self) -> _dt.date:
+        value = self._as_of or self.model.as_of
+        if value is None:
+            return _dt.date.today()
+        if isinstance(value, str):
+            return _dt.date.fromisoformat(value)
+        return value
+
+    def parsed_measure(self, m: Measure) -> A.Expr:
+        if m.name not in self._parsed:
+            from generator.dax.errors import DaxSyntaxError
+
+            try:
+                self._parsed[m.name] = _parse_expression(m.expression, m.origin)
+            except DaxSyntaxError as exc:
+                raise DaxCompileError(f"syntax error in measure [{m.name}]: {exc}", m.pos) from exc
+        return self._parsed[m.name]
+
+    # ------------------------------------------------------------ queries
+
+    def compile(self, dax: str) -> list:
+        from generator.engine.query import Compiler
+
+        query = _parse_query(dax)
+        return Compiler(self).compile_query(query)
+
+    def sql(self, dax: str) -> str:
+        return ";\n".join(c.sql.sql("duckdb") for c in self.compile(dax))
+
+    def query(self, dax: str) -> pd.DataFrame:
+        """Run a DAX query; the result of its last EVALUATE as a DataFrame (BLANK → None/NaN)."""
+        frames = self.query_all(dax)
+        return frames[-1]
+
+    def query_all(self, dax: str) -> list[pd.DataFrame]:
+        return [self.run(c) for c in self.compile(dax)]
+
+    def run(self, compiled) -> pd.DataFrame:
+        sql = compiled.sql.sql("duckdb")
+        self.last_sql = sql
+        try:
+            frame = self.con.execute(sql).df()
+        except duckdb.Error as exc:
+            raise DaxEvalError(_clean_error(exc)) from exc
+        frame.columns = list(compiled.columns)
+        for name, t in zip(compiled.columns, compiled.types):
+            if t is DaxType.CURRENCY:
+                frame[name] = frame[name].astype("float64")
+        return frame
+
+    def evaluate(self, expression: str, filters: Mapping[str, Any] | None = None) -> Any:
+        """Evaluate a scalar DAX expression under optional column filters."""
+        dax = _with_filters(expression, filters)
+        frame = self.query(f"EVALUATE ROW(\"Value\", {dax})")
+        value = frame.iloc[0, 0]
+        return None if _is_blank(value) else _py(value)
+
+    def evaluate_measure(self, name: str, filters: Mapping[str, Any] | None = None) -> Any:
+        if self.model.measure(name) is None:
+            raise DaxCompileError(f"measure [{name}] does not exist")
+        return self.evaluate(f"[{_escape_bracket(name)}]", filters)
+
+
+def _escape_bracket(name: str) -> str:
+    return name.replace("]", "]]")
+
+
+def dax_string(value: str) -> str:
+    return '"' + value.replace('"', '""') + '"'
+
+
+def dax_literal(value: Any) -> str:
+    if value is None:
+        return "BLANK()"
+    if isinstance(value, bool):
+        return "TRUE()" if value else "FALSE()"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, (_dt.datetime, _dt.date)):
+        return f"DATE({value.year}, {value.month}, {value.day})"
+    return dax_string(str(value))
+
+
+def filter_args(filters: Mapping[str, Any] | None) -> list[str]:
+    """{"Customer[City]": "Oslo", "Date[Year]": [2023, 2024]} → TREATAS filter arguments."""
+    out = []
+    for col, value in (filters or {}).items():
+        values = value if isinstance(value, (list, tuple)) else [value]
+        out.append("TREATAS({" + ", ".join(dax_literal(v) for v in values) + "}, " + col + ")")
+    return out
+
+
+def _with_filters(expression: str, filters: Mapping[str, Any] | None) -> str:
+    args = filter_args(filters)
+    if not args:
+        return expression
+    return "CALCULATE(" + expression + ", " + ", ".join(args) + ")"
+
+
+def _is_blank(value: Any) -> bool:
+    try:
+        return value is None or bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _py(value: Any) -> Any:
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    return value
+
+
+def _clean_error(exc: Exception) -> str:
+    text = str(exc)
+    for marker in ("Invalid Input Error: ", "Conversion Error: "):
+        if marker in text:
+            text = text.split(marker, 1)[1]
+    return text.splitlines()[0]

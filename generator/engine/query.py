@@ -1,0 +1,230 @@
+"""DAX queries: DEFINE / EVALUATE / ORDER BY, and SUMMARIZECOLUMNS.
+
+SUMMARIZECOLUMNS is how Power BI asks for a visual (dax-semantics.md §3): the group-by
+columns give the cells, the filter tables are the slicers, and each measure is evaluated
+per cell with the cell's values as equality filters. Rows whose (non-IGNOREd) measures are
+all BLANK are dropped. Subtotal levels (ROLLUPADDISSUBTOTAL) are evaluated, never summed.
+Same-table filter tables are merged into one tuple filter (auto-exist, §15).
+
+The whole query is one SQL statement: cells are a DISTINCT over the dimensions and every
+measure is a correlated subquery on the cell keys, which DuckDB decorrelates into joins.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from sqlglot import exp
+
+from generator.dax import ast as A
+from generator.engine.compiler import Env, Rel, RelCol, Source
+from generator.engine.context import ColKey, Ctx, EqFilter, RowsFilter, Scan, and_all
+from generator.engine.data import ident
+from generator.engine.errors import DaxCompileError
+from generator.engine.tables import TableFns
+from generator.engine.timeintel import TimeFns
+from generator.engine.types import DaxType
+
+N = exp.Literal.number
+
+
+@dataclass(frozen=True)
+class CompiledQuery:
+    sql: exp.Select
+    columns: tuple[str, ...]
+    types: tuple[DaxType, ...]
+
+
+def display_name(c: RelCol) -> str:
+    if c.key is not None and c.name == f"{c.key[0]}[{c.key[1]}]":
+        return c.name
+    return f"[{c.name}]"
+
+
+class Compiler(TimeFns, TableFns):
+    """The full compiler: core + scalar, table and time-intelligence functions."""
+
+    # ------------------------------------------------------------ queries
+
+    def root_env(self, label: str = "query") -> Env:
+        return Env(ctx=Ctx(rels=self.base_rels()), src=Source(label))
+
+    def compile_query(self, query: A.Query, label: str = "query") -> list[CompiledQuery]:
+        env = self.root_env(label)
+        vars_ = dict(env.vars)
+        for d in query.defines:
+            if isinstance(d, A.DefineMeasure):
+                self.extra_measures[d.name.lower()] = (d.expr, f"query measure [{d.name}]")
+            elif isinstance(d, A.DefineVar):
+                vars_[d.name.lower()] = self.compile(d.expr, replace(env, vars=vars_))
+            else:
+                raise self.unsupported(env, d, f"DEFINE {type(d).__name__.removeprefix('Define').upper()}")
+        env = replace(env, vars=vars_)
+        return [self.compile_evaluate(ev, env) for ev in query.evaluates]
+
+    def compile_evaluate(self, ev: A.Evaluate, env: Env) -> CompiledQuery:
+        if ev.start_at:
+            raise self.unsupported(env, ev, "START AT")
+        out = self.compile(ev.expr, env)
+        if not isinstance(out, Rel):
+            raise self.err(env, ev.expr, "EVALUATE needs a table expression", "wrap a scalar in ROW(\"Value\", ...) or { ... }")
+        rel = out
+        alias = self.new_alias()
+        row = self.row_of(rel, alias)
+        inner = env.push(row)
+        names = [display_name(c) for c in rel.cols]
+        sel = exp.select(*[exp.alias_(exp.column(c.sql, alias), f"c{i}") for i, c in enumerate(rel.cols)]).from_(
+            self.rel_select(rel).subquery(alias, copy=True))
+        orders = []
+        for item in ev.order_by:
+            v = self.scalar(item.expr, inner)
+            key = exp.func("lower", v.sql) if v.type is DaxType.TEXT else v.sql
+            orders.append(exp.Ordered(this=key, desc=item.descending, nulls_first=not item.descending))
+        if orders:
+            sel = sel.order_by(*orders)
+        return CompiledQuery(sel, tuple(names), tuple(c.type for c in rel.cols))
+
+    # ------------------------------------------------------------ SUMMARIZECOLUMNS
+
+    def fn_SUMMARIZECOLUMNS(self, call, env):
+        groups: list[ColKey] = []
+        rollup: list[tuple[ColKey, str]] = []
+        filters: list[A.Expr] = []
+        measures: list[tuple[str, A.Expr, bool]] = []
+        args = list(call.args)
+        i = 0
+        while i < len(args):
+            a = args[i]
+            if isinstance(a, A.ColumnRef) and a.table is not None and self.model.table(a.table) \
+                    and self.model.table(a.table).column(a.column):
+                groups.append(self.colref(env, a))
+            elif isinstance(a, A.FunctionCall) and a.name == "ROLLUPADDISSUBTOTAL":
+                sub = list(a.args)
+                j = 0
+                while j < len(sub):
+                    if isinstance(sub[j], A.FunctionCall) and sub[j].name == "ROLLUPGROUP":
+                        raise self.unsupported(env, sub[j], "ROLLUPGROUP")
+                    key = self.colref(env, sub[j])
+                    if j + 1 >= len(sub) or not isinstance(sub[j + 1], A.String):
+                        raise self.err(env, a, "ROLLUPADDISSUBTOTAL expects column / \"name\" pairs")
+                    groups.append(key)
+                    rollup.append((key, sub[j + 1].value))
+                    j += 2
+                    if j < len(sub) and not isinstance(sub[j], A.ColumnRef):
+                        raise self.unsupported(env, sub[j], "ROLLUPADDISSUBTOTAL with a group-level filter")
+            elif isinstance(a, A.String):
+                if i + 1 >= len(args):
+                    raise self.err(env, a, "SUMMARIZECOLUMNS: a name needs an expression")
+                e = args[i + 1]
+                ignore = isinstance(e, A.FunctionCall) and e.name == "IGNORE"
+                if ignore:
+                    (e,) = self.args(e, env, 1)
+                measures.append((a.value, e, ignore))
+                i += 1
+            elif isinstance(a, A.FunctionCall) and a.name in ("NONVISUAL",):
+                (inner_f,) = self.args(a, env, 1)
+                filters.append(inner_f)
+            elif isinstance(a, A.EmptyArg):
+                pass
+            else:
+                if not self.is_table_expr(a, env):
+                    raise self.unsupported(env, a, "this SUMMARIZECOLUMNS argument")
+                filters.append(a)
+            i += 1
+
+        # slicers / filter tables: evaluated in the outer context, merged per table (auto-exist)
+        ctx = env.ctx
+        compiled = [self.rel_filter(self.table(f, env), env, f) for f in filters]
+        by_table: dict[str, list] = {}
+        for f in compiled:
+            tables = {k[0] for k in f.keys()}
+            by_table.setdefault(next(iter(tables)) if len(tables) == 1 else id(f), []).append(f)
+        merged = []
+        for tname, fs in by_table.items():
+            if len(fs) == 1 or not isinstance(tname, str):
+                merged.extend(fs)
+                continue
+            table = self.model.table(tname)
+            keys = sorted(set().union(*(f.keys() for f in fs)))
+            scan = Scan(self, table, ctx.rels or self.base_rels())
+            outs = [exp.alias_(scan.col(k), f"c{n}") for n, k in enumerate(keys)]
+            sel = scan.build(exp.select(*outs).distinct(), and_all(f.apply(scan) for f in fs))
+            merged.append(RowsFilter(tuple(keys), sel))
+        for f in merged:
+            ctx = ctx.remove(f.keys()).add(f)
+            ctx = ctx.remove(self.date_table_keys(f.keys()) - f.keys())
+        ctx = replace(ctx, shadow=ctx)
+
+        # cells: distinct existing combinations per table, cross-joined across tables
+        tables: dict[str, list[ColKey]] = {}
+        for k in groups:
+            tables.setdefault(k[0], []).append(k)
+        gname = {k: f"g{n}" for n, k in enumerate(groups)}
+        domain = None
+        dom_alias = self.new_alias()
+        outs = []
+        for tname, keys in tables.items():
+            table = self.model.table(tname)
+            scan = Scan(self, table, ctx.rels or self.base_rels(), blank=True)
+            sub = scan.build(exp.select(*[exp.alias_(scan.col(k), gname[k]) for k in keys]).distinct(),
+                             self.where_for(scan, ctx))
+            a = self.new_alias()
+            outs.extend(exp.alias_(exp.column(gname[k], a), gname[k]) for k in keys)
+            domain = exp.select().from_(sub.subquery(a)) if domain is None else domain.join(sub.subquery(a), join_type="CROSS")
+        levels = [list(groups)]
+        for key, _ in reversed(rollup):
+            levels.append([k for k in levels[-1] if k != key])
+
+        parts = []
+        mtypes: list[DaxType] = []
+        for level in levels:
+            g = self.new_alias()
+            if domain is not None and level:
+                cells = exp.select(*[exp.column(gname[k], dom_alias) for k in level]).distinct().from_(
+                    domain.select(*outs, copy=True).subquery(dom_alias))
+                source = cells.subquery(g)
+            else:
+                source = None
+            cell_ctx = ctx
+            for tname, keys in tables.items():
+                lk = [k for k in keys if k in level]
+                if lk:
+                    cell_ctx = cell_ctx.remove(lk).add(EqFilter(tuple(lk), tuple(exp.column(gname[k], g) for k in lk)))
+            cell_ctx = replace(cell_ctx, scope=frozenset(level))
+            cell_env = Env(ctx=cell_ctx, vars=env.vars, src=env.src, stack=env.stack)
+            projections = []
+            for k in groups:
+                value = exp.column(gname[k], g) if k in level else exp.cast(exp.null(), self.col_sql_type(self.model.table(k[0]), k[1]))
+                projections.append(exp.alias_(value, gname[k]))
+            for key, name in rollup:
+                projections.append(exp.alias_(exp.false() if key in level else exp.true(), f"r_{gname[key]}"))
+            visible = []
+            for n, (name, e, ignore) in enumerate(measures):
+                v = self.scalar(e, cell_env)
+                if len(mtypes) < len(measures):
+                    mtypes.append(v.type)
+                projections.append(exp.alias_(v.sql, f"m{n}"))
+                if not ignore:
+                    visible.append(n)
+            part = exp.select(*projections)
+            if source is not None:
+                part = part.from_(source)
+            if visible:
+                a = self.new_alias()
+                part = exp.select(exp.Star()).from_(part.subquery(a)).where(
+                    exp.or_(*[exp.column(f"m{n}", a).is_(exp.null()).not_() for n in visible]))
+            parts.append(part)
+        union = parts[0]
+        for p in parts[1:]:
+            union = exp.union(union, p, distinct=False)
+        sel = exp.select(exp.Star()).from_(exp.Subquery(this=union, alias=exp.TableAlias(this=ident(self.new_alias()))))
+        cols = [RelCol(f"{k[0]}[{k[1]}]", gname[k], k, self.col_type(k)) for k in groups]
+        cols += [RelCol(name, f"r_{gname[key]}", None, DaxType.BOOL) for key, name in rollup]
+        cols += [RelCol(name, f"m{n}", None, mtypes[n] if n < len(mtypes) else DaxType.VARIANT)
+                 for n, (name, _, _) in enumerate(measures)]
+        return Rel(tuple(cols), sel)
+
+    def fn_IGNORE(self, call, env):
+        raise self.err(env, call, "IGNORE can only wrap a SUMMARIZECOLUMNS expression")
+
+    def fn_ROLLUPADDISSUBTOTAL(self, call, env):
+        raise self.err(env, call, "ROLLUPADDISSUBTOTAL can only be a SUMMARIZECOLUMNS argument")

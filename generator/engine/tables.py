@@ -1,0 +1,491 @@
+"""Table functions and filter-context functions: CALCULATE, FILTER, VALUES, ALL, …
+
+`Rel` values carry lineage so that they can filter (§5, §6, §8 of dax-semantics.md).
+VALUES and ALL include the blank row of a dimension whose relationship has unmatched
+keys; DISTINCT, ALLNOBLANKROW and a bare table reference do not (§6).
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from sqlglot import exp
+
+from generator.dax import ast as A
+from generator.engine.compiler import _ENUM_ORDER, Env, Rel, RelCol, Row, _enum
+from generator.engine.context import Ctx, Scan, and_all
+from generator.engine.data import ident
+from generator.engine.functions import ScalarFns
+from generator.engine.types import MODEL_TYPES, DaxType, sql_type, unify
+from generator.engine.values import Scalar, cast, compare, lit, truthy
+
+N = exp.Literal.number
+S = exp.Literal.string
+
+
+class TableFns(ScalarFns):
+
+    # ------------------------------------------------------------ CALCULATE
+
+    def fn_CALCULATE(self, call, env):
+        args = self.args(call, env, 1, -1)
+        fns = self.filter_args(args[1:], env)
+        ctx = self.apply_filters(env, fns)
+        return self.scalar(args[0], replace(env, ctx=ctx))
+
+    def fn_CALCULATETABLE(self, call, env):
+        args = self.args(call, env, 1, -1)
+        fns = self.filter_args(args[1:], env)
+        ctx = self.apply_filters(env, fns)
+        return self.table(args[0], replace(env, ctx=ctx))
+
+    def fn_KEEPFILTERS(self, call, env):
+        (arg,) = self.args(call, env, 1)
+        return self.compile(arg, env)
+
+    # ------------------------------------------------------------ column sets
+
+    def _col_rel(self, keys: list, env: Env, ctx: Ctx | None, blank: bool) -> Rel:
+        table = self.model.table(keys[0][0])
+        if any(k[0] != table.name for k in keys):
+            raise self.err(env, None, "all columns must come from the same table")
+        scan = Scan(self, table, (ctx or env.ctx).rels or self.base_rels(), blank)
+        outs = [exp.alias_(scan.col(k), f"c{i}") for i, k in enumerate(keys)]
+        where = self.where_for(scan, ctx) if ctx is not None else None
+        sel = scan.build(exp.select(*outs).distinct(), where)
+        cols = tuple(RelCol(f"{k[0]}[{k[1]}]", f"c{i}", k, self.col_type(k)) for i, k in enumerate(keys))
+        return Rel(cols, sel)
+
+    def _values(self, call, env, blank: bool):
+        (arg,) = self.args(call, env, 1)
+        if isinstance(arg, A.TableRef) and arg.name.lower() not in env.vars:
+            return self.base_rel(self.resolve_table(env, arg, arg.name), env, blank=blank)
+        if isinstance(arg, (A.TableRef, A.VarRef)) or self.is_table_expr(arg, env):
+            rel = self.table(arg, env)
+            return self._distinct_rel(rel, env)
+        return self._col_rel([self.colref(env, arg)], env, env.ctx, blank)
+
+    def _distinct_rel(self, rel: Rel, env: Env) -> Rel:
+        sel = self.over(rel, env, lambda inner: [exp.alias_(inner.rows[-1].names[c.name.lower()].sql, c.sql)
+                                                 for c in rel.cols], distinct=True)
+        return Rel(rel.cols, sel)
+
+    def fn_VALUES(self, call, env):
+        return self._values(call, env, True)
+
+    def fn_DISTINCT(self, call, env):
+        return self._values(call, env, False)
+
+    def _all(self, call, env, blank: bool):
+        args = [a for a in call.args if not isinstance(a, A.EmptyArg)]
+        if not args:
+            raise self.err(env, call, f"{call.name}() without arguments can only be a CALCULATE filter")
+        if len(args) == 1 and isinstance(args[0], A.TableRef):
+            return self.base_rel(self.resolve_table(env, args[0], args[0].name), env, blank=blank, ctx=Ctx())
+        return self._col_rel([self.colref(env, a) for a in args], env, Ctx(rels=env.ctx.rels), blank)
+
+    def fn_ALL(self, call, env):
+        return self._all(call, env, True)
+
+    def fn_ALLNOBLANKROW(self, call, env):
+        return self._all(call, env, False)
+
+    def fn_REMOVEFILTERS(self, call, env):
+        raise self.err(env, call, "REMOVEFILTERS can only be used as a CALCULATE filter argument")
+
+    def fn_ALLSELECTED(self, call, env):
+        args = [a for a in call.args if not isinstance(a, A.EmptyArg)]
+        mod = self.modifier(call, env)
+        ctx = mod(env.ctx)
+        if len(args) == 1 and isinstance(args[0], A.TableRef):
+            return self.base_rel(self.resolve_table(env, args[0], args[0].name), env, blank=True, ctx=ctx)
+        if not args:
+            raise self.err(env, call, "ALLSELECTED() without arguments can only be a CALCULATE filter")
+        return self._col_rel([self.colref(env, a) for a in args], env, ctx, True)
+
+    def fn_ALLEXCEPT(self, call, env):
+        args = self.args(call, env, 2, -1)
+        mod = self.modifier(call, env)
+        table = self.resolve_table(env, args[0], self._table_name(env, args[0]))
+        return self.base_rel(table, env, blank=True, ctx=mod(env.ctx))
+
+    # ------------------------------------------------------------ FILTER & co
+
+    def fn_FILTER(self, call, env):
+        t, pred = self.args(call, env, 2)
+        rel = self.table(t, env)
+        if rel.select is None:
+            inner_filter = rel.row_filter
+
+            def row_filter(scan: Scan, inner_filter=inner_filter) -> exp.Expression:
+                row = Row({c.key: Scalar(scan.col(c.key), c.type) for c in rel.cols},
+                          {c.name.lower(): Scalar(scan.col(c.key), c.type) for c in rel.cols}, rel.base, scan)
+                cond = truthy(self.scalar(pred, env.push(row)))
+                return and_all([inner_filter(scan) if inner_filter else None, cond])
+
+            self.rel_select(replace(rel, row_filter=row_filter))  # compile once: errors surface here
+            return replace(rel, row_filter=row_filter)
+        sel = self.over(rel, env, lambda inner: [exp.alias_(inner.rows[-1].names[c.name.lower()].sql, c.sql)
+                                                 for c in rel.cols],
+                        where=lambda inner: truthy(self.scalar(pred, inner)))
+        return Rel(rel.cols, sel)
+
+    def _new_columns(self, call, env, pairs, rel: Rel, keep: bool) -> Rel:
+        if len(pairs) % 2:
+            raise self.err(env, call, f"{call.name} expects name/expression pairs")
+        names = []
+        for i in range(0, len(pairs), 2):
+            if not isinstance(pairs[i], A.String):
+                raise self.err(env, pairs[i], "a column name (a string literal) is expected here")
+            names.append(pairs[i].value)
+        out_cols: list[RelCol] = list(rel.cols) if keep else []
+        types: list[DaxType] = []
+        keys: list = []
+
+        def project(inner: Env) -> list[exp.Expression]:
+            outs = [exp.alias_(inner.rows[-1].names[c.name.lower()].sql, c.sql) for c in rel.cols] if keep else []
+            for j, i in enumerate(range(1, len(pairs), 2)):
+                node = pairs[i]
+                v = self.scalar(node, inner)
+                types.append(v.type)
+                key = None
+                if isinstance(node, A.ColumnRef) and node.table is not None and self.model.table(node.table):
+                    key = self.resolve_col(env, node, node.table, node.column)
+                keys.append(key)
+                outs.append(exp.alias_(v.sql, f"n{j}"))
+            return outs
+
+        sel = self.over(rel, env, project)
+        for j, name in enumerate(names):
+            out_cols.append(RelCol(name, f"n{j}", keys[j], types[j]))
+        return Rel(tuple(out_cols), sel)
+
+    def fn_ADDCOLUMNS(self, call, env):
+        args = self.args(call, env, 3, -1)
+        return self._new_columns(call, env, args[1:], self.table(args[0], env), True)
+
+    def fn_SELECTCOLUMNS(self, call, env):
+        args = self.args(call, env, 1, -1)
+        rel = self.table(args[0], env)
+        pairs: list[A.Expr] = []
+        for a in args[1:]:
+            if isinstance(a, A.ColumnRef) and (not pairs or not isinstance(pairs[-1], A.String)):
+                pairs.extend([A.String(a.column, span=a.span), a])
+            else:
+                pairs.append(a)
+        return self._new_columns(call, env, tuple(pairs), rel, False)
+
+    def fn_SUMMARIZE(self, call, env):
+        args = self.args(call, env, 1, -1)
+        groups = []
+        for a in args[1:]:
+            if isinstance(a, A.String):
+                raise self.unsupported(env, a, "SUMMARIZE with name/expression columns (use ADDCOLUMNS(SUMMARIZE(...)))")
+            groups.append(self.colref(env, a))
+        rel = self.table(args[0], env)
+        if rel.select is None:
+            scan = Scan(self, rel.base, rel.rels or self.base_rels(), rel.blank)
+            for k in groups:
+                if not scan.has(k):
+                    raise self.err(env, call, f"SUMMARIZE: column '{k[0]}'[{k[1]}] is not reachable from '{rel.base.name}'")
+            outs = [exp.alias_(scan.col(k), f"c{i}") for i, k in enumerate(groups)]
+            sel = scan.build(exp.select(*outs).distinct(), rel.row_filter(scan) if rel.row_filter else None)
+        else:
+            sel = self.over(rel, env, lambda inner: [exp.alias_(self.column_value(k, inner, call).sql, f"c{i}")
+                                                     for i, k in enumerate(groups)], distinct=True)
+        cols = tuple(RelCol(f"{k[0]}[{k[1]}]", f"c{i}", k, self.col_type(k)) for i, k in enumerate(groups))
+        return Rel(cols, sel)
+
+    def fn_TOPN(self, call, env):
+        args = self.args(call, env, 2, -1)
+        n = self.scalar(args[0], env)
+        rel = self.table(args[1], env)
+        orders: list[tuple[A.Expr, bool]] = []
+        rest = list(args[2:])
+        while rest:
+            e = rest.pop(0)
+            desc = True
+            if rest and _enum(rest[0]) in _ENUM_ORDER:
+                desc = _ENUM_ORDER[_enum(rest.pop(0))]
+            orders.append((e, desc))
+
+        def project(inner: Env) -> list[exp.Expression]:
+            outs = [exp.alias_(inner.rows[-1].names[c.name.lower()].sql, c.sql) for c in rel.cols]
+            for i, (e, _) in enumerate(orders):
+                outs.append(exp.alias_(self.scalar(e, inner).sql, f"o{i}"))
+            return outs
+
+        sel = self.over(rel, env, project)
+        alias = self.new_alias()
+        if orders:
+            window = exp.Window(this=exp.func("rank"), order=exp.Order(expressions=[
+                exp.Ordered(this=exp.column(f"o{i}", alias), desc=d, nulls_first=not d) for i, (_, d) in enumerate(orders)]))
+        else:
+            window = exp.Window(this=exp.func("row_number"))
+        ranked = exp.select(*[exp.column(c.sql, alias) for c in rel.cols], exp.alias_(window, "rk")).from_(
+            sel.subquery(alias))
+        alias2 = self.new_alias()
+        top = exp.select(*[exp.column(c.sql, alias2) for c in rel.cols]).from_(ranked.subquery(alias2)).where(
+            exp.LTE(this=exp.column("rk", alias2), expression=n.sql))
+        return Rel(rel.cols, top)
+
+    def fn_TREATAS(self, call, env):
+        args = self.args(call, env, 2, -1)
+        rel = self.table(args[0], env)
+        keys = [self.colref(env, a) for a in args[1:]]
+        if len(keys) != len(rel.cols):
+            raise self.err(env, call, "TREATAS needs one target column per column of the table")
+        sel = self.rel_select(rel)
+        cols = tuple(RelCol(f"{k[0]}[{k[1]}]", c.sql, k, self.col_type(k)) for k, c in zip(keys, rel.cols))
+        return Rel(cols, sel)
+
+    def fn_ROW(self, call, env):
+        args = self.args(call, env, 2, -1)
+        if len(args) % 2:
+            raise self.err(env, call, "ROW expects name/expression pairs")
+        outs, cols = [], []
+        for j, i in enumerate(range(0, len(args), 2)):
+            if not isinstance(args[i], A.String):
+                raise self.err(env, args[i], "a column name (a string literal) is expected here")
+            v = self.scalar(args[i + 1], env)
+            outs.append(exp.alias_(v.sql, f"n{j}"))
+            cols.append(RelCol(args[i].value, f"n{j}", None, v.type))
+        return Rel(tuple(cols), exp.select(*outs))
+
+    def fn_DATATABLE(self, call, env):
+        args = self.args(call, env, 3, -1)
+        *spec, data = args
+        if len(spec) % 2 or not isinstance(data, A.TableConstructor):
+            raise self.err(env, call, "DATATABLE expects name/type pairs and a table constructor")
+        types = {"INTEGER": DaxType.INT, "DOUBLE": DaxType.DOUBLE, "STRING": DaxType.TEXT, "BOOLEAN": DaxType.BOOL,
+                 "CURRENCY": DaxType.CURRENCY, "DATETIME": DaxType.DATETIME}
+        names, ts = [], []
+        for i in range(0, len(spec), 2):
+            names.append(spec[i].value)
+            ts.append(types[_enum(spec[i + 1])])
+        selects = []
+        for row in data.rows:
+            vals = [cast(self.scalar(v, env), t) for v, t in zip(row, ts)]
+            selects.append(exp.select(*[exp.alias_(exp.cast(v.sql, sql_type(t)), f"c{i}") for i, (v, t) in enumerate(zip(vals, ts))]))
+        union = selects[0]
+        for s in selects[1:]:
+            union = exp.union(union, s, distinct=False)
+        sel = exp.select(exp.Star()).from_(exp.Subquery(this=union, alias=exp.TableAlias(this=ident(self.new_alias()))))
+        return Rel(tuple(RelCol(n, f"c{i}", None, t) for i, (n, t) in enumerate(zip(names, ts))), sel)
+
+    def fn_GENERATE(self, call, env):
+        a, b = self.args(call, env, 2)
+        left = self.table(a, env)
+        alias = self.new_alias()
+        row = self.row_of(left, alias)
+        right = self.table(b, env.push(row))
+        alias2 = self.new_alias()
+        cols = [RelCol(c.name, f"l{i}", c.key, c.type) for i, c in enumerate(left.cols)]
+        cols += [RelCol(c.name, f"r{i}", c.key, c.type) for i, c in enumerate(right.cols)]
+        sel = exp.select(*[exp.alias_(exp.column(c.sql, alias), f"l{i}") for i, c in enumerate(left.cols)],
+                         *[exp.alias_(exp.column(c.sql, alias2), f"r{i}") for i, c in enumerate(right.cols)]).from_(
+            self.rel_select(left).subquery(alias, copy=True)).join(
+            exp.Lateral(this=self.rel_select(right).subquery(copy=True), alias=exp.TableAlias(this=ident(alias2))),
+            join_type="CROSS")
+        return Rel(tuple(cols), sel)
+
+    def fn_CROSSJOIN(self, call, env):
+        args = self.args(call, env, 2, -1)
+        rels = [self.table(a, env) for a in args]
+        outs, cols, sel = [], [], None
+        for j, rel in enumerate(rels):
+            alias = self.new_alias()
+            for i, c in enumerate(rel.cols):
+                outs.append(exp.alias_(exp.column(c.sql, alias), f"x{j}_{i}"))
+                cols.append(RelCol(c.name, f"x{j}_{i}", c.key, c.type))
+            sub = self.rel_select(rel).subquery(alias, copy=True)
+            sel = exp.select().from_(sub) if sel is None else sel.join(sub, join_type="CROSS")
+        return Rel(tuple(cols), sel.select(*outs))
+
+    def fn_UNION(self, call, env):
+        args = self.args(call, env, 2, -1)
+        rels = [self.table(a, env) for a in args]
+        width = len(rels[0].cols)
+        if any(len(r.cols) != width for r in rels):
+            raise self.err(env, call, "UNION: every table needs the same number of columns")
+        types = [unify([r.cols[i].type for r in rels]) for i in range(width)]
+        parts = []
+        for r in rels:
+            alias = self.new_alias()
+            parts.append(exp.select(*[exp.alias_(cast(Scalar(exp.column(c.sql, alias), c.type), types[i]).sql, f"c{i}")
+                                      for i, c in enumerate(r.cols)]).from_(self.rel_select(r).subquery(alias, copy=True)))
+        union = parts[0]
+        for p in parts[1:]:
+            union = exp.union(union, p, distinct=False)
+        sel = exp.select(exp.Star()).from_(exp.Subquery(this=union, alias=exp.TableAlias(this=ident(self.new_alias()))))
+        keys = [rels[0].cols[i].key if all(r.cols[i].key == rels[0].cols[i].key for r in rels) else None for i in range(width)]
+        return Rel(tuple(RelCol(rels[0].cols[i].name, f"c{i}", keys[i], types[i]) for i in range(width)), sel)
+
+    # ------------------------------------------------------------ relationships in row context
+
+    def fn_RELATED(self, call, env):
+        (arg,) = self.args(call, env, 1)
+        key = self.colref(env, arg)
+        for row in reversed(env.rows):
+            if row.base is None:
+                continue
+            if row.scan is not None and row.scan.has(key):
+                return Scalar(row.scan.col(key), self.col_type(key))
+            probe = Scan(self, row.base, env.ctx.rels or self.base_rels())
+            if not probe.has(key):
+                continue
+            # walk from the row's table to the target through many-to-one relationships
+            path = []
+            t = key[0].lower()
+            while t != row.base.name.lower():
+                parent, idx = probe.parent[t]
+                path.append(self.model.relationships[idx])
+                t = parent
+            path.reverse()
+            first = path[0]
+            fk = row.cols.get((row.base.name, row.base.column(first.from_column).name))
+            if fk is None:
+                continue
+            one = self.model.table(first.to_table)
+            scan = Scan(self, one, env.ctx.rels or self.base_rels())
+            cond = exp.EQ(this=scan.col((one.name, one.column(first.to_column).name)), expression=fk.sql)
+            sel = scan.build(exp.select(scan.col(key)), cond)
+            return Scalar(exp.Subquery(this=sel), self.col_type(key))
+        raise self.err(env, call, f"RELATED: no row context on a table related to '{key[0]}'",
+                       "RELATED needs an iterator (SUMX, FILTER, ...) over the many side")
+
+    def fn_RELATEDTABLE(self, call, env):
+        (arg,) = self.args(call, env, 1)
+        table = self.resolve_table(env, arg, self._table_name(env, arg))
+        return self.base_rel(table, env, ctx=self.transition(env))
+
+    def fn_EARLIER(self, call, env):
+        args = self.args(call, env, 1, 2)
+        key = self.colref(env, args[0])
+        n = int(args[1].value) if len(args) > 1 else 1
+        return self.column_value(key, env, call, skip=n)
+
+    def fn_EARLIEST(self, call, env):
+        (arg,) = self.args(call, env, 1)
+        key = self.colref(env, arg)
+        for row in env.rows:
+            if key in row.cols:
+                return row.cols[key]
+        raise self.err(env, call, "EARLIEST: no row context for this column")
+
+    def fn_LOOKUPVALUE(self, call, env):
+        args = self.args(call, env, 3, -1)
+        result = self.colref(env, args[0])
+        pairs = args[1:]
+        alt = None
+        if len(pairs) % 2:
+            alt = self.scalar(pairs[-1], env)
+            pairs = pairs[:-1]
+        table = self.model.table(result[0])
+        scan = Scan(self, table, env.ctx.rels or self.base_rels())
+        conds = []
+        for i in range(0, len(pairs), 2):
+            k = self.colref(env, pairs[i])
+            v = self.scalar(pairs[i + 1], env)
+            conds.append(compare("=", Scalar(scan.col(k), self.col_type(k)), v).sql)
+        r = scan.col(result)
+        pick = exp.Case(ifs=[exp.If(this=exp.GT(this=exp.Count(this=exp.Distinct(expressions=[r])), expression=N(1)),
+                                    true=exp.func("error", S("LOOKUPVALUE: a table of multiple values was supplied where a single value was expected.")))],
+                        default=exp.Max(this=r.copy()))
+        sel = scan.build(exp.select(exp.cast(pick, sql_type(self.col_type(result)))), and_all(conds))
+        value = Scalar(exp.Subquery(this=sel), self.col_type(result))
+        if alt is not None:
+            t = unify([value.type, alt.type])
+            return Scalar(exp.func("coalesce", cast(value, t).sql, cast(alt, t).sql), t)
+        return value
+
+    # ------------------------------------------------------------ filter-context information
+
+    def _values_col(self, env: Env, node: A.Expr):
+        key = self.colref(env, node)
+        return key, self._col_rel([key], env, env.ctx, True)
+
+    def fn_HASONEVALUE(self, call, env):
+        (arg,) = self.args(call, env, 1)
+        key, rel = self._values_col(env, arg)
+        alias = self.new_alias()
+        sel = exp.select(exp.EQ(this=exp.Count(this=exp.Star()), expression=N(1))).from_(rel.select.subquery(alias))
+        return Scalar(exp.Subquery(this=sel), DaxType.BOOL, False)
+
+    def fn_SELECTEDVALUE(self, call, env):
+        args = self.args(call, env, 1, 2)
+        key, rel = self._values_col(env, args[0])
+        alt = self.scalar(args[1], env) if len(args) > 1 else lit(None)
+        t = unify([self.col_type(key), alt.type])
+        alias = self.new_alias()
+        v = Scalar(exp.Max(this=exp.column("c0", alias)), self.col_type(key))
+        pick = exp.Case(ifs=[exp.If(this=exp.EQ(this=exp.Count(this=exp.Star()), expression=N(1)), true=cast(v, t).sql)],
+                        default=cast(alt, t).sql)
+        sel = exp.select(pick).from_(rel.select.subquery(alias))
+        return Scalar(exp.Subquery(this=sel), t)
+
+    def _direct_keys(self, env: Env):
+        from generator.engine.context import TableFilter
+
+        keys = set()
+        for f in env.ctx.filters:
+            if isinstance(f, TableFilter):
+                keys |= {k for k in f.keys() if k[0] == f.base.name}
+            else:
+                keys |= f.keys()
+        return keys
+
+    def fn_ISFILTERED(self, call, env):
+        (arg,) = self.args(call, env, 1)
+        keys = self._direct_keys(env)
+        if isinstance(arg, A.TableRef):
+            t = self.resolve_table(env, arg, arg.name)
+            return lit(any(k[0] == t.name for k in keys))
+        return lit(self.colref(env, arg) in keys)
+
+    def fn_ISCROSSFILTERED(self, call, env):
+        (arg,) = self.args(call, env, 1)
+        if isinstance(arg, A.TableRef):
+            t = self.resolve_table(env, arg, arg.name)
+        else:
+            t = self.model.table(self.colref(env, arg)[0])
+        scan = self.scan(t, env)
+        return lit(self.where_for(scan, env.ctx) is not None)
+
+    def fn_ISINSCOPE(self, call, env):
+        (arg,) = self.args(call, env, 1)
+        return lit(self.colref(env, arg) in env.ctx.scope)
+
+    def fn_CONTAINSROW(self, call, env):
+        args = self.args(call, env, 2, -1)
+        return self.c_In(A.In(A.TupleExpr(tuple(args[1:])) if len(args) > 2 else args[1], args[0], span=call.span), env)
+
+    def fn_FILTERS(self, call, env):
+        (arg,) = self.args(call, env, 1)
+        key = self.colref(env, arg)
+        if key not in self._direct_keys(env):
+            return self._col_rel([key], env, Ctx(rels=env.ctx.rels), True)
+        return self._col_rel([key], env, Ctx(filters=tuple(f for f in env.ctx.filters if key in f.keys()),
+                                             rels=env.ctx.rels), True)
+
+    def fn_FIRSTNONBLANKVALUE(self, call, env):
+        return self._nonblank_value(call, env, False)
+
+    def fn_LASTNONBLANKVALUE(self, call, env):
+        return self._nonblank_value(call, env, True)
+
+    def _nonblank_value(self, call, env, last: bool):
+        a, e = self.args(call, env, 2)
+        key, rel = self._values_col(env, a)
+        holder = []
+
+        def project(inner: Env):
+            v = self.scalar(e, inner)
+            holder.append(v.type)
+            return [exp.alias_(inner.rows[-1].cols[key].sql, "k"), exp.alias_(v.sql, "v")]
+
+        sel = self.over(rel, env, project)
+        alias = self.new_alias()
+        pick = exp.select(exp.column("v", alias)).from_(sel.subquery(alias)).where(
+            exp.column("v", alias).is_(exp.null()).not_()).order_by(
+            exp.Ordered(this=exp.column("k", alias), desc=last)).limit(1)
+        return Scalar(exp.Subquery(this=pick), holder[0])

@@ -1,0 +1,214 @@
+"""Time intelligence (dax-semantics.md §10).
+
+Each function returns a set of dates of the date column: the dates visible in the filter
+context (`VALUES(dates)`) transformed, then restricted to dates that exist in the column.
+Used as a CALCULATE filter, a set on the marked date table's date column replaces every
+filter on the date table (the mark-as-date-table rule, applied in `filter_arg`).
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from sqlglot import exp
+
+from generator.dax import ast as A
+from generator.engine.compiler import Env, Rel, RelCol, _enum
+from generator.engine.context import ColKey, Scan
+from generator.engine.functions import ScalarFns
+from generator.engine.types import DaxType
+from generator.engine.values import Scalar, number
+
+N = exp.Literal.number
+S = exp.Literal.string
+_UNITS = {"DAY": "day", "MONTH": "month", "QUARTER": "quarter", "YEAR": "year"}
+
+
+def _date(e: exp.Expression) -> exp.Expression:
+    return exp.cast(e, "DATE")
+
+
+def _shift(d: exp.Expression, n: exp.Expression, unit: str) -> exp.Expression:
+    n = exp.cast(n, "INTEGER")
+    if unit == "day":
+        return _date(exp.Add(this=_date(d), expression=exp.func("to_days", n)))
+    if unit == "quarter":
+        n = exp.Mul(this=n, expression=N(3))
+    if unit == "year":
+        return _date(exp.Add(this=_date(d), expression=exp.func("to_years", n)))
+    return _date(exp.Add(this=_date(d), expression=exp.func("to_months", n)))
+
+
+class TimeFns(ScalarFns):
+
+    def _dates_key(self, env: Env, node: A.Expr) -> ColKey:
+        key = self.colref(env, node)
+        return key
+
+    def _visible(self, key: ColKey, env: Env, agg: type) -> exp.Expression:
+        """MIN/MAX of the dates visible in the current filter context."""
+        table = self.model.table(key[0])
+        scan = Scan(self, table, env.ctx.rels or self.base_rels())
+        sel = scan.build(exp.select(agg(this=_date(scan.col(key)))), self.where_for(scan, env.ctx))
+        return exp.Subquery(this=sel)
+
+    def _visible_set(self, key: ColKey, env: Env) -> exp.Select:
+        table = self.model.table(key[0])
+        scan = Scan(self, table, env.ctx.rels or self.base_rels())
+        return scan.build(exp.select(exp.alias_(_date(scan.col(key)), "v")).distinct(), self.where_for(scan, env.ctx))
+
+    def _date_set(self, key: ColKey, env: Env, cond: Callable[[exp.Expression], exp.Expression]) -> Rel:
+        table = self.model.table(key[0])
+        scan = Scan(self, table, env.ctx.rels or self.base_rels())
+        col = scan.col(key)
+        sel = scan.build(exp.select(exp.alias_(col, "c0")).distinct(), cond(_date(col.copy())))
+        return Rel((RelCol(f"{key[0]}[{key[1]}]", "c0", key, self.col_type(key)),), sel)
+
+    def _period_to_date(self, call, env, part: str) -> Rel:
+        args = self.args(call, env, 1, 2)
+        if len(args) > 1 and part == "year":
+            raise self.unsupported(env, args[1], "DATESYTD with a year-end date")
+        key = self._dates_key(env, args[0])
+        last = self._visible(key, env, exp.Max)
+        first = exp.func("date_trunc", S(part), last)
+        return self._date_set(key, env, lambda d: exp.and_(exp.GTE(this=d, expression=_date(first.copy())),
+                                                           exp.LTE(this=d.copy(), expression=last.copy())))
+
+    def fn_DATESYTD(self, call, env):
+        return self._period_to_date(call, env, "year")
+
+    def fn_DATESQTD(self, call, env):
+        return self._period_to_date(call, env, "quarter")
+
+    def fn_DATESMTD(self, call, env):
+        return self._period_to_date(call, env, "month")
+
+    def _total_to_date(self, call, env, fn: str):
+        args = self.args(call, env, 2, 3)
+        if len(args) > 2 and not isinstance(args[2], A.EmptyArg):
+            extra = (args[2],)
+        else:
+            extra = ()
+        dates = A.FunctionCall(fn, (args[1],), span=call.span)
+        return self.compile(A.FunctionCall("CALCULATE", (args[0], dates, *extra), span=call.span), env)
+
+    def fn_TOTALYTD(self, call, env):
+        return self._total_to_date(call, env, "DATESYTD")
+
+    def fn_TOTALQTD(self, call, env):
+        return self._total_to_date(call, env, "DATESQTD")
+
+    def fn_TOTALMTD(self, call, env):
+        return self._total_to_date(call, env, "DATESMTD")
+
+    def _unit(self, env, node) -> str:
+        u = _enum(node)
+        if u not in _UNITS:
+            raise self.err(env, node, "the interval must be DAY, MONTH, QUARTER or YEAR")
+        return _UNITS[u]
+
+    def fn_DATEADD(self, call, env):
+        d, n, u = self.args(call, env, 3)
+        return self._dateadd(call, env, d, self.scalar(n, env), self._unit(env, u))
+
+    def fn_SAMEPERIODLASTYEAR(self, call, env):
+        (d,) = self.args(call, env, 1)
+        return self._dateadd(call, env, d, Scalar(N(-1), DaxType.INT, False), "year")
+
+    def _dateadd(self, call, env, d, n: Scalar, unit: str) -> Rel:
+        key = self._dates_key(env, d)
+        visible = self._visible_set(key, env)
+        # whole-month alignment: a month-end date also brings the rest of the shifted month
+        alias = self.new_alias()
+        v = exp.column("v", alias)
+        shifted = _shift(v, number(n).sql, unit)
+
+        def cond(col: exp.Expression) -> exp.Expression:
+            exact = exp.EQ(this=col, expression=shifted)
+            if unit == "day":
+                tail = None
+            else:
+                tail = exp.and_(exp.EQ(this=v.copy(), expression=exp.func("last_day", v.copy())),
+                                exp.GT(this=col.copy(), expression=shifted.copy()),
+                                exp.LTE(this=col.copy(), expression=exp.func("last_day", shifted.copy())))
+            match = exp.or_(exact, tail) if tail is not None else exact
+            return exp.Exists(this=exp.select("1").from_(visible.subquery(alias)).where(match))
+
+        return self._date_set(key, env, cond)
+
+    def fn_PARALLELPERIOD(self, call, env):
+        d, n, u = self.args(call, env, 3)
+        key = self._dates_key(env, d)
+        unit = self._unit(env, u)
+        if unit == "day":
+            raise self.err(env, u, "PARALLELPERIOD needs MONTH, QUARTER or YEAR")
+        k = number(self.scalar(n, env)).sql
+        lo = _shift(exp.func("date_trunc", S(unit), self._visible(key, env, exp.Min)), k, unit)
+        hi_start = _shift(exp.func("date_trunc", S(unit), self._visible(key, env, exp.Max)), k.copy(), unit)
+        hi = _date(exp.Sub(this=_shift(hi_start, N(1), unit), expression=exp.func("to_days", N(1))))
+        return self._date_set(key, env, lambda c: exp.and_(exp.GTE(this=c, expression=lo), exp.LTE(this=c.copy(), expression=hi)))
+
+    def _previous(self, call, env, unit: str, use_last: bool = False):
+        (d,) = self.args(call, env, 1)
+        key = self._dates_key(env, d)
+        anchor = self._visible(key, env, exp.Max if use_last else exp.Min)
+        if unit == "day":
+            prev = _shift(anchor, N(-1), "day")
+            return self._date_set(key, env, lambda c: exp.EQ(this=c, expression=prev))
+        start = _shift(exp.func("date_trunc", S(unit), anchor), N(-1), unit)
+        end = _date(exp.Sub(this=_date(exp.func("date_trunc", S(unit), anchor.copy())), expression=exp.func("to_days", N(1))))
+        return self._date_set(key, env, lambda c: exp.and_(exp.GTE(this=c, expression=start), exp.LTE(this=c.copy(), expression=end)))
+
+    def fn_PREVIOUSDAY(self, call, env):
+        return self._previous(call, env, "day")
+
+    def fn_PREVIOUSMONTH(self, call, env):
+        return self._previous(call, env, "month")
+
+    def fn_PREVIOUSQUARTER(self, call, env):
+        return self._previous(call, env, "quarter")
+
+    def fn_PREVIOUSYEAR(self, call, env):
+        args = self.args(call, env, 1, 2)
+        if len(args) > 1:
+            raise self.unsupported(env, args[1], "PREVIOUSYEAR with a year-end date")
+        return self._previous(call, env, "year", use_last=True)
+
+    def fn_DATESINPERIOD(self, call, env):
+        d, start, n, u = self.args(call, env, 4)
+        key = self._dates_key(env, d)
+        unit = self._unit(env, u)
+        s = _date(self.scalar(start, env).sql)
+        k = number(self.scalar(n, env)).sql
+        end = _shift(s, k, unit)
+        neg = exp.LT(this=k.copy(), expression=N(0))
+
+        def cond(c: exp.Expression) -> exp.Expression:
+            backward = exp.and_(exp.GT(this=c, expression=end), exp.LTE(this=c.copy(), expression=s.copy()))
+            forward = exp.and_(exp.GTE(this=c.copy(), expression=s.copy()), exp.LT(this=c.copy(), expression=end.copy()))
+            return exp.Case(ifs=[exp.If(this=neg, true=backward)], default=forward)
+
+        return self._date_set(key, env, cond)
+
+    def fn_DATESBETWEEN(self, call, env):
+        d, a, b = self.args(call, env, 3)
+        key = self._dates_key(env, d)
+        lo, hi = self.scalar(a, env), self.scalar(b, env)
+
+        def cond(c: exp.Expression) -> exp.Expression:
+            ge = exp.or_(exp.paren(lo.sql).is_(exp.null()), exp.GTE(this=c, expression=_date(lo.sql.copy())))
+            le = exp.or_(exp.paren(hi.sql).is_(exp.null()), exp.LTE(this=c.copy(), expression=_date(hi.sql.copy())))
+            return exp.and_(exp.paren(ge), exp.paren(le))
+
+        return self._date_set(key, env, cond)
+
+    def _edge(self, call, env, agg):
+        (d,) = self.args(call, env, 1)
+        key = self._dates_key(env, d)
+        edge = self._visible(key, env, agg)
+        return self._date_set(key, env, lambda c: exp.EQ(this=c, expression=edge))
+
+    def fn_FIRSTDATE(self, call, env):
+        return self._edge(call, env, exp.Min)
+
+    def fn_LASTDATE(self, call, env):
+        return self._edge(call, env, exp.Max)
