@@ -116,25 +116,31 @@ class Formatter:
     def expr(self, node: A.Node, trailing: bool = True) -> Doc:
         """The document for `node`, with the comments before it and (unless the caller
         places them itself) the comments after it on the same line."""
-        lead = self._leading(node.span.start) if node.span is not A.NO_SPAN else []
+        lead, doc, tail = self._parts(node, trailing)
+        return [*lead, doc, *tail] if lead or tail else doc
+
+    def operand(self, node: A.Node, min_prec: int) -> Doc:
+        """`node` as an operand that must bind at least as tightly as `min_prec`.
+        Added parentheses go inside the comments, so a second pass sees the same."""
+        lead, doc, tail = self._parts(node, True)
+        if _prec(node) < min_prec and not node.parens:
+            doc = _bracketed("(", doc, ")")
+        return [*lead, doc, *tail] if lead or tail else doc
+
+    def _parts(self, node: A.Node, trailing: bool) -> tuple[list[Doc], Doc, list[Doc]]:
+        has_span = node.span is not A.NO_SPAN
+        lead = self._leading(node.span.start) if has_span else []
         method = _EXPR.get(type(node))
         if method is None:
             raise TypeError(f"format_dax: cannot format {type(node).__name__}")
         doc = method(self, node)
         if node.parens:
             doc = _bracketed("(", doc, ")")
-        tail = self._trailing(node.span.end) if trailing and node.span is not A.NO_SPAN else []
-        return [*lead, doc, *tail] if lead or tail else doc
+        tail = self._trailing(node.span.end) if trailing and has_span else []
+        return lead, doc, tail
 
     def _tail(self, node: A.Node) -> list[Doc]:
         return self._trailing(node.span.end) if node.span is not A.NO_SPAN else []
-
-    def operand(self, node: A.Node, min_prec: int) -> Doc:
-        """`node` as an operand that must bind at least as tightly as `min_prec`."""
-        doc = self.expr(node)
-        if _prec(node) < min_prec and not node.parens:
-            return _bracketed("(", doc, ")")
-        return doc
 
     def _number(self, n: A.Number) -> Doc:
         return n.text or repr(n.value)
@@ -174,7 +180,7 @@ class Formatter:
     def _call(self, n: A.FunctionCall) -> Doc:
         name = self._function_name(n)
         if not n.args:
-            return [name, " (", *self._dangling(n.span.end), ")"]
+            return [name, " (", *self._empty_brackets(n.span.end), ")"]
         return [name, " ", self._list("(", n.args, ")", n.span.end)]
 
     def _function_name(self, n: A.FunctionCall) -> str:
@@ -205,6 +211,17 @@ class Formatter:
                     body.append(LINE)
         return Group([open_, Indent([LINE, body, *self._dangling(end)]), LINE, close])
 
+    def _has_dangling(self, end: int) -> bool:
+        return bool(
+            end and self.text and self.next_comment < len(self.pending)
+            and self.pending[self.next_comment].start < end - 1
+        )
+
+    def _empty_brackets(self, end: int) -> list[Doc]:
+        """Comments inside empty brackets: `f (` / comments / `)` on its own line."""
+        comments = self._dangling(end)
+        return [Indent(comments), HARDLINE] if comments else []
+
     def _dangling(self, end: int) -> list[Doc]:
         """Own-line comments left before the closing bracket that ends at `end`."""
         if not end or not self.text:
@@ -222,9 +239,17 @@ class Formatter:
     def _unary(self, n: A.UnaryOp) -> Doc:
         if n.op == "NOT":
             return ["NOT ", self.operand(n.operand, _NOT_PREC)]
-        operand = self.operand(n.operand, _SIGN_PREC)
-        sep = " " if isinstance(n.operand, A.UnaryOp) and not n.operand.parens else ""
-        return [n.op, sep, operand]
+        # A space where gluing would change the tokens: `- -1` (not the comment `--1`),
+        # `- --note` (a comment right after the sign).
+        inner = n.operand
+        signed = isinstance(inner, A.UnaryOp) and inner.op != "NOT" and not inner.parens
+        negative = isinstance(inner, A.Number) and (inner.text or repr(inner.value)).startswith("-")
+        commented = inner.span is not A.NO_SPAN and self._comment_before(inner.span.start)
+        sep = " " if signed or negative or commented else ""
+        return [n.op, sep, self.operand(inner, _SIGN_PREC)]
+
+    def _comment_before(self, offset: int) -> bool:
+        return self.next_comment < len(self.pending) and self.pending[self.next_comment].start < offset
 
     def _binary(self, n: A.BinaryOp) -> Doc:
         """A left-associative chain of one precedence level, e.g. a + b - c."""
@@ -259,7 +284,7 @@ class Formatter:
 
     def _table_constructor(self, n: A.TableConstructor) -> Doc:
         if not n.rows:
-            return ["{ ", *self._dangling(n.span.end), "}"]
+            return ["{", *self._empty_brackets(n.span.end), "}"] if self._has_dangling(n.span.end) else "{ }"
         rows: list[Doc] = []
         for row in n.rows:
             rows.append(self.expr(row[0]) if len(row) == 1 else self._list("(", row, ")"))
