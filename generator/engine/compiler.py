@@ -30,7 +30,7 @@ from generator.engine.context import (
     ColKey, Ctx, EqFilter, Filter, PredFilter, RelState, RowsFilter, Scan, TableFilter, and_all,
     not_distinct,
 )
-from generator.engine.data import ident, table_ref
+from generator.engine.data import fn, ident, table_ref
 from generator.engine.errors import DaxCompileError, DaxUnsupportedError
 from generator.engine.types import MODEL_TYPES, NUMERIC, DaxType, sql_type, unify
 from generator.engine.values import (
@@ -309,7 +309,7 @@ class CompilerCore:
         alias2 = self.new_alias()
         v = exp.column(c.sql, alias2)
         agg = exp.Case(ifs=[exp.If(this=exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1)),
-                                   true=exp.func("error", exp.Literal.string(
+                                   true=fn("error", exp.Literal.string(
                                        "A table of multiple values was supplied where a single value was expected.")))],
                        default=exp.Max(this=v))
         return Scalar(exp.Subquery(this=exp.select(exp.cast(agg, sql_type(c.type)) if c.type is not DaxType.VARIANT else agg)
@@ -527,19 +527,12 @@ class CompilerCore:
 
     # ------------------------------------------------------------ filter arguments
 
-    def filter_args(self, args: Iterable[A.Expr], env: Env) -> list[Callable[[Ctx], Ctx]]:
-        """Compile CALCULATE filter arguments in the *outer* context (§5.1) into context
-        transformers, modifiers first then filters (applied by `apply_filters`)."""
-        mods: list[Callable[[Ctx], Ctx]] = []
-        filters: list[Callable[[Ctx], Ctx]] = []
-        for arg in args:
-            if isinstance(arg, A.EmptyArg):
-                continue
-            kind, fn = self.filter_arg(arg, env)
-            (mods if kind == "mod" else filters).append(fn)
-        return mods + filters
+    def filter_args(self, args: Iterable[A.Expr], env: Env) -> list[tuple[str, object]]:
+        """Compile CALCULATE filter arguments in the *outer* context (§5.1): modifiers
+        ("mod", ctx -> ctx) and filters ("filter", (keys it replaces, Filter))."""
+        return [self.filter_arg(arg, env) for arg in args if not isinstance(arg, A.EmptyArg)]
 
-    def filter_arg(self, arg: A.Expr, env: Env) -> tuple[str, Callable[[Ctx], Ctx]]:
+    def filter_arg(self, arg: A.Expr, env: Env) -> tuple[str, object]:
         keep = False
         if isinstance(arg, A.FunctionCall) and arg.name == "KEEPFILTERS":
             keep = True
@@ -556,13 +549,7 @@ class CompilerCore:
         else:
             f = self.bool_filter(arg, env)
         date_keys = self.date_table_keys(f.keys())
-
-        def apply(ctx: Ctx, f: Filter = f) -> Ctx:
-            if not keep:
-                ctx = ctx.remove(f.keys() | date_keys)
-            return ctx.add(f)
-
-        return "filter", apply
+        return "filter", (frozenset() if keep else f.keys() | date_keys, f)
 
     def date_table_keys(self, keys: frozenset[ColKey]) -> frozenset[ColKey]:
         """Mark-as-date-table rule (§10): a filter on the date column removes every
@@ -736,8 +723,16 @@ class CompilerCore:
                 return i
         raise self.err(env, node, f"no relationship between '{a[0]}'[{a[1]}] and '{b[0]}'[{b[1]}]")
 
-    def apply_filters(self, env: Env, fns: list[Callable[[Ctx], Ctx]]) -> Ctx:
+    def apply_filters(self, env: Env, args: list) -> Ctx:
+        """Transition, then modifiers in order, then every filter: each removes the existing
+        filters on its columns (unless KEEPFILTERS) and all of them are ANDed (§5.1)."""
         ctx = self.transition(env)
-        for fn in fns:
-            ctx = fn(ctx)
+        for kind, payload in args:
+            if kind == "mod":
+                ctx = payload(ctx)
+        removed = frozenset().union(*[p[0] for k, p in args if k == "filter"])
+        ctx = ctx.remove(removed)
+        for kind, payload in args:
+            if kind == "filter":
+                ctx = ctx.add(payload[1])
         return ctx

@@ -211,7 +211,7 @@ class RowsFilter(Filter):
             # IN ignores NULL; the blank member must still match, hence the OR
             has_null = exp.select(exp.Exists(this=exp.select("1").from_(
                 self.select.subquery("fn", copy=True)).where(exp.column(f"c{i}", "fn").is_(exp.null()))))
-            return exp.or_(exp.In(this=col, query=sub),
+            return exp.or_(col.isin(query=sub),
                            exp.and_(col.copy().is_(exp.null()), has_null.subquery()))
         alias = scan.comp.new_alias()
         cond = and_all(not_distinct(exp.column(f"c{i}", alias), scan.col(k)) for i, k in pairs)

@@ -123,3 +123,9 @@ def orphan_check(rel: Relationship) -> str:
             exp.EQ(this=exp.column(rel.to_column, "o", quoted=True),
                    expression=exp.column(rel.from_column, "m", quoted=True))))))
     return exp.select(exp.Exists(this=many)).sql("duckdb")
+
+
+def fn(name: str, *args: exp.Expression) -> exp.Expression:
+    """A DuckDB function call, emitted verbatim (sqlglot's typed functions may rewrite
+    arguments between dialects, e.g. CONCAT → `||`, which changes NULL handling)."""
+    return exp.Anonymous(this=name, expressions=list(args))

@@ -10,6 +10,7 @@ Each query compiles to one SQL statement (see `generator.engine.query`).
 from __future__ import annotations
 
 import datetime as _dt
+from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Mapping
@@ -174,13 +175,14 @@ class Engine:
         sql = compiled.sql.sql("duckdb")
         self.last_sql = sql
         try:
-            frame = self.con.execute(sql).df()
+            rows = self.con.execute(sql).fetchall()
         except duckdb.Error as exc:
             raise DaxEvalError(_clean_error(exc)) from exc
+        # built from Python values so BLANK (None) and NaN stay distinct
+        columns = [[_py_value(r[i]) for r in rows] for i in range(len(compiled.columns))]
+        frame = pd.DataFrame({f"c{i}": pd.Series(col, dtype=_dtype(t, col))
+                              for i, (col, t) in enumerate(zip(columns, compiled.types))})
         frame.columns = list(compiled.columns)
-        for name, t in zip(compiled.columns, compiled.types):
-            if t is DaxType.CURRENCY:
-                frame[name] = frame[name].astype("float64")
         return frame
 
     def evaluate(self, expression: str, filters: Mapping[str, Any] | None = None) -> Any:
@@ -232,11 +234,21 @@ def _with_filters(expression: str, filters: Mapping[str, Any] | None) -> str:
     return "CALCULATE(" + expression + ", " + ", ".join(args) + ")"
 
 
+def _py_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+def _dtype(t: DaxType, values: list) -> str:
+    if any(v is None for v in values):
+        return "object"
+    return {DaxType.INT: "int64", DaxType.DOUBLE: "float64", DaxType.CURRENCY: "float64",
+            DaxType.BOOL: "bool"}.get(t, "object")
+
+
 def _is_blank(value: Any) -> bool:
-    try:
-        return value is None or bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
+    return value is None
 
 
 def _py(value: Any) -> Any:

@@ -9,6 +9,7 @@ import re
 
 from sqlglot import exp
 
+from generator.engine.data import fn
 from generator.engine.types import DaxType
 from generator.engine.values import Scalar, round_half_away
 
@@ -47,13 +48,13 @@ def format_sql(value: Scalar, fmt: str) -> exp.Expression | None:
         pattern = _date_fmt(fmt)
         if pattern is None:
             return None
-        return exp.func("strftime", exp.cast(value.sql, "TIMESTAMP"), S(pattern))
+        return fn("strftime", exp.cast(value.sql, "TIMESTAMP"), S(pattern))
     named = {"percent": "0.00%", "fixed": "0.00", "standard": "#,##0.00", "currency": "$#,##0.00",
              "general number": None}
     key = fmt.lower()
     if key in named:
         if named[key] is None:
-            return exp.func("printf", S("%.15g"), exp.cast(value.sql, "DOUBLE"))
+            return fn("printf", S("%.15g"), exp.cast(value.sql, "DOUBLE"))
         fmt = named[key]
     m = _NUMBER.match(fmt)
     if m is None:
@@ -64,11 +65,11 @@ def format_sql(value: Scalar, fmt: str) -> exp.Expression | None:
         x = exp.Mul(this=exp.cast(x, "DOUBLE"), expression=N(100))
     rounded = exp.cast(round_half_away(Scalar(x, DaxType.DOUBLE), N(digits)), "DOUBLE")
     spec = "{:" + ("," if "," in m.group("int") else "") + f".{digits}f" + "}"
-    body = exp.func("format", S(spec), rounded)
+    body = fn("format", S(spec), rounded)
     parts = [S(m.group("prefix"))] if m.group("prefix") else []
     parts.append(body)
     if m.group("pct"):
         parts.append(S("%"))
-    text = exp.func("concat", *parts) if len(parts) > 1 else body
+    text = fn("concat", *parts) if len(parts) > 1 else body
     # FORMAT(BLANK(), ...) is an empty string
     return exp.Case(ifs=[exp.If(this=exp.paren(value.sql.copy()).is_(exp.null()), true=S(""))], default=text)

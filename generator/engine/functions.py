@@ -12,6 +12,7 @@ from typing import Callable
 from sqlglot import exp
 
 from generator.dax import ast as A
+from generator.engine.data import fn
 from generator.engine.compiler import _ENUM_ORDER, CompilerCore, Env, Rel, _enum
 from generator.engine.types import NUMERIC, DaxType, sql_type, unify
 from generator.engine.values import (
@@ -24,7 +25,7 @@ S = exp.Literal.string
 
 
 def _nullif0(e: exp.Expression) -> exp.Expression:
-    return exp.func("nullif", e, N(0))
+    return fn("nullif", e, N(0))
 
 
 def _sum_type(t: DaxType) -> DaxType:
@@ -43,16 +44,16 @@ class ScalarFns(CompilerCore):
 
     # ------------------------------------------------------------ aggregation plumbing
 
-    def agg_col(self, call: A.FunctionCall, env: Env, fn: Callable[[Scalar], exp.Expression],
+    def agg_col(self, call: A.FunctionCall, env: Env, agg: Callable[[Scalar], exp.Expression],
                 rtype: Callable[[DaxType], DaxType]) -> Scalar:
         arg = self.args(call, env, 1)[0]
         key = self.colref(env, arg)
         table = self.model.table(key[0])
         rel = self.base_rel(table, env)
-        sel = self.over(rel, env, lambda inner: [fn(inner.rows[-1].cols[key])])
+        sel = self.over(rel, env, lambda inner: [agg(inner.rows[-1].cols[key])])
         return Scalar(exp.Subquery(this=sel), rtype(self.col_type(key)))
 
-    def agg_x(self, call: A.FunctionCall, env: Env, fn: Callable[[Scalar], exp.Expression],
+    def agg_x(self, call: A.FunctionCall, env: Env, agg: Callable[[Scalar], exp.Expression],
               rtype: Callable[[DaxType], DaxType], nargs: int = 2) -> Scalar:
         args = self.args(call, env, nargs)
         rel = self.table(args[0], env)
@@ -61,7 +62,7 @@ class ScalarFns(CompilerCore):
         def project(inner: Env) -> list[exp.Expression]:
             v = self.scalar(args[1], inner)
             holder.append(v.type)
-            return [fn(v)]
+            return [agg(v)]
 
         sel = self.over(rel, env, project)
         return Scalar(exp.Subquery(this=sel), rtype(holder[0]))
@@ -126,12 +127,12 @@ class ScalarFns(CompilerCore):
     fn_COUNTAX = fn_COUNTX
 
     def fn_COUNTBLANK(self, call, env):
-        def fn(v: Scalar) -> exp.Expression:
+        def agg(v: Scalar) -> exp.Expression:
             blank = exp.paren(v.sql).is_(exp.null())
             if v.type is DaxType.TEXT:
                 blank = exp.or_(blank, exp.EQ(this=v.sql.copy(), expression=S("")))
-            return _nullif0(exp.func("count_if", blank))
-        return self.agg_col(call, env, fn, lambda t: DaxType.INT)
+            return _nullif0(fn("count_if", blank))
+        return self.agg_col(call, env, agg, lambda t: DaxType.INT)
 
     def fn_COUNTROWS(self, call, env):
         args = self.args(call, env, 0, 1)
@@ -142,21 +143,21 @@ class ScalarFns(CompilerCore):
         return Scalar(exp.Subquery(this=sel), DaxType.INT)
 
     def fn_DISTINCTCOUNT(self, call, env):
-        def fn(v: Scalar) -> exp.Expression:
-            has_blank = exp.func("coalesce", exp.Max(this=exp.cast(exp.paren(v.sql).is_(exp.null()), "BIGINT")), N(0))
+        def agg(v: Scalar) -> exp.Expression:
+            has_blank = fn("coalesce", exp.Max(this=exp.cast(exp.paren(v.sql).is_(exp.null()), "BIGINT")), N(0))
             return _nullif0(exp.Add(this=exp.Count(this=exp.Distinct(expressions=[v.sql.copy()])), expression=has_blank))
-        return self.agg_col(call, env, fn, lambda t: DaxType.INT)
+        return self.agg_col(call, env, agg, lambda t: DaxType.INT)
 
     def fn_DISTINCTCOUNTNOBLANK(self, call, env):
         return self.agg_col(call, env, lambda v: _nullif0(exp.Count(this=exp.Distinct(expressions=[v.sql]))),
                             lambda t: DaxType.INT)
 
     def fn_MEDIAN(self, call, env):
-        return self.agg_col(call, env, lambda v: exp.func("quantile_cont", exp.cast(number(v).sql, "DOUBLE"), N("0.5")),
+        return self.agg_col(call, env, lambda v: fn("quantile_cont", exp.cast(number(v).sql, "DOUBLE"), N("0.5")),
                             lambda t: DaxType.DOUBLE)
 
     def fn_MEDIANX(self, call, env):
-        return self.agg_x(call, env, lambda v: exp.func("quantile_cont", exp.cast(number(v).sql, "DOUBLE"), N("0.5")),
+        return self.agg_x(call, env, lambda v: fn("quantile_cont", exp.cast(number(v).sql, "DOUBLE"), N("0.5")),
                           lambda t: DaxType.DOUBLE)
 
     def _percentile(self, call, env, exc: bool, x: bool):
@@ -164,14 +165,14 @@ class ScalarFns(CompilerCore):
         k = self.scalar(args[-1], env)
         kk = exp.cast(blank_as_zero(k), "DOUBLE")
 
-        def fn(v: Scalar) -> exp.Expression:
-            values = exp.func("list_sort", exp.func("list", exp.cast(number(v).sql, "DOUBLE")))
-            return exp.func("__dax_percentile", values, kk.copy(), exp.true() if exc else exp.false())
+        def agg(v: Scalar) -> exp.Expression:
+            values = fn("list_sort", fn("list", exp.cast(number(v).sql, "DOUBLE")))
+            return fn("__dax_percentile", values, kk.copy(), exp.true() if exc else exp.false())
 
         if x:
-            sub = self.agg_x(A.FunctionCall(call.name, args[:2], span=call.span), env, fn, lambda t: DaxType.DOUBLE)
+            sub = self.agg_x(A.FunctionCall(call.name, args[:2], span=call.span), env, agg, lambda t: DaxType.DOUBLE)
         else:
-            sub = self.agg_col(A.FunctionCall(call.name, args[:1], span=call.span), env, fn, lambda t: DaxType.DOUBLE)
+            sub = self.agg_col(A.FunctionCall(call.name, args[:1], span=call.span), env, agg, lambda t: DaxType.DOUBLE)
         return sub
 
     def fn_PERCENTILE_INC(self, call, env):
@@ -188,8 +189,8 @@ class ScalarFns(CompilerCore):
 
     def _stat(self, name, x):
         def handler(call, env):
-            fn = (lambda v: exp.func(name, exp.cast(number(v).sql, "DOUBLE")))
-            return (self.agg_x if x else self.agg_col)(call, env, fn, lambda t: DaxType.DOUBLE)
+            agg = (lambda v: fn(name, exp.cast(number(v).sql, "DOUBLE")))
+            return (self.agg_x if x else self.agg_col)(call, env, agg, lambda t: DaxType.DOUBLE)
         return handler
 
     def fn_STDEV_P(self, call, env):
@@ -217,19 +218,19 @@ class ScalarFns(CompilerCore):
         return self._stat("var_samp", True)(call, env)
 
     def fn_PRODUCT(self, call, env):
-        return self.agg_col(call, env, lambda v: exp.func("product", exp.cast(number(v).sql, "DOUBLE")),
+        return self.agg_col(call, env, lambda v: fn("product", exp.cast(number(v).sql, "DOUBLE")),
                             lambda t: DaxType.DOUBLE)
 
     def fn_PRODUCTX(self, call, env):
-        return self.agg_x(call, env, lambda v: exp.func("product", exp.cast(number(v).sql, "DOUBLE")),
+        return self.agg_x(call, env, lambda v: fn("product", exp.cast(number(v).sql, "DOUBLE")),
                           lambda t: DaxType.DOUBLE)
 
     def fn_GEOMEAN(self, call, env):
-        return self.agg_col(call, env, lambda v: exp.func("exp", exp.Avg(this=exp.func("ln", exp.cast(number(v).sql, "DOUBLE")))),
+        return self.agg_col(call, env, lambda v: fn("exp", exp.Avg(this=fn("ln", exp.cast(number(v).sql, "DOUBLE")))),
                             lambda t: DaxType.DOUBLE)
 
     def fn_GEOMEANX(self, call, env):
-        return self.agg_x(call, env, lambda v: exp.func("exp", exp.Avg(this=exp.func("ln", exp.cast(number(v).sql, "DOUBLE")))),
+        return self.agg_x(call, env, lambda v: fn("exp", exp.Avg(this=fn("ln", exp.cast(number(v).sql, "DOUBLE")))),
                           lambda t: DaxType.DOUBLE)
 
     def fn_CONCATENATEX(self, call, env):
@@ -251,7 +252,7 @@ class ScalarFns(CompilerCore):
             for e, desc in order_pairs:
                 ov = self.scalar(e, inner)
                 order.append(exp.Ordered(this=ov.sql, desc=desc, nulls_first=not desc))
-            agg: exp.Expression = exp.func("coalesce", v, S(""))
+            agg: exp.Expression = fn("coalesce", v, S(""))
             if order:
                 agg = exp.Order(this=agg, expressions=order)
             return [exp.GroupConcat(this=agg, separator=blank_as_zero(delim, DaxType.TEXT))]
@@ -281,11 +282,11 @@ class ScalarFns(CompilerCore):
             better = exp.GT(this=a, expression=b) if desc else exp.LT(this=a, expression=b)
             holder.append(a)
             if ties == "SKIP":
-                cnt = exp.func("count_if", better)
+                cnt = fn("count_if", better)
             else:
                 cnt = exp.Count(this=exp.Distinct(expressions=[
                     exp.Case(ifs=[exp.If(this=better.copy(), true=a.copy())], default=exp.null())]))
-            return [exp.Add(this=N(1), expression=exp.func("coalesce", cnt, N(0)))]
+            return [exp.Add(this=N(1), expression=fn("coalesce", cnt, N(0)))]
 
         sel = self.over(rel, env, project)
         return Scalar(exp.cast(exp.Subquery(this=sel), "BIGINT"), DaxType.INT, False)
@@ -344,7 +345,7 @@ class ScalarFns(CompilerCore):
     def fn_COALESCE(self, call, env):
         vals = [self.scalar(x, env) for x in self.args(call, env, 2, -1)]
         t = unify([v.type for v in vals])
-        return Scalar(exp.func("coalesce", *[cast(v, t).sql for v in vals]), t, all(v.nullable for v in vals))
+        return Scalar(fn("coalesce", *[cast(v, t).sql for v in vals]), t, all(v.nullable for v in vals))
 
     def fn_ISBLANK(self, call, env):
         (a,) = (self.scalar(x, env) for x in self.args(call, env, 1))
@@ -369,10 +370,10 @@ class ScalarFns(CompilerCore):
 
     def fn_ABS(self, call, env):
         (a,) = (number(self.scalar(x, env)) for x in self.args(call, env, 1))
-        return Scalar(exp.func("abs", a.sql), a.type, a.nullable)
+        return Scalar(fn("abs", a.sql), a.type, a.nullable)
 
     def fn_SIGN(self, call, env):
-        return self._num1(call, env, lambda a: exp.cast(exp.func("sign", a), "BIGINT"), DaxType.INT)
+        return self._num1(call, env, lambda a: exp.cast(fn("sign", a), "BIGINT"), DaxType.INT)
 
     def fn_ROUND(self, call, env):
         args = self.args(call, env, 1, 2)
@@ -387,12 +388,12 @@ class ScalarFns(CompilerCore):
         args = self.args(call, env, 2)
         x = number(self.scalar(args[0], env))
         d = exp.cast(blank_as_zero(number(self.scalar(args[1], env))), "INTEGER")
-        scale = exp.func("power", N(10), d)
+        scale = fn("power", N(10), d)
         dec = exp.cast(x.sql, "DECIMAL(38,12)")
         scaled = exp.Mul(this=dec, expression=exp.cast(scale, "DECIMAL(38,12)"))
         f = "ceil" if up else "floor"
-        mag = exp.func(f, exp.func("abs", scaled))
-        out = exp.Div(this=exp.Mul(this=exp.func("sign", dec.copy()), expression=mag), expression=exp.cast(scale.copy(), "DOUBLE"))
+        mag = fn(f, fn("abs", scaled))
+        out = exp.Div(this=exp.Mul(this=fn("sign", dec.copy()), expression=mag), expression=exp.cast(scale.copy(), "DOUBLE"))
         return Scalar(exp.cast(out, "DOUBLE"), DaxType.DOUBLE, x.nullable)
 
     def fn_ROUNDUP(self, call, env):
@@ -402,28 +403,28 @@ class ScalarFns(CompilerCore):
         return self._round_dir(call, env, False)
 
     def fn_INT(self, call, env):
-        return self._num1(call, env, lambda a: exp.cast(exp.func("floor", a), "BIGINT"), DaxType.INT)
+        return self._num1(call, env, lambda a: exp.cast(fn("floor", a), "BIGINT"), DaxType.INT)
 
     def fn_TRUNC(self, call, env):
         args = self.args(call, env, 1, 2)
         if len(args) == 1:
             return self._num1(A.FunctionCall("TRUNC", args, span=call.span), env,
-                              lambda a: exp.cast(exp.func("trunc", a), "BIGINT"), DaxType.INT)
+                              lambda a: exp.cast(fn("trunc", a), "BIGINT"), DaxType.INT)
         return self._round_dir(call, env, False)
 
     def fn_MOD(self, call, env):
         a, b = (number(self.scalar(x, env)) for x in self.args(call, env, 2))
         # DAX MOD takes the divisor's sign: n - d*INT(n/d)
         av, bv = exp.cast(blank_as_zero(a), "DOUBLE"), exp.cast(blank_as_zero(b), "DOUBLE")
-        r = exp.Sub(this=av, expression=exp.Mul(this=bv, expression=exp.func("floor", exp.Div(this=av.copy(), expression=bv.copy()))))
+        r = exp.Sub(this=av, expression=exp.Mul(this=bv, expression=fn("floor", exp.Div(this=av.copy(), expression=bv.copy()))))
         t = DaxType.INT if a.type is DaxType.INT and b.type is DaxType.INT else DaxType.DOUBLE
         zero = exp.EQ(this=bv.copy(), expression=N(0))
-        r = exp.Case(ifs=[exp.If(this=zero, true=exp.func("error", S("MOD: division by zero")))], default=r)
+        r = exp.Case(ifs=[exp.If(this=zero, true=fn("error", S("MOD: division by zero")))], default=r)
         return Scalar(exp.cast(r, sql_type(t)), t, a.nullable and b.nullable)
 
     def fn_QUOTIENT(self, call, env):
         a, b = (number(self.scalar(x, env)) for x in self.args(call, env, 2))
-        return Scalar(exp.cast(exp.func("trunc", exp.Div(this=exp.cast(a.sql, "DOUBLE"), expression=b.sql)), "BIGINT"),
+        return Scalar(exp.cast(fn("trunc", exp.Div(this=exp.cast(a.sql, "DOUBLE"), expression=b.sql)), "BIGINT"),
                       DaxType.INT)
 
     def fn_POWER(self, call, env):
@@ -431,31 +432,31 @@ class ScalarFns(CompilerCore):
         return arith("^", a, b)
 
     def fn_SQRT(self, call, env):
-        return self._num1(call, env, lambda a: exp.func("sqrt", a))
+        return self._num1(call, env, lambda a: fn("sqrt", a))
 
     def fn_EXP(self, call, env):
-        return self._num1(call, env, lambda a: exp.func("exp", a))
+        return self._num1(call, env, lambda a: fn("exp", a))
 
     def fn_LN(self, call, env):
-        return self._num1(call, env, lambda a: exp.func("ln", a))
+        return self._num1(call, env, lambda a: fn("ln", a))
 
     def fn_LOG10(self, call, env):
-        return self._num1(call, env, lambda a: exp.func("log10", a))
+        return self._num1(call, env, lambda a: fn("log10", a))
 
     def fn_LOG(self, call, env):
         args = self.args(call, env, 1, 2)
         if len(args) == 1:
-            return self._num1(call, env, lambda a: exp.func("log10", a))
-        return self._num1(call, env, lambda a, b: exp.Div(this=exp.func("ln", a), expression=exp.func("ln", b)),
+            return self._num1(call, env, lambda a: fn("log10", a))
+        return self._num1(call, env, lambda a, b: exp.Div(this=fn("ln", a), expression=fn("ln", b)),
                           lo=2, hi=2)
 
     def fn_PI(self, call, env):
         self.args(call, env, 0)
-        return Scalar(exp.func("pi"), DaxType.DOUBLE, False)
+        return Scalar(fn("pi"), DaxType.DOUBLE, False)
 
     def _trig(name, sql=None):
         def handler(self, call, env):
-            f = sql or (lambda a: exp.func(name.lower(), a))
+            f = sql or (lambda a: fn(name.lower(), a))
             return self._num1(call, env, f)
         return handler
 
@@ -465,20 +466,20 @@ class ScalarFns(CompilerCore):
     fn_ASIN = _trig("ASIN")
     fn_ACOS = _trig("ACOS")
     fn_ATAN = _trig("ATAN")
-    fn_COT = _trig("COT", lambda a: exp.Div(this=N(1), expression=exp.func("tan", a)))
-    fn_SINH = _trig("SINH", lambda a: exp.Div(this=exp.Sub(this=exp.func("exp", a), expression=exp.func("exp", exp.Neg(this=a.copy()))), expression=N(2)))
-    fn_COSH = _trig("COSH", lambda a: exp.Div(this=exp.Add(this=exp.func("exp", a), expression=exp.func("exp", exp.Neg(this=a.copy()))), expression=N(2)))
-    fn_TANH = _trig("TANH", lambda a: exp.func("tanh", a))
-    fn_COTH = _trig("COTH", lambda a: exp.Div(this=N(1), expression=exp.func("tanh", a)))
-    fn_ASINH = _trig("ASINH", lambda a: exp.func("asinh", a))
-    fn_ACOSH = _trig("ACOSH", lambda a: exp.func("acosh", a))
-    fn_ATANH = _trig("ATANH", lambda a: exp.func("atanh", a))
-    fn_ACOT = _trig("ACOT", lambda a: exp.Sub(this=exp.Div(this=exp.func("pi"), expression=N(2)), expression=exp.func("atan", a)))
-    fn_ACOTH = _trig("ACOTH", lambda a: exp.Mul(this=N("0.5"), expression=exp.func("ln", exp.Div(
+    fn_COT = _trig("COT", lambda a: exp.Div(this=N(1), expression=fn("tan", a)))
+    fn_SINH = _trig("SINH", lambda a: exp.Div(this=exp.Sub(this=fn("exp", a), expression=fn("exp", exp.Neg(this=a.copy()))), expression=N(2)))
+    fn_COSH = _trig("COSH", lambda a: exp.Div(this=exp.Add(this=fn("exp", a), expression=fn("exp", exp.Neg(this=a.copy()))), expression=N(2)))
+    fn_TANH = _trig("TANH", lambda a: fn("tanh", a))
+    fn_COTH = _trig("COTH", lambda a: exp.Div(this=N(1), expression=fn("tanh", a)))
+    fn_ASINH = _trig("ASINH", lambda a: fn("asinh", a))
+    fn_ACOSH = _trig("ACOSH", lambda a: fn("acosh", a))
+    fn_ATANH = _trig("ATANH", lambda a: fn("atanh", a))
+    fn_ACOT = _trig("ACOT", lambda a: exp.Sub(this=exp.Div(this=fn("pi"), expression=N(2)), expression=fn("atan", a)))
+    fn_ACOTH = _trig("ACOTH", lambda a: exp.Mul(this=N("0.5"), expression=fn("ln", exp.Div(
         this=exp.Add(this=a, expression=N(1)), expression=exp.Sub(this=a.copy(), expression=N(1))))))
-    fn_DEGREES = _trig("DEGREES", lambda a: exp.func("degrees", a))
-    fn_RADIANS = _trig("RADIANS", lambda a: exp.func("radians", a))
-    fn_SQRTPI = _trig("SQRTPI", lambda a: exp.func("sqrt", exp.Mul(this=a, expression=exp.func("pi"))))
+    fn_DEGREES = _trig("DEGREES", lambda a: fn("degrees", a))
+    fn_RADIANS = _trig("RADIANS", lambda a: fn("radians", a))
+    fn_SQRTPI = _trig("SQRTPI", lambda a: fn("sqrt", exp.Mul(this=a, expression=fn("pi"))))
 
     def fn_CEILING(self, call, env):
         return self._multiple(call, env, "ceil")
@@ -489,70 +490,70 @@ class ScalarFns(CompilerCore):
     def fn_ISO_CEILING(self, call, env):
         args = self.args(call, env, 1, 2)
         x = number(self.scalar(args[0], env))
-        m = exp.func("abs", number(self.scalar(args[1], env)).sql) if len(args) > 1 else N(1)
-        r = exp.Mul(this=exp.func("ceil", exp.Div(this=exp.cast(x.sql, "DOUBLE"), expression=m)), expression=m.copy())
+        m = fn("abs", number(self.scalar(args[1], env)).sql) if len(args) > 1 else N(1)
+        r = exp.Mul(this=fn("ceil", exp.Div(this=exp.cast(x.sql, "DOUBLE"), expression=m)), expression=m.copy())
         return Scalar(exp.cast(r, "DOUBLE"), DaxType.DOUBLE, x.nullable)
 
     def _multiple(self, call, env, f):
         args = self.args(call, env, 2)
         x, m = (number(self.scalar(a, env)) for a in args)
-        r = exp.Mul(this=exp.func(f, exp.Div(this=exp.cast(x.sql, "DOUBLE"), expression=m.sql)), expression=m.sql.copy())
+        r = exp.Mul(this=fn(f, exp.Div(this=exp.cast(x.sql, "DOUBLE"), expression=m.sql)), expression=m.sql.copy())
         return Scalar(exp.cast(r, "DOUBLE"), DaxType.DOUBLE, x.nullable)
 
     def fn_MROUND(self, call, env):
         args = self.args(call, env, 2)
         x, m = (number(self.scalar(a, env)) for a in args)
         q = exp.Div(this=exp.cast(x.sql, "DECIMAL(38,12)"), expression=exp.cast(m.sql, "DECIMAL(38,12)"))
-        r = exp.Mul(this=exp.func("round", q), expression=exp.cast(m.sql.copy(), "DECIMAL(38,12)"))
+        r = exp.Mul(this=fn("round", q), expression=exp.cast(m.sql.copy(), "DECIMAL(38,12)"))
         return Scalar(exp.cast(r, "DOUBLE"), DaxType.DOUBLE, x.nullable)
 
     def fn_EVEN(self, call, env):
         def f(a):
-            mag = exp.Mul(this=exp.func("ceil", exp.Div(this=exp.func("abs", a), expression=N(2))), expression=N(2))
-            return exp.cast(exp.Mul(this=exp.func("sign", a.copy()), expression=mag), "BIGINT")
+            mag = exp.Mul(this=fn("ceil", exp.Div(this=fn("abs", a), expression=N(2))), expression=N(2))
+            return exp.cast(exp.Mul(this=fn("sign", a.copy()), expression=mag), "BIGINT")
         return self._num1(call, env, f, DaxType.INT)
 
     def fn_ODD(self, call, env):
         def f(a):
-            mag = exp.Sub(this=exp.Mul(this=exp.func("ceil", exp.Div(this=exp.Add(this=exp.func("abs", a), expression=N(1)),
+            mag = exp.Sub(this=exp.Mul(this=fn("ceil", exp.Div(this=exp.Add(this=fn("abs", a), expression=N(1)),
                                                                     expression=N(2))), expression=N(2)), expression=N(1))
             sign = exp.Case(ifs=[exp.If(this=exp.LT(this=a.copy(), expression=N(0)), true=N(-1))], default=N(1))
             return exp.cast(exp.Mul(this=sign, expression=mag), "BIGINT")
         return self._num1(call, env, f, DaxType.INT)
 
     def fn_GCD(self, call, env):
-        return self._num1(call, env, lambda a, b: exp.func("gcd", exp.cast(a, "BIGINT"), exp.cast(b, "BIGINT")),
+        return self._num1(call, env, lambda a, b: fn("gcd", exp.cast(a, "BIGINT"), exp.cast(b, "BIGINT")),
                           DaxType.INT, 2, 2)
 
     def fn_LCM(self, call, env):
-        return self._num1(call, env, lambda a, b: exp.func("lcm", exp.cast(a, "BIGINT"), exp.cast(b, "BIGINT")),
+        return self._num1(call, env, lambda a, b: fn("lcm", exp.cast(a, "BIGINT"), exp.cast(b, "BIGINT")),
                           DaxType.INT, 2, 2)
 
     def fn_FACT(self, call, env):
-        return self._num1(call, env, lambda a: exp.cast(exp.func("factorial", exp.cast(a, "INTEGER")), "BIGINT"),
+        return self._num1(call, env, lambda a: exp.cast(fn("factorial", exp.cast(a, "INTEGER")), "BIGINT"),
                           DaxType.INT)
 
     def fn_COMBIN(self, call, env):
         def f(n, k):
             n, k = exp.cast(n, "BIGINT"), exp.cast(k, "BIGINT")
-            return exp.cast(exp.func("round", exp.func("exp", exp.Sub(
-                this=exp.func("lgamma", exp.Add(this=n, expression=N(1))),
-                expression=exp.Add(this=exp.func("lgamma", exp.Add(this=k, expression=N(1))),
-                                   expression=exp.func("lgamma", exp.Add(this=exp.Sub(this=n.copy(), expression=k.copy()),
+            return exp.cast(fn("round", fn("exp", exp.Sub(
+                this=fn("lgamma", exp.Add(this=n, expression=N(1))),
+                expression=exp.Add(this=fn("lgamma", exp.Add(this=k, expression=N(1))),
+                                   expression=fn("lgamma", exp.Add(this=exp.Sub(this=n.copy(), expression=k.copy()),
                                                                          expression=N(1))))))), "BIGINT")
         return self._num1(call, env, f, DaxType.INT, 2, 2)
 
     def fn_COMBINA(self, call, env):
         def f(n, k):
-            return exp.func("__dax_combin", exp.Sub(this=exp.Add(this=n, expression=k), expression=N(1)), k.copy())
+            return fn("__dax_combin", exp.Sub(this=exp.Add(this=n, expression=k), expression=N(1)), k.copy())
         return self._num1(call, env, f, DaxType.INT, 2, 2)
 
     def fn_PERMUT(self, call, env):
         def f(n, k):
             n, k = exp.cast(n, "BIGINT"), exp.cast(k, "BIGINT")
-            return exp.cast(exp.func("round", exp.func("exp", exp.Sub(
-                this=exp.func("lgamma", exp.Add(this=n, expression=N(1))),
-                expression=exp.func("lgamma", exp.Add(this=exp.Sub(this=n.copy(), expression=k), expression=N(1)))))), "BIGINT")
+            return exp.cast(fn("round", fn("exp", exp.Sub(
+                this=fn("lgamma", exp.Add(this=n, expression=N(1))),
+                expression=fn("lgamma", exp.Add(this=exp.Sub(this=n.copy(), expression=k), expression=N(1)))))), "BIGINT")
         return self._num1(call, env, f, DaxType.INT, 2, 2)
 
     def _bit(op):
@@ -564,7 +565,7 @@ class ScalarFns(CompilerCore):
                 if op == "|":
                     return exp.BitwiseOr(this=a, expression=b)
                 if op == "^":
-                    return exp.func("xor", a, b)
+                    return fn("xor", a, b)
                 left = exp.BitwiseLeftShift(this=a, expression=b)
                 right = exp.BitwiseRightShift(this=a.copy(), expression=b.copy())
                 neg_l = exp.BitwiseRightShift(this=a.copy(), expression=exp.Neg(this=b.copy()))
@@ -588,7 +589,7 @@ class ScalarFns(CompilerCore):
     def fn_VALUE(self, call, env):
         (a,) = (self.scalar(x, env) for x in self.args(call, env, 1))
         if a.type is DaxType.TEXT:
-            return Scalar(exp.cast(exp.func("trim", a.sql), "DOUBLE"), DaxType.DOUBLE, a.nullable)
+            return Scalar(exp.cast(fn("trim", a.sql), "DOUBLE"), DaxType.DOUBLE, a.nullable)
         return number(a)
 
     def fn_CONVERT(self, call, env):
@@ -649,12 +650,12 @@ class ScalarFns(CompilerCore):
 
     def fn_ISEVEN(self, call, env):
         (a,) = (number(self.scalar(x, env)) for x in self.args(call, env, 1))
-        return Scalar(exp.EQ(this=exp.func("mod", exp.cast(exp.func("trunc", blank_as_zero(a)), "BIGINT"), N(2)),
+        return Scalar(exp.EQ(this=fn("mod", exp.cast(fn("trunc", blank_as_zero(a)), "BIGINT"), N(2)),
                              expression=N(0)), DaxType.BOOL, False)
 
     def fn_ISODD(self, call, env):
         (a,) = (number(self.scalar(x, env)) for x in self.args(call, env, 1))
-        return Scalar(exp.NEQ(this=exp.func("mod", exp.cast(exp.func("trunc", blank_as_zero(a)), "BIGINT"), N(2)),
+        return Scalar(exp.NEQ(this=fn("mod", exp.cast(fn("trunc", blank_as_zero(a)), "BIGINT"), N(2)),
                               expression=N(0)), DaxType.BOOL, False)
 
     def fn_ISEMPTY(self, call, env):
@@ -670,7 +671,7 @@ class ScalarFns(CompilerCore):
 
     def fn_LEN(self, call, env):
         (a,) = self._text(call, env, 1)
-        return Scalar(exp.cast(exp.func("length", blank_as_zero(Scalar(to_text(a), DaxType.TEXT, a.nullable))), "BIGINT"),
+        return Scalar(exp.cast(fn("length", blank_as_zero(Scalar(to_text(a), DaxType.TEXT, a.nullable))), "BIGINT"),
                       DaxType.INT, False)
 
     def _text1(self, call, env, f):
@@ -678,27 +679,27 @@ class ScalarFns(CompilerCore):
         return Scalar(f(to_text(a)), DaxType.TEXT, a.nullable)
 
     def fn_UPPER(self, call, env):
-        return self._text1(call, env, lambda a: exp.func("upper", a))
+        return self._text1(call, env, lambda a: fn("upper", a))
 
     def fn_LOWER(self, call, env):
-        return self._text1(call, env, lambda a: exp.func("lower", a))
+        return self._text1(call, env, lambda a: fn("lower", a))
 
     def fn_TRIM(self, call, env):
-        return self._text1(call, env, lambda a: exp.func("regexp_replace", exp.func("trim", a), S(" +"), S(" "), S("g")))
+        return self._text1(call, env, lambda a: fn("regexp_replace", fn("trim", a), S(" +"), S(" "), S("g")))
 
     def fn_LEFT(self, call, env):
         args = self._text(call, env, 1, 2)
         n = blank_as_zero(number(args[1])) if len(args) > 1 else N(1)
-        return Scalar(exp.func("left", to_text(args[0]), exp.cast(n, "BIGINT")), DaxType.TEXT, args[0].nullable)
+        return Scalar(fn("left", to_text(args[0]), exp.cast(n, "BIGINT")), DaxType.TEXT, args[0].nullable)
 
     def fn_RIGHT(self, call, env):
         args = self._text(call, env, 1, 2)
         n = blank_as_zero(number(args[1])) if len(args) > 1 else N(1)
-        return Scalar(exp.func("right", to_text(args[0]), exp.cast(n, "BIGINT")), DaxType.TEXT, args[0].nullable)
+        return Scalar(fn("right", to_text(args[0]), exp.cast(n, "BIGINT")), DaxType.TEXT, args[0].nullable)
 
     def fn_MID(self, call, env):
         a, s, n = self._text(call, env, 3)
-        return Scalar(exp.func("substr", to_text(a), exp.cast(number(s).sql, "BIGINT"), exp.cast(number(n).sql, "BIGINT")),
+        return Scalar(fn("substr", to_text(a), exp.cast(number(s).sql, "BIGINT"), exp.cast(number(n).sql, "BIGINT")),
                       DaxType.TEXT, a.nullable)
 
     def fn_CONCATENATE(self, call, env):
@@ -708,38 +709,38 @@ class ScalarFns(CompilerCore):
 
     def fn_EXACT(self, call, env):
         a, b = self._text(call, env, 2)
-        return Scalar(exp.EQ(this=exp.func("coalesce", to_text(a), S("")), expression=exp.func("coalesce", to_text(b), S(""))),
+        return Scalar(exp.EQ(this=fn("coalesce", to_text(a), S("")), expression=fn("coalesce", to_text(b), S(""))),
                       DaxType.BOOL, False)
 
     def fn_REPT(self, call, env):
         a, n = self._text(call, env, 2)
-        return Scalar(exp.func("repeat", to_text(a), exp.cast(number(n).sql, "BIGINT")), DaxType.TEXT, a.nullable)
+        return Scalar(fn("repeat", to_text(a), exp.cast(number(n).sql, "BIGINT")), DaxType.TEXT, a.nullable)
 
     def fn_SUBSTITUTE(self, call, env):
         args = self._text(call, env, 3, 4)
         if len(args) == 4:
             raise self.unsupported(env, call, "SUBSTITUTE with an instance number")
         a, old, new = args
-        return Scalar(exp.func("replace", to_text(a), blank_as_zero(old, DaxType.TEXT), blank_as_zero(new, DaxType.TEXT)),
+        return Scalar(fn("replace", to_text(a), blank_as_zero(old, DaxType.TEXT), blank_as_zero(new, DaxType.TEXT)),
                       DaxType.TEXT, a.nullable)
 
     def fn_REPLACE(self, call, env):
         a, s, n, new = self._text(call, env, 4)
         t = to_text(a)
         start = exp.cast(number(s).sql, "BIGINT")
-        head = exp.func("left", t, exp.Sub(this=start, expression=N(1)))
-        tail = exp.func("substr", t.copy(), exp.Add(this=start.copy(), expression=exp.cast(number(n).sql, "BIGINT")))
-        return Scalar(exp.func("concat", head, to_text(new), tail), DaxType.TEXT, a.nullable)
+        head = fn("left", t, exp.Sub(this=start, expression=N(1)))
+        tail = fn("substr", t.copy(), exp.Add(this=start.copy(), expression=exp.cast(number(n).sql, "BIGINT")))
+        return Scalar(fn("concat", head, to_text(new), tail), DaxType.TEXT, a.nullable)
 
     def _find(self, call, env, ci: bool):
         args = self._text(call, env, 2, 4)
         needle, hay = to_text(args[0]), to_text(args[1])
         if ci:
-            needle, hay = exp.func("lower", needle), exp.func("lower", hay)
+            needle, hay = fn("lower", needle), fn("lower", hay)
         start = exp.cast(number(args[2]).sql, "BIGINT") if len(args) > 2 and args[2].type is not DaxType.BLANK else N(1)
-        pos = exp.func("strpos", exp.func("substr", hay, start), needle)
+        pos = fn("strpos", fn("substr", hay, start), needle)
         found = exp.Add(this=exp.Sub(this=pos, expression=N(1)), expression=start.copy())
-        notfound = (exp.func("error", S(f"{call.name}: the search text was not found")) if len(args) < 4
+        notfound = (fn("error", S(f"{call.name}: the search text was not found")) if len(args) < 4
                     else args[3].sql)
         return Scalar(exp.Case(ifs=[exp.If(this=exp.GT(this=pos.copy(), expression=N(0)), true=found)],
                                default=notfound), DaxType.INT)
@@ -752,22 +753,22 @@ class ScalarFns(CompilerCore):
 
     def fn_CONTAINSSTRING(self, call, env):
         a, b = self._text(call, env, 2)
-        return Scalar(exp.GT(this=exp.func("strpos", exp.func("lower", blank_as_zero(Scalar(to_text(a), DaxType.TEXT), DaxType.TEXT)),
-                                           exp.func("lower", blank_as_zero(Scalar(to_text(b), DaxType.TEXT), DaxType.TEXT))),
+        return Scalar(exp.GT(this=fn("strpos", fn("lower", blank_as_zero(Scalar(to_text(a), DaxType.TEXT), DaxType.TEXT)),
+                                           fn("lower", blank_as_zero(Scalar(to_text(b), DaxType.TEXT), DaxType.TEXT))),
                              expression=N(0)), DaxType.BOOL, False)
 
     def fn_CONTAINSSTRINGEXACT(self, call, env):
         a, b = self._text(call, env, 2)
-        return Scalar(exp.GT(this=exp.func("strpos", blank_as_zero(Scalar(to_text(a), DaxType.TEXT), DaxType.TEXT),
+        return Scalar(exp.GT(this=fn("strpos", blank_as_zero(Scalar(to_text(a), DaxType.TEXT), DaxType.TEXT),
                                            blank_as_zero(Scalar(to_text(b), DaxType.TEXT), DaxType.TEXT)),
                              expression=N(0)), DaxType.BOOL, False)
 
     def fn_UNICHAR(self, call, env):
-        return self._num1(call, env, lambda a: exp.func("chr", exp.cast(a, "INTEGER")), DaxType.TEXT)
+        return self._num1(call, env, lambda a: fn("chr", exp.cast(a, "INTEGER")), DaxType.TEXT)
 
     def fn_UNICODE(self, call, env):
         (a,) = self._text(call, env, 1)
-        return Scalar(exp.cast(exp.func("unicode", to_text(a)), "BIGINT"), DaxType.INT)
+        return Scalar(exp.cast(fn("unicode", to_text(a)), "BIGINT"), DaxType.INT)
 
     def fn_FIXED(self, call, env):
         args = self._text(call, env, 1, 3)
@@ -775,13 +776,13 @@ class ScalarFns(CompilerCore):
         d = exp.cast(blank_as_zero(number(args[1])), "INTEGER") if len(args) > 1 else N(2)
         nocommas = len(args) > 2 and isinstance(call.args[2], (A.Boolean, A.FunctionCall, A.Number))
         r = round_half_away(x, d)
-        fmt_digits = exp.func("greatest", d, N(0))
+        fmt_digits = fn("greatest", d, N(0))
         if nocommas:
-            body = exp.func("printf", exp.func("concat", S("%."), exp.cast(fmt_digits, "VARCHAR"), S("f")), exp.cast(r, "DOUBLE"))
+            body = fn("printf", fn("concat", S("%."), exp.cast(fmt_digits, "VARCHAR"), S("f")), exp.cast(r, "DOUBLE"))
             return Scalar(exp.Case(ifs=[exp.If(this=truthy(args[2]), true=body)],
-                                   default=exp.func("format", exp.func("concat", S("{:,."), exp.cast(fmt_digits.copy(), "VARCHAR"), S("f}")),
+                                   default=fn("format", fn("concat", S("{:,."), exp.cast(fmt_digits.copy(), "VARCHAR"), S("f}")),
                                                     exp.cast(r.copy(), "DOUBLE"))), DaxType.TEXT)
-        return Scalar(exp.func("format", exp.func("concat", S("{:,."), exp.cast(fmt_digits, "VARCHAR"), S("f}")),
+        return Scalar(fn("format", fn("concat", S("{:,."), exp.cast(fmt_digits, "VARCHAR"), S("f}")),
                                exp.cast(r, "DOUBLE")), DaxType.TEXT)
 
     def fn_FORMAT(self, call, env):
@@ -801,9 +802,9 @@ class ScalarFns(CompilerCore):
     def fn_DATE(self, call, env):
         y, m, d = (number(self.scalar(x, env)) for x in self.args(call, env, 3))
         # DATE rolls months and days over (DATE(2024, 14, 1) = 2025-02-01)
-        base = exp.func("make_date", exp.cast(y.sql, "INTEGER"), N(1), N(1))
-        months = exp.func("to_months", exp.cast(exp.Sub(this=m.sql, expression=N(1)), "INTEGER"))
-        days = exp.func("to_days", exp.cast(exp.Sub(this=d.sql, expression=N(1)), "INTEGER"))
+        base = fn("make_date", exp.cast(y.sql, "INTEGER"), N(1), N(1))
+        months = fn("to_months", exp.cast(exp.Sub(this=m.sql, expression=N(1)), "INTEGER"))
+        days = fn("to_days", exp.cast(exp.Sub(this=d.sql, expression=N(1)), "INTEGER"))
         return Scalar(exp.cast(exp.Add(this=exp.Add(this=base, expression=months), expression=days), "TIMESTAMP"),
                       DaxType.DATETIME, False)
 
@@ -811,14 +812,14 @@ class ScalarFns(CompilerCore):
         h, m, s = (number(self.scalar(x, env)) for x in self.args(call, env, 3))
         secs = exp.Add(this=exp.Add(this=exp.Mul(this=h.sql, expression=N(3600)), expression=exp.Mul(this=m.sql, expression=N(60))),
                        expression=s.sql)
-        secs = exp.func("mod", exp.cast(secs, "BIGINT"), N(86400))
+        secs = fn("mod", exp.cast(secs, "BIGINT"), N(86400))
         base = exp.cast(S("1899-12-30"), "TIMESTAMP")
-        return Scalar(exp.Add(this=base, expression=exp.func("to_seconds", secs)), DaxType.DATETIME, False)
+        return Scalar(exp.Add(this=base, expression=fn("to_seconds", secs)), DaxType.DATETIME, False)
 
     def _part(self, call, env, part):
         (a,) = (self.scalar(x, env) for x in self.args(call, env, 1))
         v = a.sql if a.type is DaxType.DATETIME else exp.cast(a.sql, "TIMESTAMP")
-        return Scalar(exp.cast(exp.func(part, v), "BIGINT"), DaxType.INT, a.nullable)
+        return Scalar(exp.cast(fn(part, v), "BIGINT"), DaxType.INT, a.nullable)
 
     def fn_YEAR(self, call, env):
         return self._part(call, env, "year")
@@ -845,13 +846,13 @@ class ScalarFns(CompilerCore):
         args = self.args(call, env, 1, 2)
         a = self.scalar(args[0], env)
         kind = int(args[1].value) if len(args) > 1 and isinstance(args[1], A.Number) else 1
-        dow = exp.func("dayofweek", exp.cast(a.sql, "TIMESTAMP"))  # 0 = Sunday
+        dow = fn("dayofweek", exp.cast(a.sql, "TIMESTAMP"))  # 0 = Sunday
         if kind == 1:
             r = exp.Add(this=dow, expression=N(1))
         elif kind == 2:
-            r = exp.Add(this=exp.func("mod", exp.Add(this=dow, expression=N(6)), N(7)), expression=N(1))
+            r = exp.Add(this=fn("mod", exp.Add(this=dow, expression=N(6)), N(7)), expression=N(1))
         elif kind == 3:
-            r = exp.func("mod", exp.Add(this=dow, expression=N(6)), N(7))
+            r = fn("mod", exp.Add(this=dow, expression=N(6)), N(7))
         else:
             raise self.unsupported(env, call, f"WEEKDAY return type {kind}")
         return Scalar(exp.cast(r, "BIGINT"), DaxType.INT, a.nullable)
@@ -872,16 +873,16 @@ class ScalarFns(CompilerCore):
     fn_UTCNOW = fn_NOW
 
     def _months(self, d: exp.Expression, n: exp.Expression) -> exp.Expression:
-        return exp.Add(this=exp.cast(d, "DATE"), expression=exp.func("to_months", exp.cast(n, "INTEGER")))
+        return exp.Add(this=exp.cast(d, "DATE"), expression=fn("to_months", exp.cast(n, "INTEGER")))
 
     def fn_EOMONTH(self, call, env):
         d, n = (self.scalar(x, env) for x in self.args(call, env, 2))
-        months = exp.cast(exp.func("trunc", blank_as_zero(number(n))), "INTEGER")
-        return Scalar(exp.cast(exp.func("last_day", self._months(d.sql, months)), "TIMESTAMP"), DaxType.DATETIME, d.nullable)
+        months = exp.cast(fn("trunc", blank_as_zero(number(n))), "INTEGER")
+        return Scalar(exp.cast(fn("last_day", self._months(d.sql, months)), "TIMESTAMP"), DaxType.DATETIME, d.nullable)
 
     def fn_EDATE(self, call, env):
         d, n = (self.scalar(x, env) for x in self.args(call, env, 2))
-        months = exp.cast(exp.func("trunc", blank_as_zero(number(n))), "INTEGER")
+        months = exp.cast(fn("trunc", blank_as_zero(number(n))), "INTEGER")
         return Scalar(exp.cast(self._months(d.sql, months), "TIMESTAMP"), DaxType.DATETIME, d.nullable)
 
     def fn_DATEDIFF(self, call, env):
@@ -894,25 +895,25 @@ class ScalarFns(CompilerCore):
         x, y = self.scalar(a, env), self.scalar(b, env)
         if u == "WEEK":
             # weeks start on Sunday: count Sunday boundaries crossed
-            f = lambda v: exp.func("date_trunc", S("week"), exp.Add(this=exp.cast(v, "DATE"), expression=exp.func("to_days", N(1))))
-            r = exp.Div(this=exp.func("date_diff", S("day"), f(x.sql), f(y.sql)), expression=N(7))
+            f = lambda v: fn("date_trunc", S("week"), exp.Add(this=exp.cast(v, "DATE"), expression=fn("to_days", N(1))))
+            r = exp.Div(this=fn("date_diff", S("day"), f(x.sql), f(y.sql)), expression=N(7))
         else:
-            r = exp.func("date_diff", S(parts[u]), exp.cast(x.sql, "TIMESTAMP"), exp.cast(y.sql, "TIMESTAMP"))
+            r = fn("date_diff", S(parts[u]), exp.cast(x.sql, "TIMESTAMP"), exp.cast(y.sql, "TIMESTAMP"))
         return Scalar(exp.cast(r, "BIGINT"), DaxType.INT)
 
     def fn_DATEVALUE(self, call, env):
         (a,) = self._text(call, env, 1)
         t = to_text(a)
-        iso = exp.func("try_strptime", t, S("%Y-%m-%d"))
-        us = exp.func("try_strptime", t.copy(), S("%m/%d/%Y"))
-        return Scalar(exp.func("coalesce", iso, us, exp.func("error", S("DATEVALUE: cannot convert the text to a date"))),
+        iso = fn("try_strptime", t, S("%Y-%m-%d"))
+        us = fn("try_strptime", t.copy(), S("%m/%d/%Y"))
+        return Scalar(fn("coalesce", iso, us, fn("error", S("DATEVALUE: cannot convert the text to a date"))),
                       DaxType.DATETIME, a.nullable)
 
     def fn_TIMEVALUE(self, call, env):
         (a,) = self._text(call, env, 1)
-        t = exp.func("strptime", to_text(a), S("%H:%M:%S"))
-        secs = exp.func("epoch", exp.cast(t, "TIME"))
-        return Scalar(exp.Add(this=exp.cast(S("1899-12-30"), "TIMESTAMP"), expression=exp.func("to_seconds", secs)),
+        t = fn("strptime", to_text(a), S("%H:%M:%S"))
+        secs = fn("epoch", exp.cast(t, "TIME"))
+        return Scalar(exp.Add(this=exp.cast(S("1899-12-30"), "TIMESTAMP"), expression=fn("to_seconds", secs)),
                       DaxType.DATETIME, a.nullable)
 
     def fn_YEARFRAC(self, call, env):
@@ -923,9 +924,9 @@ class ScalarFns(CompilerCore):
             raise self.unsupported(env, call, f"YEARFRAC basis {basis}")
         x, y = exp.cast(a.sql, "DATE"), exp.cast(b.sql, "DATE")
         if basis == 3:
-            r = exp.Div(this=exp.func("date_diff", S("day"), x, y), expression=N("365.0"))
+            r = exp.Div(this=fn("date_diff", S("day"), x, y), expression=N("365.0"))
         else:
-            r = exp.func("__dax_yearfrac30", x, y)
+            r = fn("__dax_yearfrac30", x, y)
         return Scalar(exp.cast(r, "DOUBLE"), DaxType.DOUBLE)
 
     def fn_NETWORKDAYS(self, call, env):
@@ -935,7 +936,7 @@ class ScalarFns(CompilerCore):
             if not (isinstance(w, A.Number) and w.value == 1):
                 raise self.unsupported(env, call, "NETWORKDAYS with a weekend code other than 1")
         a, b = self.scalar(args[0], env), self.scalar(args[1], env)
-        days = exp.select(exp.func("count_if", exp.func("isodow", exp.column("d")).between(N(1), N(5)))).from_(
+        days = exp.select(fn("count_if", fn("isodow", exp.column("d")).between(N(1), N(5)))).from_(
             exp.Table(this=exp.Anonymous(this="generate_series", expressions=[
                 exp.cast(a.sql, "DATE"), exp.cast(b.sql, "DATE"), exp.Interval(this=S("1"), unit=exp.var("DAY"))]),
                 alias=exp.TableAlias(this=ident_("g"), columns=[ident_("d")])))

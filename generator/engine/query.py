@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from sqlglot import exp
 
 from generator.dax import ast as A
+from generator.engine.data import fn
 from generator.engine.compiler import Env, Rel, RelCol, Source
 from generator.engine.context import ColKey, Ctx, EqFilter, RowsFilter, Scan, and_all
 from generator.engine.data import ident
@@ -77,7 +78,7 @@ class Compiler(TimeFns, TableFns):
         orders = []
         for item in ev.order_by:
             v = self.scalar(item.expr, inner)
-            key = exp.func("lower", v.sql) if v.type is DaxType.TEXT else v.sql
+            key = fn("lower", v.sql) if v.type is DaxType.TEXT else v.sql
             orders.append(exp.Ordered(this=key, desc=item.descending, nulls_first=not item.descending))
         if orders:
             sel = sel.order_by(*orders)

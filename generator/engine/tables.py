@@ -11,6 +11,7 @@ from dataclasses import replace
 from sqlglot import exp
 
 from generator.dax import ast as A
+from generator.engine.data import fn
 from generator.engine.compiler import _ENUM_ORDER, Env, Rel, RelCol, Row, _enum
 from generator.engine.context import Ctx, Scan, and_all
 from generator.engine.data import ident
@@ -217,10 +218,10 @@ class TableFns(ScalarFns):
         sel = self.over(rel, env, project)
         alias = self.new_alias()
         if orders:
-            window = exp.Window(this=exp.func("rank"), order=exp.Order(expressions=[
+            window = exp.Window(this=fn("rank"), order=exp.Order(expressions=[
                 exp.Ordered(this=exp.column(f"o{i}", alias), desc=d, nulls_first=not d) for i, (_, d) in enumerate(orders)]))
         else:
-            window = exp.Window(this=exp.func("row_number"))
+            window = exp.Window(this=fn("row_number"))
         ranked = exp.select(*[exp.column(c.sql, alias) for c in rel.cols], exp.alias_(window, "rk")).from_(
             sel.subquery(alias))
         alias2 = self.new_alias()
@@ -389,13 +390,13 @@ class TableFns(ScalarFns):
             conds.append(compare("=", Scalar(scan.col(k), self.col_type(k)), v).sql)
         r = scan.col(result)
         pick = exp.Case(ifs=[exp.If(this=exp.GT(this=exp.Count(this=exp.Distinct(expressions=[r])), expression=N(1)),
-                                    true=exp.func("error", S("LOOKUPVALUE: a table of multiple values was supplied where a single value was expected.")))],
+                                    true=fn("error", S("LOOKUPVALUE: a table of multiple values was supplied where a single value was expected.")))],
                         default=exp.Max(this=r.copy()))
         sel = scan.build(exp.select(exp.cast(pick, sql_type(self.col_type(result)))), and_all(conds))
         value = Scalar(exp.Subquery(this=sel), self.col_type(result))
         if alt is not None:
             t = unify([value.type, alt.type])
-            return Scalar(exp.func("coalesce", cast(value, t).sql, cast(alt, t).sql), t)
+            return Scalar(fn("coalesce", cast(value, t).sql, cast(alt, t).sql), t)
         return value
 
     # ------------------------------------------------------------ filter-context information

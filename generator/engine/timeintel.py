@@ -12,6 +12,7 @@ from typing import Callable
 from sqlglot import exp
 
 from generator.dax import ast as A
+from generator.engine.data import fn
 from generator.engine.compiler import Env, Rel, RelCol, _enum
 from generator.engine.context import ColKey, Scan
 from generator.engine.functions import ScalarFns
@@ -30,12 +31,12 @@ def _date(e: exp.Expression) -> exp.Expression:
 def _shift(d: exp.Expression, n: exp.Expression, unit: str) -> exp.Expression:
     n = exp.cast(n, "INTEGER")
     if unit == "day":
-        return _date(exp.Add(this=_date(d), expression=exp.func("to_days", n)))
+        return _date(exp.Add(this=_date(d), expression=fn("to_days", n)))
     if unit == "quarter":
         n = exp.Mul(this=n, expression=N(3))
     if unit == "year":
-        return _date(exp.Add(this=_date(d), expression=exp.func("to_years", n)))
-    return _date(exp.Add(this=_date(d), expression=exp.func("to_months", n)))
+        return _date(exp.Add(this=_date(d), expression=fn("to_years", n)))
+    return _date(exp.Add(this=_date(d), expression=fn("to_months", n)))
 
 
 class TimeFns(ScalarFns):
@@ -69,7 +70,7 @@ class TimeFns(ScalarFns):
             raise self.unsupported(env, args[1], "DATESYTD with a year-end date")
         key = self._dates_key(env, args[0])
         last = self._visible(key, env, exp.Max)
-        first = exp.func("date_trunc", S(part), last)
+        first = fn("date_trunc", S(part), last)
         return self._date_set(key, env, lambda d: exp.and_(exp.GTE(this=d, expression=_date(first.copy())),
                                                            exp.LTE(this=d.copy(), expression=last.copy())))
 
@@ -127,9 +128,9 @@ class TimeFns(ScalarFns):
             if unit == "day":
                 tail = None
             else:
-                tail = exp.and_(exp.EQ(this=v.copy(), expression=exp.func("last_day", v.copy())),
+                tail = exp.and_(exp.EQ(this=v.copy(), expression=fn("last_day", v.copy())),
                                 exp.GT(this=col.copy(), expression=shifted.copy()),
-                                exp.LTE(this=col.copy(), expression=exp.func("last_day", shifted.copy())))
+                                exp.LTE(this=col.copy(), expression=fn("last_day", shifted.copy())))
             match = exp.or_(exact, tail) if tail is not None else exact
             return exp.Exists(this=exp.select("1").from_(visible.subquery(alias)).where(match))
 
@@ -142,9 +143,9 @@ class TimeFns(ScalarFns):
         if unit == "day":
             raise self.err(env, u, "PARALLELPERIOD needs MONTH, QUARTER or YEAR")
         k = number(self.scalar(n, env)).sql
-        lo = _shift(exp.func("date_trunc", S(unit), self._visible(key, env, exp.Min)), k, unit)
-        hi_start = _shift(exp.func("date_trunc", S(unit), self._visible(key, env, exp.Max)), k.copy(), unit)
-        hi = _date(exp.Sub(this=_shift(hi_start, N(1), unit), expression=exp.func("to_days", N(1))))
+        lo = _shift(fn("date_trunc", S(unit), self._visible(key, env, exp.Min)), k, unit)
+        hi_start = _shift(fn("date_trunc", S(unit), self._visible(key, env, exp.Max)), k.copy(), unit)
+        hi = _date(exp.Sub(this=_shift(hi_start, N(1), unit), expression=fn("to_days", N(1))))
         return self._date_set(key, env, lambda c: exp.and_(exp.GTE(this=c, expression=lo), exp.LTE(this=c.copy(), expression=hi)))
 
     def _previous(self, call, env, unit: str, use_last: bool = False):
@@ -154,8 +155,8 @@ class TimeFns(ScalarFns):
         if unit == "day":
             prev = _shift(anchor, N(-1), "day")
             return self._date_set(key, env, lambda c: exp.EQ(this=c, expression=prev))
-        start = _shift(exp.func("date_trunc", S(unit), anchor), N(-1), unit)
-        end = _date(exp.Sub(this=_date(exp.func("date_trunc", S(unit), anchor.copy())), expression=exp.func("to_days", N(1))))
+        start = _shift(fn("date_trunc", S(unit), anchor), N(-1), unit)
+        end = _date(exp.Sub(this=_date(fn("date_trunc", S(unit), anchor.copy())), expression=fn("to_days", N(1))))
         return self._date_set(key, env, lambda c: exp.and_(exp.GTE(this=c, expression=start), exp.LTE(this=c.copy(), expression=end)))
 
     def fn_PREVIOUSDAY(self, call, env):

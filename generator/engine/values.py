@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
+from generator.engine.data import fn
 from generator.engine.types import DaxType, arith_type, sql_type
 
 
@@ -54,7 +55,7 @@ def cast(s: Scalar, t: DaxType) -> Scalar:
         return Scalar(truthy(s), t, False)
     if t is DaxType.CURRENCY and s.type in (DaxType.DOUBLE, DaxType.TEXT):
         inner = exp.cast(s.sql, "DOUBLE") if s.type is DaxType.TEXT else s.sql
-        return Scalar(exp.cast(exp.func("round", exp.cast(inner, "DECIMAL(38,10)"), exp.Literal.number(4)),
+        return Scalar(exp.cast(fn("round", exp.cast(inner, "DECIMAL(38,10)"), exp.Literal.number(4)),
                                "DECIMAL(18,4)"), t, s.nullable)
     return Scalar(exp.cast(s.sql, sql_type(t)), t, s.nullable)
 
@@ -83,20 +84,20 @@ def blank_as_zero(s: Scalar, t: DaxType | None = None) -> exp.Expression:
         return s.sql
     if s.type is DaxType.BLANK:
         return zero_of(t or DaxType.INT)
-    return exp.func("coalesce", s.sql, zero_of(t or s.type))
+    return fn("coalesce", s.sql, zero_of(t or s.type))
 
 
 def _dt_num(s: Scalar) -> exp.Expression:
     """DateTime → days since 1899-12-30 as DOUBLE (DAX's serial date)."""
     epoch = exp.cast(exp.Literal.string("1899-12-30"), "TIMESTAMP")
-    micros = exp.func("date_diff", exp.Literal.string("microsecond"), epoch, exp.cast(s.sql, "TIMESTAMP"))
+    micros = fn("date_diff", exp.Literal.string("microsecond"), epoch, exp.cast(s.sql, "TIMESTAMP"))
     return exp.Div(this=exp.cast(micros, "DOUBLE"), expression=exp.Literal.number(86400000000))
 
 
 def _num_dt(e: exp.Expression) -> exp.Expression:
     epoch = exp.cast(exp.Literal.string("1899-12-30"), "TIMESTAMP")
-    micros = exp.cast(exp.func("round", exp.Mul(this=e, expression=exp.Literal.number(86400000000))), "BIGINT")
-    return exp.Add(this=epoch, expression=exp.func("to_microseconds", micros))
+    micros = exp.cast(fn("round", exp.Mul(this=e, expression=exp.Literal.number(86400000000))), "BIGINT")
+    return exp.Add(this=epoch, expression=fn("to_microseconds", micros))
 
 
 def arith(op: str, a: Scalar, b: Scalar) -> Scalar:
@@ -116,7 +117,7 @@ def arith(op: str, a: Scalar, b: Scalar) -> Scalar:
         if a.nullable and b.nullable and a.type is not DaxType.BLANK and b.type is not DaxType.BLANK:
             # NULL only when both are BLANK: list_sum skips NULLs, is NULL on all-NULL
             rhs = b.sql if op == "+" else exp.Neg(this=exp.paren(b.sql))
-            total = exp.func("list_sum", exp.Array(expressions=[cast(a, t).sql, cast(Scalar(rhs, b.type), t).sql]))
+            total = fn("list_sum", exp.Array(expressions=[cast(a, t).sql, cast(Scalar(rhs, b.type), t).sql]))
             return Scalar(exp.cast(total, sql_type(t)), t)
         return Scalar(cls(this=exp.paren(blank_as_zero(a)), expression=exp.paren(blank_as_zero(b))), t,
                       False)
@@ -125,7 +126,7 @@ def arith(op: str, a: Scalar, b: Scalar) -> Scalar:
             return Scalar(exp.null(), DaxType.BLANK)
         sql = exp.Mul(this=exp.paren(a.sql), expression=exp.paren(b.sql))
         if t is DaxType.CURRENCY and DaxType.DOUBLE in (a.type, b.type):
-            sql = exp.cast(exp.func("round", exp.cast(sql, "DECIMAL(38,10)"), exp.Literal.number(4)),
+            sql = exp.cast(fn("round", exp.cast(sql, "DECIMAL(38,10)"), exp.Literal.number(4)),
                            "DECIMAL(18,4)")
         elif t is DaxType.INT:
             sql = exp.cast(sql, "BIGINT")
@@ -138,18 +139,18 @@ def arith(op: str, a: Scalar, b: Scalar) -> Scalar:
         den = blank_as_zero(b, DaxType.INT)
         if t is DaxType.CURRENCY:
             q = exp.Div(this=exp.cast(a.sql, "DECIMAL(38,10)"), expression=exp.cast(den, "DECIMAL(38,10)"))
-            sql = exp.cast(exp.func("round", q, exp.Literal.number(4)), "DECIMAL(18,4)")
+            sql = exp.cast(fn("round", q, exp.Literal.number(4)), "DECIMAL(18,4)")
             sql = exp.Case(ifs=[exp.If(this=exp.EQ(this=den.copy(), expression=exp.Literal.number(0)),
-                                       true=exp.func("error", exp.Literal.string(
+                                       true=fn("error", exp.Literal.string(
                                            "Division by zero was encountered.")))], default=sql)
             return Scalar(sql, t, a.nullable)
         sql = exp.Div(this=exp.cast(a.sql, "DOUBLE"), expression=exp.cast(den, "DOUBLE"))
         return Scalar(sql, DaxType.DOUBLE, a.nullable)
     if op == "^":
         if DaxType.BLANK in (a.type, b.type):
-            return Scalar(exp.func("power", exp.cast(blank_as_zero(a), "DOUBLE"), blank_as_zero(b)),
+            return Scalar(fn("power", exp.cast(blank_as_zero(a), "DOUBLE"), blank_as_zero(b)),
                           DaxType.DOUBLE, False)
-        return Scalar(exp.func("power", exp.cast(a.sql, "DOUBLE"), b.sql), DaxType.DOUBLE,
+        return Scalar(fn("power", exp.cast(a.sql, "DOUBLE"), b.sql), DaxType.DOUBLE,
                       a.nullable or b.nullable)
     raise ValueError(op)
 
@@ -166,14 +167,14 @@ def to_text(s: Scalar) -> exp.Expression:
     if s.type is DaxType.TEXT:
         return s.sql
     if s.type is DaxType.DOUBLE:
-        return exp.func("printf", exp.Literal.string("%.15g"), s.sql)
+        return fn("printf", exp.Literal.string("%.15g"), s.sql)
     if s.type is DaxType.BOOL:
         return exp.Case(ifs=[exp.If(this=s.sql, true=exp.Literal.string("True"))],
                         default=exp.Case(ifs=[exp.If(this=exp.not_(s.sql), true=exp.Literal.string("False"))]))
     if s.type is DaxType.CURRENCY:
-        return exp.func("printf", exp.Literal.string("%.15g"), exp.cast(s.sql, "DOUBLE"))
+        return fn("printf", exp.Literal.string("%.15g"), exp.cast(s.sql, "DOUBLE"))
     if s.type is DaxType.DATETIME:
-        return exp.func("strftime", exp.cast(s.sql, "TIMESTAMP"), exp.Literal.string("%-m/%-d/%Y"))
+        return fn("strftime", exp.cast(s.sql, "TIMESTAMP"), exp.Literal.string("%-m/%-d/%Y"))
     if s.type is DaxType.BLANK:
         return exp.null()
     return exp.cast(s.sql, "VARCHAR")
@@ -183,7 +184,7 @@ def concat(a: Scalar, b: Scalar) -> Scalar:
     if a.type is DaxType.BLANK and b.type is DaxType.BLANK:
         return Scalar(exp.null(), DaxType.BLANK)
     parts = [to_text(a), to_text(b)]
-    joined = exp.func("concat", *parts)
+    joined = fn("concat", *parts)
     if a.nullable and b.nullable:
         both_null = exp.and_(exp.paren(parts[0].copy()).is_(exp.null()), exp.paren(parts[1].copy()).is_(exp.null()))
         return Scalar(exp.Case(ifs=[exp.If(this=both_null, true=exp.null())], default=joined), DaxType.TEXT)
@@ -196,7 +197,7 @@ def _cmp_pair(a: Scalar, b: Scalar) -> tuple[exp.Expression, exp.Expression]:
     if ta is DaxType.BLANK:
         return exp.Literal.number(0), exp.Literal.number(0)
     if (ta is DaxType.TEXT) != (tb is DaxType.TEXT) and DaxType.VARIANT not in (ta, tb):
-        err = exp.func("error", exp.Literal.string(
+        err = fn("error", exp.Literal.string(
             "DAX comparison operations do not support comparing values of type Text with values of "
             "type Number. Consider using the VALUE or FORMAT function to convert one of the values."))
         return err, err.copy()
@@ -209,7 +210,7 @@ def _cmp_pair(a: Scalar, b: Scalar) -> tuple[exp.Expression, exp.Expression]:
             bv = _num_dt(exp.cast(bv, "DOUBLE"))
         return exp.cast(av, "TIMESTAMP"), exp.cast(bv, "TIMESTAMP")
     if ta is DaxType.TEXT:
-        return exp.func("lower", blank_as_zero(a, DaxType.TEXT)), exp.func("lower", blank_as_zero(b, DaxType.TEXT))
+        return fn("lower", blank_as_zero(a, DaxType.TEXT)), fn("lower", blank_as_zero(b, DaxType.TEXT))
     if ta is DaxType.BOOL and tb is DaxType.BOOL:
         return blank_as_zero(a, DaxType.BOOL), blank_as_zero(b, DaxType.BOOL)
     an, bn = number(a), number(b)
@@ -229,7 +230,7 @@ def compare(op: str, a: Scalar, b: Scalar) -> Scalar:
             return Scalar(exp.paren(a.sql).is_(exp.null()), DaxType.BOOL, False)
         x, y = (a.sql, b.sql)
         if a.type is DaxType.TEXT and b.type is DaxType.TEXT:
-            x, y = exp.func("lower", x), exp.func("lower", y)
+            x, y = fn("lower", x), fn("lower", y)
         return Scalar(exp.NullSafeEQ(this=x, expression=y), DaxType.BOOL, False)
     x, y = _cmp_pair(a, b)
     return Scalar(_CMP[op](this=x, expression=y), DaxType.BOOL, False)
@@ -238,12 +239,12 @@ def compare(op: str, a: Scalar, b: Scalar) -> Scalar:
 def truthy(s: Scalar) -> exp.Expression:
     """A DAX value used as a condition: BLANK and 0 are FALSE."""
     if s.type is DaxType.BOOL:
-        return exp.func("coalesce", s.sql, exp.false()) if s.nullable else s.sql
+        return fn("coalesce", s.sql, exp.false()) if s.nullable else s.sql
     if s.type is DaxType.BLANK:
         return exp.false()
     if s.type is DaxType.TEXT:
-        return exp.func("coalesce", exp.cast(s.sql, "BOOLEAN"), exp.false())
-    return exp.func("coalesce", exp.NEQ(this=s.sql, expression=exp.Literal.number(0)), exp.false())
+        return fn("coalesce", exp.cast(s.sql, "BOOLEAN"), exp.false())
+    return fn("coalesce", exp.NEQ(this=s.sql, expression=exp.Literal.number(0)), exp.false())
 
 
 def logic(op: str, a: Scalar, b: Scalar) -> Scalar:
@@ -258,4 +259,4 @@ def not_(a: Scalar) -> Scalar:
 def round_half_away(x: Scalar, digits: exp.Expression) -> exp.Expression:
     """ROUND(x, n): ties away from zero, computed on DECIMAL so 1.15 → 1.2."""
     dec = exp.cast(x.sql, "DECIMAL(38,12)") if x.type is not DaxType.INT else x.sql
-    return exp.func("round", dec, digits)
+    return fn("round", dec, digits)
