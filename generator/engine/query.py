@@ -89,6 +89,7 @@ class Compiler(TimeFns, TableFns):
     def fn_SUMMARIZECOLUMNS(self, call, env):
         groups: list[ColKey] = []
         rollup: list[tuple[ColKey, str]] = []
+        rollup_args: list[list[ColKey]] = []
         filters: list[A.Expr] = []
         measures: list[tuple[str, A.Expr, bool]] = []
         args = list(call.args)
@@ -100,6 +101,7 @@ class Compiler(TimeFns, TableFns):
                 groups.append(self.colref(env, a))
             elif isinstance(a, A.FunctionCall) and a.name == "ROLLUPADDISSUBTOTAL":
                 sub = list(a.args)
+                rollup_args.append([])
                 j = 0
                 while j < len(sub):
                     if isinstance(sub[j], A.FunctionCall) and sub[j].name == "ROLLUPGROUP":
@@ -109,6 +111,7 @@ class Compiler(TimeFns, TableFns):
                         raise self.err(env, a, "ROLLUPADDISSUBTOTAL expects column / \"name\" pairs")
                     groups.append(key)
                     rollup.append((key, sub[j + 1].value))
+                    rollup_args[-1].append(key)
                     j += 2
                     if j < len(sub) and not isinstance(sub[j], A.ColumnRef):
                         raise self.unsupported(env, sub[j], "ROLLUPADDISSUBTOTAL with a group-level filter")
@@ -171,9 +174,15 @@ class Compiler(TimeFns, TableFns):
             a = self.new_alias()
             outs.extend(exp.alias_(exp.column(gname[k], a), gname[k]) for k in keys)
             domain = exp.select().from_(sub.subquery(a)) if domain is None else domain.join(sub.subquery(a), join_type="CROSS")
+        # grouping levels: every combination of one prefix per ROLLUPADDISSUBTOTAL
         levels = [list(groups)]
-        for key, _ in reversed(rollup):
-            levels.append([k for k in levels[-1] if k != key])
+        for keys in rollup_args:
+            nxt = []
+            for level in levels:
+                for cut in range(len(keys), -1, -1):
+                    dropped = set(keys[cut:])
+                    nxt.append([k for k in level if k not in dropped])
+            levels = nxt
 
         parts = []
         mtypes: list[DaxType] = []
