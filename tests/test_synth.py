@@ -132,3 +132,24 @@ def test_csv_source_is_read_and_cast_to_declared_types(project):
     data = generate(load_project(project), rows=2_000, seed=1)
     assert data["Dim_Channel"].to_pylist() == [{"Channel_ID": 1, "Channel_Name": "Web"},
                                                {"Channel_ID": 2, "Channel_Name": "Store"}]
+
+
+def test_demographics_are_in_range_and_balanced(con):
+    lo, hi, kids_lo, kids_hi, score_lo, score_hi = con.execute("""
+        SELECT min(Age), max(Age), min(Children), max(Children), min(Spending_Score), max(Spending_Score)
+        FROM Dim_Customer""").fetchone()
+    assert (lo, hi, kids_lo, kids_hi, score_lo, score_hi) == (18, 75, 0, 5, 1, 100)
+    for column, values in [("Gender", {"Female", "Male", "Other"}),
+                           ("Preferred_Category", {"Clothing", "Groceries", "Electronics"})]:
+        shares = dict(con.execute(f"SELECT {column}, count(*) / sum(count(*)) OVER () FROM Dim_Customer "
+                                  "GROUP BY 1").fetchall())
+        assert set(shares) == values and all(0.30 < v < 0.37 for v in shares.values()), shares
+    # Age agrees with the birth date on the last day of the data (2024-12-31).
+    assert con.execute("SELECT count(*) FROM Dim_Customer WHERE Age <> date_sub('year', Birth_Date, "
+                       "DATE '2024-12-31')").fetchone()[0] == 0
+
+
+def test_discount_usage_and_sessions(con):
+    used, sessions = con.execute("SELECT avg(Discount_Used::INT), avg(Sessions) FROM Fact_Orders").fetchone()
+    assert 0.35 < used < 0.45 and 2.8 < sessions < 3.2
+    assert con.execute("SELECT count(*) FROM Fact_Orders WHERE Discount_Used <> (Discount > 0)").fetchone()[0] == 0

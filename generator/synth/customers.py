@@ -96,13 +96,60 @@ def gen_customers(ctx: Context) -> pa.Table:
     first = choice(uniform(seed, t, "first_name", n), np.ones(len(FIRST_NAMES)))
     last = choice(uniform(seed, t, "last_name", n), np.ones(len(LAST_NAMES)))
     names = np.char.add(np.char.add(np.asarray(FIRST_NAMES)[first], " "), np.asarray(LAST_NAMES)[last])
-    return pa.table({
+    columns = {
         "Customer_ID": pa.array(np.arange(1, n + 1, dtype=np.int64)),
         "Customer_Name": pa.array(names.astype(object), type=pa.string()),
         "Country": _dictionary(countries, choice(uniform(seed, t, "country", n), cw)),
         "Segment": _dictionary(["Non-Prime", "Prime"], prime.astype(np.int64)),
         "Signup_Date": _to_date32(signup),
-    })
+    }
+    columns.update(_demographics(ctx, p, n, signup))
+    return pa.table(columns)
+
+
+def _calendar_age(birth: np.ndarray, on: int) -> np.ndarray:
+    """Whole years from each birth day to day `on` (a birthday on `on` counts)."""
+    b = EPOCH + birth
+    d = EPOCH + on
+    years = d.astype("datetime64[Y]").astype(np.int64) - b.astype("datetime64[Y]").astype(np.int64)
+    anniversary = (b.astype("datetime64[Y]") + years.astype("timedelta64[Y]")).astype("datetime64[D]") + \
+        (b - b.astype("datetime64[Y]").astype("datetime64[D]"))
+    return years - (anniversary > d).astype(np.int64)
+
+
+def _demographics(ctx: Context, p: dict[str, Any], n: int, signup: np.ndarray) -> dict[str, pa.Array]:
+    """Gender, age, children, income, spending score, membership, preferred category.
+
+    Ages are uniform over [min_age, max_age] on the as-of day (the end of the range);
+    income is lognormal, rising with age up to the fifties; spending score is a rounded
+    triangular-ish draw on 1..100 independent of income (so all four quadrants fill).
+    """
+    seed, t = ctx.seed, "customers"
+    as_of = _days(ctx.end)
+    genders, gw = _weights(p.get("genders", {"Female": 1, "Male": 1, "Other": 1}))
+    lo_age, hi_age = int(p.get("min_age", 18)), int(p.get("max_age", 75))
+    age_years = lo_age + uniform(seed, t, "age", n) * (hi_age - lo_age + 1)
+    birth = as_of - np.floor(age_years * 365.25).astype(np.int64)
+    age = _calendar_age(birth, as_of)
+    kids, kw = _weights(p.get("children", {0: 35, 1: 20, 2: 22, 3: 12, 4: 7, 5: 4}))
+    income_median = float(p.get("income_median", 58_000))
+    age_effect = 1.0 + 0.012 * np.minimum(age - lo_age, 35) - 0.008 * np.maximum(age - 60, 0)
+    income = income_median * age_effect * np.exp(float(p.get("income_sigma", 0.45)) *
+                                                 normal(seed, t, "income", n))
+    income = np.clip(np.round(income / 100) * 100, 12_000, 400_000)
+    score = 1 + np.floor((uniform(seed, t, "score#1", n) + uniform(seed, t, "score#2", n)) / 2 * 100).astype(np.int64)
+    categories, catw = _weights(p.get("preferred_categories", {"Clothing": 1, "Groceries": 1, "Electronics": 1}))
+    return {
+        "Gender": _dictionary(genders, choice(uniform(seed, t, "gender", n), gw)),
+        "Birth_Date": _to_date32(birth),
+        "Age": pa.array(age.astype(np.int64)),
+        "Children": pa.array(np.asarray([int(k) for k in kids], dtype=np.int64)[
+            choice(uniform(seed, t, "children", n), kw)]),
+        "Annual_Income": pa.array(income),
+        "Spending_Score": pa.array(np.minimum(score, 100)),
+        "Membership_Years": pa.array(np.maximum((as_of - signup) // 365, 0).astype(np.int64)),
+        "Preferred_Category": _dictionary(categories, choice(uniform(seed, t, "preferred_category", n), catw)),
+    }
 
 
 def gen_products(ctx: Context) -> pa.Table:
@@ -189,6 +236,8 @@ def gen_orders(ctx: Context) -> pa.Table:
     discount = disc_values[choice(uniform(seed, t, "discount", n), [float(v) for v in levels.values()])]
     unit_price = products["List_Price"].to_numpy()[prod]
     revenue = _revenue(qty, unit_price, discount)
+    # Site visits in the session that ended in the order: engagement for churn analysis.
+    sessions = 1 + poisson_small(uniform(seed, t, "sessions", n), float(p.get("extra_sessions_mean", 2.0)))
     return pa.table({
         "Order_ID": pa.array(np.arange(1, n + 1, dtype=np.int64)),
         "Order_Date": _to_date32(first + day_index),
@@ -199,6 +248,8 @@ def gen_orders(ctx: Context) -> pa.Table:
         "Unit_Price": pa.array(unit_price),
         "Discount": pa.array(discount),
         "Revenue": pa.array(revenue),
+        "Discount_Used": pa.array(discount > 0),
+        "Sessions": pa.array(sessions.astype(np.int64)),
     })
 
 
