@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table as RichTable
 
 from generator.engine.engine import Engine
@@ -61,7 +62,7 @@ def cmd_query(args: argparse.Namespace) -> int:
         for c in data["columns"]:
             table.add_column(c)
         for row in data["rows"]:
-            table.add_row(*["" if v is None else str(v) for v in row])
+            table.add_row(*["" if v is None else escape(str(v)) for v in row])
         Console().print(table)
         print(f"{len(data['rows'])} row(s)")
     return 0
@@ -78,7 +79,8 @@ def cmd_test(args: argparse.Namespace) -> int:
         table.add_column(c)
     for r in results:
         actual = r.error.splitlines()[0] if r.error else _show(r.actual)
-        table.add_row(r.test, r.measure, r.context, _show(r.expected), actual, "ok" if r.ok else "FAIL")
+        table.add_row(*[escape(x) for x in (r.test, r.measure, r.context, _show(r.expected), actual)],
+                      "ok" if r.ok else "FAIL")
     Console(width=200).print(table)
     failed = [r for r in results if not r.ok]
     for r in failed:

@@ -235,8 +235,12 @@ class TableFns(ScalarFns):
         keys = [self.colref(env, a) for a in args[1:]]
         if len(keys) != len(rel.cols):
             raise self.err(env, call, "TREATAS needs one target column per column of the table")
-        sel = self.rel_select(rel)
-        cols = tuple(RelCol(f"{k[0]}[{k[1]}]", c.sql, k, self.col_type(k)) for k, c in zip(keys, rel.cols))
+        alias = self.new_alias()
+        # values take the target column's type (TREATAS({"2024-01-02"}, 'Date'[Date]))
+        sel = exp.select(*[exp.alias_(cast(Scalar(exp.column(c.sql, alias), c.type), self.col_type(k)).sql, f"c{i}")
+                           for i, (k, c) in enumerate(zip(keys, rel.cols))]).from_(
+            self.rel_select(rel).subquery(alias, copy=True))
+        cols = tuple(RelCol(f"{k[0]}[{k[1]}]", f"c{i}", k, self.col_type(k)) for i, k in enumerate(keys))
         return Rel(cols, sel)
 
     def fn_ROW(self, call, env):
