@@ -129,3 +129,23 @@ def fn(name: str, *args: exp.Expression) -> exp.Expression:
     """A DuckDB function call, emitted verbatim (sqlglot's typed functions may rewrite
     arguments between dialects, e.g. CONCAT → `||`, which changes NULL handling)."""
     return exp.Anonymous(this=name, expressions=list(args))
+
+
+def parenthesize(tree: exp.Expression) -> exp.Expression:
+    """Wrap every operator operand that is itself an operator in parentheses.
+
+    sqlglot prints the tree as built, without adding parentheses for precedence
+    (Div(Add(a, b), c) prints as `a + b / c`), so the engine never relies on it.
+    """
+    targets = []
+    for node in tree.walk():
+        if isinstance(node, (exp.Binary, exp.Unary)) and not isinstance(node, (exp.Dot, exp.Paren)):
+            for key in ("this", "expression"):
+                child = node.args.get(key)
+                if isinstance(child, (exp.Binary, exp.Unary)) and not isinstance(child, (exp.Paren, exp.Dot)):
+                    targets.append(child)
+    for child in targets:
+        paren = exp.Paren()
+        child.replace(paren)
+        paren.set("this", child)
+    return tree

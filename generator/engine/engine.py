@@ -20,7 +20,7 @@ import pandas as pd
 from sqlglot import exp
 
 from generator.dax import ast as A
-from generator.engine.data import load_tables, orphan_check
+from generator.engine.data import load_tables, orphan_check, parenthesize
 from generator.engine.errors import DaxCompileError, DaxEvalError
 from generator.engine.types import DaxType
 from generator.errors import ForgeError, Problem
@@ -161,7 +161,7 @@ class Engine:
         return Compiler(self).compile_query(query)
 
     def sql(self, dax: str) -> str:
-        return ";\n".join(c.sql.sql("duckdb") for c in self.compile(dax))
+        return ";\n".join(parenthesize(c.sql).sql("duckdb") for c in self.compile(dax))
 
     def query(self, dax: str) -> pd.DataFrame:
         """Run a DAX query; the result of its last EVALUATE as a DataFrame (BLANK → None/NaN)."""
@@ -172,7 +172,7 @@ class Engine:
         return [self.run(c) for c in self.compile(dax)]
 
     def run(self, compiled) -> pd.DataFrame:
-        sql = compiled.sql.sql("duckdb")
+        sql = parenthesize(compiled.sql).sql("duckdb")
         self.last_sql = sql
         try:
             rows = self.con.execute(sql).fetchall()

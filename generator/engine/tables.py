@@ -472,6 +472,9 @@ class TableFns(ScalarFns):
         return self._col_rel([key], env, Ctx(filters=tuple(f for f in env.ctx.filters if key in f.keys()),
                                              rels=env.ctx.rels), True)
 
+    def fn_NONVISUAL(self, call, env):
+        raise self.err(env, call, "NONVISUAL can only wrap a SUMMARIZECOLUMNS filter argument")
+
     def fn_FIRSTNONBLANKVALUE(self, call, env):
         return self._nonblank_value(call, env, False)
 
@@ -484,7 +487,8 @@ class TableFns(ScalarFns):
         holder = []
 
         def project(inner: Env):
-            v = self.scalar(e, inner)
+            # the expression is evaluated per value with context transition (an implicit CALCULATE)
+            v = self.scalar(A.FunctionCall("CALCULATE", (e,), span=e.span), inner)
             holder.append(v.type)
             return [exp.alias_(inner.rows[-1].cols[key].sql, "k"), exp.alias_(v.sql, "v")]
 

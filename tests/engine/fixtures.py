@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from generator.engine import Engine
+from generator.engine import Engine  # noqa: F401 (re-exported for tests)
 from generator.spec.model import Column, ExprOrigin, Measure, Model, Pos, Relationship, Source, Table
 
 P = Pos("test.yaml", 1, 1)
