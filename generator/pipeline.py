@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
+from generator.dax.analysis import analyze_model
 from generator.emit.project import render
 from generator.emit.writer import SwapReport, new_stage, swap_in
 from generator.errors import ForgeError, Problem
@@ -40,10 +41,6 @@ def _no_progress(label: str) -> Iterator[None]:
 
 def check_model(model: Model) -> None:
     """Model-aware DAX checks (syntax, references, arity, cycles); raise on any problem."""
-    try:
-        from generator.dax.analysis import analyze_model
-    except ImportError:  # TODO(lead): remove once generator.dax.analysis has landed
-        return
     problems = [p for p in analyze_model(model) if getattr(p, "severity", "error") == "error"]
     if problems:
         raise ForgeError(problems)

@@ -29,7 +29,7 @@ CASES = {
         "semantic/tables/Dim_Channel.yaml:9:32: error: columns.1.type: 'text' is not one of string, int64"),
     "relationship to a missing column": (
         "semantic/model.yaml", "to: Dim_Channel[Channel_ID]", "to: Dim_Channel[Channel_Key]",
-        "semantic/model.yaml:21:9: error: relationship to: column 'Channel_Key' does not exist in table "
+        "semantic/model.yaml:24:9: error: relationship to: column 'Channel_Key' does not exist in table "
         "'Dim_Channel'"),
     "duplicate measure names": (
         "measures/loyalty.yaml", "  - name: Orders per Customer",

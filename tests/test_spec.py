@@ -15,16 +15,41 @@ REPO = Path(__file__).resolve().parents[1]
 def test_shipped_model_loads_with_every_object():
     model = load_project(REPO)
     assert [t.name for t in model.tables] == ["Dim_Channel", "Dim_Customer", "Dim_Date", "Dim_Product",
-                                             "Fact_Orders", "Order_Frequency_Band"]
+                                             "Fact_Orders", "Income_Threshold", "Order_Frequency_Band",
+                                             "Quadrant", "RFM_Rules", "Score_Threshold"]
     assert len(model.relationships) == 4
     names = {m.name for m in model.measures}
     for required in ["Total Customers", "Total Orders", "Total Revenue", "Average Order Value",
                      "Customer Lifetime Value", "Repeat Purchase Rate", "Prime Customer %", "Repeat Purchase Target",
                      "Orders per Customer", "Revenue per Customer", "Customers in Band"]:
         assert required in names
-    assert all(m.format and m.description for m in model.measures)
+    assert all(m.description for m in model.measures)
+    text_measures = {"Top Age Group", "Leading Country", "Key Findings"}
+    assert [m.name for m in model.measures if not m.format] == sorted(text_measures, key=[
+        m.name for m in model.measures].index)
     page = model.pages[0]
     assert (page.name, page.id, len(page.visuals)) == ("Customer Snapshot", "customer_snapshot", 14)
+    assert [p.id for p in model.pages] == [
+        "customer_snapshot", "income_vs_spending_segmentation", "customer_health_overview",
+        "customer_health_activity", "customer_health_risk", "rfm_retention", "demographics_geography"]
+
+
+def test_as_of_becomes_a_measure_in_the_date_table():
+    as_of = load_project(REPO).measure("As Of Date")
+    assert (as_of.table, as_of.folder) == ("Dim_Date", "Parameters")
+    assert as_of.expression == "CALCULATE(MAX(Fact_Orders[Order_Date]), REMOVEFILTERS())"
+
+
+def test_as_of_can_be_a_fixed_date(project):
+    p = project / "semantic" / "model.yaml"
+    p.write_text(p.read_text().replace("as_of: Fact_Orders[Order_Date]", "as_of: '2024-06-30'"))
+    assert load_project(project).measure("As Of Date").expression == "DATE(2024, 6, 30)"
+
+
+def test_sort_must_be_a_field_the_visual_shows(project):
+    p = project / "semantic" / "pages" / "05_health_risk.yaml"
+    p.write_text(p.read_text().replace("sort: {field: '[Revenue at Risk]'", "sort: {field: '[Total Orders]'"))
+    assert "can only sort by a field it shows" in _problems(project)
 
 
 @pytest.mark.parametrize("text,expected", [

@@ -79,6 +79,10 @@ def query_state(visual: Visual) -> dict[str, Any]:
 
 
 def _sort_definition(visual: Visual) -> dict[str, Any] | None:
+    """The YAML's `sort`, else charts sort by their first category (its sort-by column applies)."""
+    if visual.options.get("sort"):
+        binding, direction = visual.options["sort"]
+        return {"sort": [{"field": field_expr(binding), "direction": direction.capitalize()}]}
     groups = [b for b in visual.bindings if b.kind == "column" and b.role in ("category",)]
     if not groups or visual.type not in ("clusteredColumnChart", "clusteredBarChart", "lineChart"):
         return None
@@ -89,7 +93,23 @@ def _objects(visual: Visual) -> dict[str, Any]:
     if visual.type == "slicer":
         mode = {"between": "Between", "dropdown": "Dropdown", "list": "Basic", "basic": "Basic"}
         return {"data": [{"properties": {"mode": literal(mode[visual.options.get("mode", "list")])}}]}
+    scale = visual.options.get("color_scale")
+    if scale and visual.type in ("pivotTable", "tableEx"):
+        return {"values": [_color_scale(b, scale["low"], scale["high"]) for b in visual.bindings
+                           if b.kind == "measure"]}
     return {}
+
+
+def _color_scale(b: Binding, low: str, high: str) -> dict[str, Any]:
+    """Conditional formatting: a two-colour background gradient over a measure's values."""
+    def color(hex_color: str) -> dict[str, Any]:
+        return {"color": {"Literal": {"Value": f"'{hex_color}'"}}}
+
+    rule = {"Input": field_expr(b), "FillRule": {"linearGradient2": {
+        "min": color(low), "max": color(high),
+        "nullColoringStrategy": {"strategy": {"Literal": {"Value": "'asZero'"}}}}}}
+    return {"properties": {"backColor": {"solid": {"color": {"expr": {"FillRule": rule}}}}},
+            "selector": {"data": [{"dataViewWildcard": {"matchingOption": 1}}], "metadata": f"{b.table}.{b.name}"}}
 
 
 def visual_json(visual: Visual, position: tuple[int, int, int, int], z: int) -> dict[str, Any]:

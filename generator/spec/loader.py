@@ -140,7 +140,8 @@ def _calculated(doc: PosDict) -> tuple[CalculatedColumn, ...]:
         CalculatedColumn(name=c["name"], type=c["type"], expression=c["expression"], pos=items.item_pos[i],
                          origin=c.origins["expression"], format=c.get("format"),
                          description=c.get("description"), hidden=c.get("hidden", False), folder=c.get("folder"),
-                         lint_disable=_disabled(c, doc))
+                         lint_disable=_disabled(c, doc), sort_by=c.get("sort_by"),
+                         summarize_by=c.get("summarize_by"))
         for i, c in enumerate(items))
 
 
@@ -188,7 +189,7 @@ def _check_table(t: Table, out: _Collector) -> None:
         if c.name.lower() in seen:
             out.add(c.pos, f"duplicate column '{c.name}' in table '{t.name}' (first defined at {seen[c.name.lower()]})")
         seen.setdefault(c.name.lower(), c.pos)
-    for c in t.columns:
+    for c in t.all_columns:
         if c.sort_by and t.column(c.sort_by) is None:
             out.add(c.pos, f"column '{c.name}' sorts by '{c.sort_by}', which is not a column of '{t.name}'",
                     _did_you_mean(c.sort_by, [x.name for x in t.all_columns]))
@@ -310,6 +311,19 @@ def _resolve_field(text: str, role: str, pos: Pos, tables: dict[str, Table], mea
     return Binding(role, t.name, c.name, "column", pos)
 
 
+def _sort(v: PosDict, bindings: tuple[Binding, ...], tables: dict[str, Table], measures: dict[str, Measure],
+          out: _Collector) -> tuple[Binding, str] | None:
+    """`sort: {field, direction}`: the field must be one the visual shows."""
+    spec = v["sort"]
+    b = _resolve_field(spec["field"], "sort", spec.value_pos["field"], tables, measures, out)
+    if b is None:
+        return None
+    if not any((x.table, x.name) == (b.table, b.name) for x in bindings):
+        out.add(spec.value_pos["field"], f"a visual can only sort by a field it shows; '{spec['field']}' is not bound")
+        return None
+    return b, spec.get("direction", "ascending")
+
+
 def _check_roles(v: PosDict, vtype: str, bindings: tuple[Binding, ...], out: _Collector) -> None:
     """Every binding key must be a role of the visual type, required roles bound, kinds right."""
     roles = ROLES[vtype]
@@ -369,13 +383,53 @@ def _pages(files: list[Path], root: Path, tables: dict[str, Table], measures: di
             if "position" in v:
                 p = v["position"]
                 position = (int(p["x"]), int(p["y"]), int(p["width"]), int(p["height"]))
-            options = {k: v[k] for k in ("mode", "sort") if k in v}
+            options = {k: v[k] for k in ("mode", "color_scale") if k in v}
             bindings = _bindings(v, tables, measures, out)
             _check_roles(v, vtype, bindings, out)
+            if "sort" in v:
+                options["sort"] = _sort(v, bindings, tables, measures, out)
             visuals.append(Visual(vname, vtype, bindings, vpos, v.get("title"), position, options))
         pages.append(Page(page_id, doc["name"], doc.get("order", n), tuple(visuals), doc.pos,
                           doc.get("width", 1280), doc.get("height", 720)))
     return tuple(sorted(pages, key=lambda p: (p.order, p.name)))
+
+
+AS_OF_MEASURE = "As Of Date"
+
+
+def _as_of_measure(doc: PosDict, tables: dict[str, Table], out: _Collector) -> Measure | None:
+    """model.yaml `as_of` as the measure [As Of Date] in the date table.
+
+    An ISO date becomes DATE(y, m, d); `Table[Column]` becomes the latest value of that
+    column over all rows, ignoring every filter, so as-of logic is reproducible.
+    """
+    if "as_of" not in doc:
+        return None
+    value, pos = doc["as_of"], doc.value_pos["as_of"]
+    home = doc.get("date_table")
+    if home is None or home.lower() not in tables:
+        out.add(pos, "as_of needs a date_table to hold the [As Of Date] measure")
+        return None
+    ref = parse_field_ref(value)
+    if ref is None:
+        y, m, d = (int(x) for x in value.split("-"))
+        expression = f"DATE({y}, {m}, {d})"
+        how = f"the fixed date {value}"
+    else:
+        t = tables.get((ref[0] or "").lower())
+        if t is None or t.column(ref[1]) is None:
+            out.add(pos, f"as_of names a missing column {value}")
+            return None
+        expression = f"CALCULATE(MAX({quote_table(t.name)}[{t.column(ref[1]).name}]), REMOVEFILTERS())"
+        how = f"the latest {value} in the data"
+    return Measure(name=AS_OF_MEASURE, table=tables[home.lower()].name, expression=expression, pos=pos,
+                   origin=doc.origins["as_of"], format="Short Date", folder="Parameters",
+                   description=f"The 'today' of every as-of calculation: {how} (model.yaml as_of).")
+
+
+def quote_table(name: str) -> str:
+    """A table name as DAX writes it: quoted unless it is a plain identifier."""
+    return name if re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name) else "'" + name.replace("'", "''") + "'"
 
 
 def _name_in(path: Path, root: Path) -> str:
@@ -419,6 +473,12 @@ def load_project(root: Path) -> Model:
     relationships = _relationships(model_doc, tables, out)
     measure_files = sorted(p for p in (root / "measures").glob("*.yaml") if not p.name.endswith(".tests.yaml"))
     measures = _measures(measure_files, root, tables, out)
+    as_of = _as_of_measure(model_doc, tables, out)
+    if as_of is not None:
+        if any(m.name.lower() == as_of.name.lower() for m in measures):
+            out.add(as_of.pos, f"model.yaml as_of defines the measure [{as_of.name}], which a measures file "
+                               "defines too")
+        measures = (as_of, *measures)
     by_name = {m.name.lower(): m for m in measures}
     pages = _pages(sorted((semantic / "pages").glob("*.yaml")), root, tables, by_name, out)
     out.raise_if_any()

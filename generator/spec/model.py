@@ -77,6 +77,8 @@ class CalculatedColumn:
     hidden: bool = False
     folder: str | None = None
     lint_disable: tuple[str, ...] = ()
+    sort_by: str | None = None
+    summarize_by: str | None = None
 
 
 @dataclass(frozen=True)
