@@ -59,6 +59,20 @@ def test_model_rules_format_description_relationship_unused():
     assert "Sales[Qty]" in unused_columns and "Date[Year]" in unused_columns
 
 
+def test_text_measures_need_no_format_string():
+    m = base(
+        measure("Sales", "SUM(Sales[Amount])", format="0", description="d"),
+        measure("Label", '"Total: " & [Sales]', description="d"),
+        measure("TopCity", "IF(NOT ISBLANK([Sales]), MAXX(TOPN(1, VALUES(Customer[City]), [Sales]), "
+                           "Customer[City]))", description="d"),
+        measure("Picked", "VAR c = [TopCity] RETURN SWITCH(TRUE(), c = \"x\", [TopCity], [Label])",
+                description="d"),
+        measure("Formatted", 'FORMAT([Sales], "0.0")', description="d"),
+        measure("Number", "IF([Sales] > 0, MAXX(Sales, Sales[Qty]))", description="d"),
+    )
+    assert [f.subject for f in lint_model(m) if f.rule == "DAX002"] == ["Number"]
+
+
 def test_calculated_column_that_aggregates():
     agg = CalculatedColumn("Total", "double", "CALCULATE(SUM(Sales[Amount]))", Pos("c.yaml", 1, 1),
                            ExprOrigin("c.yaml", 2, 17))

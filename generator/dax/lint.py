@@ -146,9 +146,60 @@ def _constant(node: A.Node) -> bool:
 
 
 def _no_format(model: Model, analysis: ModelAnalysis) -> Iterator[Finding]:
+    """Numeric measures only: a text measure has nothing to format."""
+    text = _TextMeasures(model, analysis)
     for m in model.measures:
-        if not m.format:
+        if not m.format and not text.is_text(m.name):
             yield _finding("DAX002", f"measure '{m.name}' has no format string", m.pos, m.name)
+
+
+class _TextMeasures:
+    """Which measures return text, judged from the shape of their result expression:
+    a string, `&`, a text function, a text column picked by MAXX/SELECTEDVALUE & co.,
+    or another text measure, through IF/SWITCH branches and VAR ... RETURN."""
+
+    _PICKS = {"MAX": 0, "MIN": 0, "SELECTEDVALUE": 0, "MAXX": 1, "MINX": 1,
+              "FIRSTNONBLANKVALUE": 1, "LASTNONBLANKVALUE": 1}
+
+    def __init__(self, model: Model, analysis: ModelAnalysis):
+        self.model = model
+        self.trees = {o.name.lower(): o.tree for o in analysis.objects if o.kind == "measure"}
+        self.memo: dict[str, bool] = {}
+
+    def is_text(self, name: str) -> bool:
+        key = name.lower()
+        if key not in self.memo:
+            self.memo[key] = False  # a cycle is not text
+            tree = self.trees.get(key)
+            self.memo[key] = tree is not None and self._text(tree)
+        return self.memo[key]
+
+    def _text(self, node: A.Node) -> bool:
+        if isinstance(node, A.VarBlock):
+            return self._text(node.body)
+        if isinstance(node, A.String) or (isinstance(node, A.BinaryOp) and node.op == "&"):
+            return True
+        if isinstance(node, A.BracketRef):
+            return self.is_text(node.name)
+        if not isinstance(node, A.FunctionCall):
+            return False
+        info = lookup(node.name)
+        if info is not None and info.category == "text":
+            return True
+        if node.name in ("IF", "IF.EAGER"):
+            return any(self._text(a) for a in node.args[1:])
+        if node.name == "SWITCH":
+            return any(self._text(a) for a in node.args[2::2]) or (
+                len(node.args) % 2 == 0 and self._text(node.args[-1]))
+        if node.name == "COALESCE":
+            return any(self._text(a) for a in node.args)
+        pick = self._PICKS.get(node.name)
+        if pick is not None and pick < len(node.args) and isinstance(node.args[pick], A.ColumnRef):
+            ref = node.args[pick]
+            table = self.model.table(ref.table or "")
+            column = table.column(ref.column) if table is not None else None
+            return column is not None and column.type == "string"
+        return False
 
 
 def _no_description(model: Model, analysis: ModelAnalysis) -> Iterator[Finding]:
