@@ -15,6 +15,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-golden", action="store_true", help="rewrite golden files from current output")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # Golden-file tests read UPDATE_GOLDEN; the flag is the documented switch.
+    if config.getoption("--update-golden", default=False):
+        os.environ["UPDATE_GOLDEN"] = "1"
+
+
 @pytest.fixture
 def update_golden(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-golden") or os.environ.get("UPDATE_GOLDEN"))

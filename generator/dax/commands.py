@@ -75,8 +75,10 @@ def cmd_fmt(args: argparse.Namespace) -> int:
         by_file: dict[str, list[tuple[Expression, str]]] = {}
         for expr, formatted in changes:
             by_file.setdefault(expr.origin.file, []).append((expr, formatted))
-        for rel, items in sorted(by_file.items()):
-            rewrite_file(args.project / rel, items)
+        # Every file is rewritten and verified in memory first: one bad file writes nothing.
+        planned = [(rel, items, rewritten_text(args.project / rel, items)) for rel, items in sorted(by_file.items())]
+        for rel, items, new in planned:
+            _atomic_write(args.project / rel, new)
             print(f"formatted {len(items)} expression{'s' if len(items) != 1 else ''} in {rel}")
         return 0
     for expr, formatted in changes:
@@ -97,7 +99,8 @@ def expressions(model: Model) -> list[Expression]:
         Expression(f"calculated column '{t.name}'[{c.name}]", c.name, c.expression, c.origin)
         for t in model.tables for c in t.calculated_columns
     ]
-    out.extend(Expression(f"measure '{m.name}'", m.name, m.expression, m.origin) for m in model.measures)
+    out.extend(Expression(f"measure '{m.name}'", m.name, m.expression, m.origin)
+               for m in model.measures if not m.generated)  # generated DAX has no YAML text to rewrite
     return out
 
 
@@ -127,6 +130,11 @@ def diff(expr: Expression, formatted: str) -> str:
 
 def rewrite_file(path: Path, items: list[tuple[Expression, str]]) -> None:
     """Replace the expression scalars of `items` in `path`, leaving every other byte."""
+    _atomic_write(path, rewritten_text(path, items))
+
+
+def rewritten_text(path: Path, items: list[tuple[Expression, str]]) -> str:
+    """The text of `path` with the expression scalars of `items` replaced and verified."""
     text = path.read_text(encoding="utf-8")
     nodes = _expression_nodes(text, path)
     edits: list[tuple[int, int, str]] = []
@@ -137,7 +145,7 @@ def rewrite_file(path: Path, items: list[tuple[Expression, str]]) -> None:
     for start, end, replacement in sorted(edits, reverse=True):
         new = new[:start] + replacement + new[end:]
     _verify(new, path, items)
-    _atomic_write(path, new)
+    return new
 
 
 def _expression_nodes(text: str, path: Path) -> list[tuple[yaml.Node, yaml.Node, int]]:

@@ -220,7 +220,7 @@ def _used_columns(model: Model, analysis: ModelAnalysis) -> set[tuple[str, str]]
     for r in model.relationships:
         used.update({(r.from_table, r.from_column), (r.to_table, r.to_column)})
     for t in model.tables:
-        for c in t.columns:
+        for c in t.all_columns:  # calculated columns can be sort-by targets too
             if c.sort_by:
                 used.add((t.name, c.sort_by))
         for h in t.hierarchies:

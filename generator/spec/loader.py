@@ -423,7 +423,7 @@ def _as_of_measure(doc: PosDict, tables: dict[str, Table], out: _Collector) -> M
         expression = f"CALCULATE(MAX({quote_table(t.name)}[{t.column(ref[1]).name}]), REMOVEFILTERS())"
         how = f"the latest {value} in the data"
     return Measure(name=AS_OF_MEASURE, table=tables[home.lower()].name, expression=expression, pos=pos,
-                   origin=doc.origins["as_of"], format="Short Date", folder="Parameters",
+                   origin=doc.origins["as_of"], format="Short Date", folder="Parameters", generated=True,
                    description=f"The 'today' of every as-of calculation: {how} (model.yaml as_of).")
 
 

@@ -154,6 +154,7 @@ class Measure:
     description: str | None = None
     folder: str | None = None
     lint_disable: tuple[str, ...] = ()  # measure-level plus its file's `lint: {disable: [...]}`
+    generated: bool = False  # made by pbi-forge (e.g. [As Of Date] from model.yaml as_of), not in measures/
 
 
 @dataclass(frozen=True)
