@@ -29,7 +29,7 @@ CASES = {
         "semantic/tables/Dim_Channel.yaml:9:32: error: columns.1.type: 'text' is not one of string, int64"),
     "relationship to a missing column": (
         "semantic/model.yaml", "to: Dim_Channel[Channel_ID]", "to: Dim_Channel[Channel_Key]",
-        "semantic/model.yaml:24:9: error: relationship to: column 'Channel_Key' does not exist in table "
+        "semantic/model.yaml:{line}:9: error: relationship to: column 'Channel_Key' does not exist in table "
         "'Dim_Channel'"),
     "duplicate measure names": (
         "measures/loyalty.yaml", "  - name: Orders per Customer",
@@ -50,6 +50,8 @@ CASES = {
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_bad_input_names_the_position_exits_2_and_writes_nothing(case, project, tmp_path, capsys):
     rel, old, new, expected = CASES[case]
+    line = 1 + (project / rel).read_text().split(old)[0].count("\n")  # where the edit lands
+    expected = expected.replace("{line}", str(line))
     _edit(project, rel, old, new)
     out = tmp_path / "powerbi"
     code = main(["build", "--project", str(project), "--out", str(out), "--no-tom", "--rows", "2000"])
