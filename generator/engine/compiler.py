@@ -152,7 +152,7 @@ class CompilerCore:
 
     def with_blank_row(self, table: Table, alias: str) -> exp.Expression:
         blank = exp.select(*[exp.alias_(exp.cast(exp.null(), self.col_sql_type(table, c.name)), ident(c.name))
-                             for c in table.all_columns])
+                             for c in self.engine.visible_columns(table)])
         union = exp.union(exp.select(exp.Star()).from_(table_ref(table.name)), blank, distinct=False)
         return exp.Subquery(this=union, alias=exp.TableAlias(this=ident(alias)))
 
@@ -245,7 +245,7 @@ class CompilerCore:
         ctx = env.ctx if ctx is None else ctx
         cols = tuple(RelCol(f"{table.name}[{c.name}]", f"c{i}", (table.name, c.name),
                             MODEL_TYPES.get(c.type, DaxType.VARIANT))
-                     for i, c in enumerate(table.all_columns))
+                     for i, c in enumerate(self.engine.visible_columns(table)))
         return Rel(cols, base=table, row_filter=lambda scan, ctx=ctx: self.where_for(scan, ctx), blank=blank,
                    rels=ctx.rels or self.base_rels())
 
@@ -284,6 +284,25 @@ class CompilerCore:
                 cols.setdefault(c.key, s)
             names.setdefault(c.name.lower(), s)
         return Row(cols, names, rel.base)
+
+    def let(self, values: list[Scalar]) -> tuple[list[Scalar], Callable[[exp.Expression], exp.Expression]]:
+        """Evaluate non-trivial values once when a formula uses them more than once.
+
+        Returns stand-ins for `values` and a wrapper turning the formula into
+        `(SELECT formula FROM (SELECT v0, v1, …) AS t)`; a duplicated subquery would
+        otherwise be computed twice (e.g. DIVIDE's denominator)."""
+        simple = (exp.Column, exp.Literal, exp.Null, exp.Boolean)
+        if all(isinstance(v.sql, simple) or (isinstance(v.sql, exp.Cast) and isinstance(v.sql.this, simple))
+               for v in values):
+            return values, lambda body: body
+        alias = self.new_alias()
+        stand = [Scalar(exp.column(f"v{i}", alias), v.type, v.nullable) for i, v in enumerate(values)]
+        inner = exp.select(*[exp.alias_(v.sql, f"v{i}") for i, v in enumerate(values)])
+
+        def wrap(body: exp.Expression) -> exp.Expression:
+            return exp.Subquery(this=exp.select(body).from_(inner.subquery(alias)))
+
+        return stand, wrap
 
     # ------------------------------------------------------------ entry points
 
@@ -432,8 +451,28 @@ class CompilerCore:
             keys = [k for k in row.cols if row.base is None or k[0] == row.base.name]
             if not keys:
                 continue
-            ctx = ctx.remove(keys).add(EqFilter(tuple(keys), tuple(row.cols[k].sql for k in keys)))
+            key = None
+            if row.base is not None:
+                kc = next((c.name for c in row.base.columns if c.key), None)
+                key = (row.base.name, kc) if kc and (row.base.name, kc) in keys else None
+            ctx = ctx.remove(keys).add(EqFilter(tuple(keys), tuple(row.cols[k].sql for k in keys), key))
         return ctx
+
+    def calculated_column(self, table: Table, column, body: A.Expr) -> exp.Select:
+        """SELECT <visible columns>, <body in the row context of each row> FROM table."""
+        env = Env(ctx=Ctx(rels=self.base_rels()),
+                  src=Source(f"calculated column {table.name}[{column.name}]", column.origin))
+        rel = self.base_rel(table, env, ctx=Ctx())
+        target = MODEL_TYPES.get(column.type, DaxType.VARIANT)
+
+        def project(inner: Env) -> list[exp.Expression]:
+            row = inner.rows[-1]
+            outs = [exp.alias_(row.cols[c.key].sql, ident(c.key[1])) for c in rel.cols]
+            value = cast(self.scalar(body, inner), target).sql
+            sqltype = "DATE" if column.type == "date" else sql_type(target)
+            return outs + [exp.alias_(exp.cast(value, sqltype), ident(column.name))]
+
+        return self.over(rel, env, project)
 
     # ------------------------------------------------------------ operators
 

@@ -98,6 +98,7 @@ class Scan:
         return self.aliases[table]
 
     def col(self, key: ColKey) -> exp.Column:
+        self.comp.engine.touch_column(key)
         return exp.column(key[1], self._alias_of(key[0]), quoted=True)
 
     def source(self) -> exp.Expression:
@@ -143,19 +144,23 @@ class EqFilter(Filter):
 
     cols: tuple[ColKey, ...]
     values: tuple[exp.Expression, ...] = field(compare=False)
+    key: ColKey | None = None  # a key column among `cols`: its equality implies the others
 
     def keys(self) -> frozenset[ColKey]:
         return frozenset(self.cols)
 
     def apply(self, scan: Scan) -> exp.Expression | None:
-        return and_all(not_distinct(scan.col(k), v.copy()) for k, v in zip(self.cols, self.values)
-                       if scan.has(k))
+        pairs = list(zip(self.cols, self.values))
+        if self.key is not None and scan.has(self.key):
+            pairs = [(k, v) for k, v in pairs if k == self.key]
+        return and_all(not_distinct(scan.col(k), v.copy()) for k, v in pairs if scan.has(k))
 
     def without(self, keys: frozenset[ColKey]) -> Filter | None:
         kept = [(k, v) for k, v in zip(self.cols, self.values) if k not in keys]
         if not kept:
             return None
-        return EqFilter(tuple(k for k, _ in kept), tuple(v for _, v in kept))
+        key = self.key if self.key is not None and self.key not in keys else None
+        return EqFilter(tuple(k for k, _ in kept), tuple(v for _, v in kept), key)
 
 
 @dataclass(frozen=True)
@@ -250,7 +255,7 @@ class TableFilter(Filter):
         for tname in sorted(tables):
             t = self.comp.model.table(tname)
             key = self.comp.key_column(t)
-            cols = [key] if key else [c.name for c in t.all_columns]
+            cols = [key] if key else [c.name for c in self.comp.engine.visible_columns(t)]
             for c in cols:
                 k = (t.name, c)
                 if k in self.removed:

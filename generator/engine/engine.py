@@ -66,11 +66,15 @@ class Engine:
                  as_of: str | _dt.date | None = None, con: duckdb.DuckDBPyConnection | None = None):
         self.model = model
         self.con = con or duckdb.connect()
+        self.con.execute("SET enable_progress_bar = false")
         for macro in _MACROS:
             self.con.execute(macro)
         load_tables(self.con, model, data, out)
         self._parsed: dict[str, A.Expr] = {}
         self._blank: dict[str, bool] = {}
+        self._calc_done: dict[str, list[str]] = {}
+        self._calc_busy: set[str] = set()
+        self._calc_complete: set[str] = set()
         self._as_of = as_of
         self.date_table: Table | None = model.table(model.date_table) if model.date_table else None
         self.date_column: str | None = self._date_column()
@@ -133,14 +137,107 @@ class Engine:
                 for r in self.model.relationships if r.to_table.lower() == key)
         return self._blank[key]
 
-    @property
+    @cached_property
     def as_of(self) -> _dt.date:
+        """The date TODAY()/NOW() return: the engine's as_of, else model.yaml `as_of`
+        (an ISO date, or Table[Column] = its latest value), else the real today."""
         value = self._as_of or self.model.as_of
         if value is None:
             return _dt.date.today()
         if isinstance(value, str):
-            return _dt.date.fromisoformat(value)
+            try:
+                return _dt.date.fromisoformat(value)
+            except ValueError:
+                latest = self.evaluate(f"CALCULATE(MAX({value}), REMOVEFILTERS())")
+                return latest.date() if isinstance(latest, _dt.datetime) else latest or _dt.date.today()
         return value
+
+    # ------------------------------------------------------------ calculated columns
+
+    def visible_columns(self, table: Table) -> list:
+        """Physical columns plus the calculated columns computed so far (all of them,
+        unless called while the table's calculated columns are being computed)."""
+        self.ensure_calculated(table)
+        done = self._calc_done.get(table.name.lower(), [])
+        return [*table.columns, *[c for c in table.calculated_columns if c.name in done]]
+
+    def touch_column(self, key: tuple[str, str]) -> None:
+        table = self.model.table(key[0])
+        if table is not None and table.calculated_columns and table.name.lower() not in self._calc_complete:
+            if any(c.name == key[1] for c in table.calculated_columns):
+                self.ensure_calculated(table)
+
+    def ensure_calculated(self, table: Table) -> None:
+        """Compute the table's calculated columns once, in row context, in dependency
+        order, and materialise them (a calculated column is stored data in Power BI)."""
+        name = table.name.lower()
+        if not table.calculated_columns or name in self._calc_complete or name in self._calc_busy:
+            return
+        from generator.engine.query import Compiler
+
+        self._calc_busy.add(name)
+        done = self._calc_done.setdefault(name, [])
+        previous = None
+        try:
+            for column in self._calc_order(table):
+                body = self._parse_calc(table, column)
+                select = Compiler(self).calculated_column(table, column, body)
+                target = f"__calc{len(done)}__{table.name}"
+                sql = parenthesize(select).sql("duckdb")
+                try:
+                    self.con.execute(f'CREATE OR REPLACE TEMP TABLE "{_q(target)}" AS {sql}')
+                except duckdb.Error as exc:
+                    raise DaxEvalError(f"calculated column {table.name}[{column.name}]: {_clean_error(exc)}") from exc
+                self.con.execute(f'CREATE OR REPLACE VIEW "{_q(table.name)}" AS SELECT * FROM "{_q(target)}"')
+                if previous:
+                    self.con.execute(f'DROP TABLE IF EXISTS "{_q(previous)}"')
+                previous = target
+                done.append(column.name)
+        finally:
+            self._calc_busy.discard(name)
+        self._calc_complete.add(name)
+
+    def _parse_calc(self, table: Table, column) -> A.Expr:
+        key = f"{table.name}[{column.name}]"
+        if key not in self._parsed:
+            from generator.dax.errors import DaxSyntaxError
+
+            try:
+                self._parsed[key] = _parse_expression(column.expression, column.origin)
+            except DaxSyntaxError as exc:
+                raise DaxCompileError(f"syntax error in calculated column {key}: {exc}", column.pos) from exc
+        return self._parsed[key]
+
+    def _calc_order(self, table: Table) -> list:
+        """Calculated columns sorted so that each comes after the ones it refers to."""
+        names = {c.name.lower(): c for c in table.calculated_columns}
+        deps: dict[str, set[str]] = {}
+        for c in table.calculated_columns:
+            body = self._parse_calc(table, c)
+            refs = set()
+            for node in body.walk():
+                if isinstance(node, A.ColumnRef) and (node.table is None or node.table.lower() == table.name.lower()):
+                    if node.column.lower() in names and node.column.lower() != c.name.lower():
+                        refs.add(node.column.lower())
+            deps[c.name.lower()] = refs
+        order: list = []
+        state: dict[str, int] = {}
+
+        def visit(n: str) -> None:
+            if state.get(n) == 2:
+                return
+            if state.get(n) == 1:
+                raise DaxCompileError(f"calculated columns of '{table.name}' refer to each other in a cycle ({n})",
+                                      names[n].pos)
+            state[n] = 1
+            for d in sorted(deps[n]):
+                visit(d)
+            state[n] = 2
+            order.append(names[n])
+
+        for c in table.calculated_columns:
+            visit(c.name.lower())
+        return order
 
     def parsed_measure(self, m: Measure) -> A.Expr:
         if m.name not in self._parsed:
@@ -196,6 +293,10 @@ class Engine:
         if self.model.measure(name) is None:
             raise DaxCompileError(f"measure [{name}] does not exist")
         return self.evaluate(f"[{_escape_bracket(name)}]", filters)
+
+
+def _q(name: str) -> str:
+    return name.replace('"', '""')
 
 
 def _escape_bracket(name: str) -> str:

@@ -357,12 +357,12 @@ class ScalarFns(CompilerCore):
 
     def fn_DIVIDE(self, call, env):
         args = self.args(call, env, 2, 3)
-        n, d = self.scalar(args[0], env), self.scalar(args[1], env)
+        (n, d), wrap = self.let([self.scalar(args[0], env), self.scalar(args[1], env)])
         alt = self.scalar(args[2], env) if len(args) > 2 else lit(None)
         q = arith("/", n, d)
         t = unify([q.type, alt.type]) if alt.type is not DaxType.BLANK else q.type
-        zero = exp.or_(exp.paren(d.sql).is_(exp.null()), exp.EQ(this=number(d).sql.copy(), expression=N(0)))
-        return Scalar(exp.Case(ifs=[exp.If(this=zero, true=cast(alt, t).sql)], default=cast(q, t).sql), t)
+        zero = exp.or_(exp.paren(d.sql.copy()).is_(exp.null()), exp.EQ(this=number(d).sql.copy(), expression=N(0)))
+        return Scalar(wrap(exp.Case(ifs=[exp.If(this=zero, true=cast(alt, t).sql)], default=cast(q, t).sql)), t)
 
     def _num1(self, call, env, fn, rtype=DaxType.DOUBLE, lo=1, hi=1):
         args = [number(self.scalar(x, env)) for x in self.args(call, env, lo, hi)]
