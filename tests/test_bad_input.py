@@ -39,6 +39,10 @@ CASES = {
     "visual bound to a missing measure": (
         "semantic/pages/01_customer_snapshot.yaml", "field: '[Total Orders]'", "field: '[Total Order]'",
         "semantic/pages/01_customer_snapshot.yaml:6:70: error: visual binds to missing measure '[Total Order]'"),
+    "misspelt column in a measure": (
+        "measures/kpis.yaml", "SUM ( Fact_Orders[Revenue] )", "SUM ( Fact_Orders[Revenu] )",
+        "measures/kpis.yaml:{line}:23: error: measure 'Total Revenue', DAX 1:7: column 'Revenu' not found in table "
+        "'Fact_Orders'\n    hint: did you mean 'Revenue'?"),
     "unreadable source file": (
         "semantic/tables/Dim_Channel.yaml",
         "source:\n  generator: channels\n  params:\n    channels: {Online: 45, Mobile App: 30, In-Store: 18, "
