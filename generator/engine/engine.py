@@ -283,10 +283,17 @@ class Engine:
         return frame
 
     def evaluate(self, expression: str, filters: Mapping[str, Any] | None = None) -> Any:
-        """Evaluate a scalar DAX expression under optional column filters."""
-        dax = _with_filters(expression, filters)
-        frame = self.query(f"EVALUATE ROW(\"Value\", {dax})")
-        value = frame.iloc[0, 0]
+        """Evaluate a scalar DAX expression, optionally under column filters that act like
+        slicers: `{"Customer[City]": "Oslo", "Date[Year]": [2023, 2024]}` (a card visual)."""
+        args = filter_args(filters)
+        if args:
+            dax = f"EVALUATE SUMMARIZECOLUMNS({', '.join(args)}, \"Value\", {expression})"
+        else:
+            dax = f"EVALUATE ROW(\"Value\", {expression})"
+        frame = self.query(dax)
+        if frame.empty:
+            return None
+        value = frame.iloc[0, -1]
         return None if _is_blank(value) else _py(value)
 
     def evaluate_measure(self, name: str, filters: Mapping[str, Any] | None = None) -> Any:
@@ -326,13 +333,6 @@ def filter_args(filters: Mapping[str, Any] | None) -> list[str]:
         values = value if isinstance(value, (list, tuple)) else [value]
         out.append("TREATAS({" + ", ".join(dax_literal(v) for v in values) + "}, " + col + ")")
     return out
-
-
-def _with_filters(expression: str, filters: Mapping[str, Any] | None) -> str:
-    args = filter_args(filters)
-    if not args:
-        return expression
-    return "CALCULATE(" + expression + ", " + ", ".join(args) + ")"
 
 
 def _py_value(value: Any) -> Any:

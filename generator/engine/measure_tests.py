@@ -66,7 +66,16 @@ def _table_rows(spec: Any, where: Path, pos: Pos | None) -> Any:
         return [dict(zip(cols, r)) for r in spec["rows"]]
     if isinstance(spec, dict) and "csv" in spec:
         return _read_csv(where / spec["csv"])
-    raise ForgeError(Problem(pos, "table data must be a list of rows, {columns, rows} or {csv: file}"))
+    if isinstance(spec, dict) and "calendar" in spec:
+        # one row per day; each column is a strftime pattern ("%Y-%m" -> "2024-03")
+        day = _dt.date.fromisoformat(str(spec["calendar"]["from"]))
+        last = _dt.date.fromisoformat(str(spec["calendar"]["to"]))
+        rows = []
+        while day <= last:
+            rows.append({c: day.strftime(str(p)) for c, p in spec["columns"].items()})
+            day += _dt.timedelta(days=1)
+        return rows
+    raise ForgeError(Problem(pos, "table data must be a list of rows, {columns, rows}, {csv: file} or {calendar, columns}"))
 
 
 def _read_csv(path: Path) -> list[dict[str, Any]]:
@@ -117,6 +126,14 @@ def same(expected: Any, actual: Any, tol: float = DEFAULT_TOLERANCE) -> bool:
         if math.isnan(actual) or math.isnan(expected):
             return math.isnan(actual) and math.isnan(expected)
         return math.isclose(expected, actual, rel_tol=tol, abs_tol=tol)
+    if isinstance(expected, str) and isinstance(actual, (_dt.date, _dt.datetime)):
+        try:
+            expected = _dt.datetime.fromisoformat(expected)
+        except ValueError:
+            return False
+        if isinstance(actual, _dt.datetime) is False:
+            actual = _dt.datetime.combine(actual, _dt.time())
+        return expected == actual
     if isinstance(expected, _dt.date) and isinstance(actual, _dt.datetime):
         return actual.date() == (expected if not isinstance(expected, _dt.datetime) else expected.date()) \
             and (not isinstance(expected, _dt.datetime) or expected == actual)
