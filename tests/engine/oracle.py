@@ -129,8 +129,25 @@ def per_function(outcomes: list[Outcome]) -> dict[str, str]:
     return status
 
 
+def summary(outcomes: list[Outcome]) -> dict[str, tuple[str, int, int]]:
+    status = per_function(outcomes)
+    out = {}
+    for name, st in status.items():
+        mine = [o for o in outcomes if o.function == name]
+        out[name] = (st, sum(1 for o in mine if o.status == "pass"), len(mine))
+    return out
+
+
 def main() -> None:
+    import sys
+
     outcomes = run()
+    if "--write-docs" in sys.argv:
+        from generator.engine.catalog import render_markdown
+
+        docs = Path(__file__).resolve().parents[2] / "docs" / "dax-support.md"
+        docs.write_text(render_markdown(summary(outcomes)) + "\n", encoding="utf-8")
+        print(f"wrote {docs}")
     status = per_function(outcomes)
     counts = {s: sum(1 for v in status.values() if v == s) for s in ("supported", "failing", "not supported")}
     probes_pass = sum(1 for o in outcomes if o.status == "pass")
