@@ -27,7 +27,7 @@ from sqlglot import exp
 
 from generator.dax import ast as A
 from generator.engine.context import (
-    ColKey, Ctx, EqFilter, Filter, PredFilter, RelState, RowsFilter, Scan, TableFilter, and_all,
+    CellFilter, ColKey, Ctx, EqFilter, Filter, PredFilter, RelState, RowsFilter, Scan, TableFilter, and_all,
     not_distinct,
 )
 from generator.engine.data import fn, ident, table_ref
@@ -65,6 +65,11 @@ class Rel:
     row_filter: Callable[[Scan], exp.Expression | None] | None = None
     blank: bool = False
     rels: RelState | None = None
+    # how the rows were made, for grouped evaluation: the filter context of a plain
+    # table/VALUES scan, the VALUES columns, and FILTER predicates still to apply
+    ctx: Ctx | None = None
+    col_keys: tuple[ColKey, ...] | None = None
+    preds: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,85 @@ class Row:
     names: dict[str, Scalar]
     base: Table | None = None
     scan: Scan | None = None
+    scope: "CellScope | None" = None  # a row of a grouped iteration: transition gives CellFilters
+
+
+@dataclass
+class CellScope:
+    """Cells evaluated together: a row source (alias) whose columns hold cell keys, and the
+    grouped aggregates ("leaves") to LEFT JOIN to it on those keys.
+
+    Leaves with the same FROM/WHERE/GROUP BY share one SELECT (one scan), each aggregate
+    a column of it; identical aggregates are computed once."""
+
+    alias: str
+    keys: dict[ColKey, str]
+    leaves: list = field(default_factory=list)  # [alias, select, key columns, body signature, {agg sql: column}]
+
+    def add(self, alias: str, select: exp.Select, keys: tuple[ColKey, ...]) -> exp.Expression:
+        select = _canonical(select)
+        value = select.expressions[-1]
+        body = select.copy()
+        body.set("expressions", body.expressions[:-1])
+        body_sig = body.sql("duckdb")
+        value_sig = value.this.sql("duckdb")
+        for leaf in self.leaves:
+            if leaf[3] == body_sig:
+                columns = leaf[4]
+                if value_sig not in columns:
+                    name = f"v{len(columns)}"
+                    leaf[1] = leaf[1].select(exp.alias_(value.this.copy(), name))
+                    columns[value_sig] = name
+                return exp.column(columns[value_sig], leaf[0])
+        select.expressions[-1].set("alias", exp.to_identifier("v0"))
+        self.leaves.append([alias, select, keys, body_sig, {value_sig: "v0"}])
+        return exp.column("v0", alias)
+
+    def from_clause(self, source: exp.Expression) -> exp.Select:
+        sel = exp.select().from_(source)
+        for alias, select, keys, _, _ in self.leaves:
+            sub = select.subquery(alias)
+            if keys:
+                on = and_all(not_distinct(exp.column(self.keys[k], self.alias), exp.column(f"k{i}", alias))
+                             for i, k in enumerate(keys))
+                sel = sel.join(sub, on=on, join_type="LEFT")
+            else:
+                sel = sel.join(sub, join_type="CROSS")
+        return sel
+
+
+def _canonical(select: exp.Select) -> exp.Select:
+    """Rename the select's internal aliases (t17, t18, …) to q1, q2, … in order of first
+    appearance, FROM/WHERE/GROUP BY first, so equal plans print equal SQL."""
+    select = select.copy()
+    order: list[str] = []
+
+    def collect(node: exp.Expression) -> None:
+        for n in node.walk():
+            name = None
+            if isinstance(n, exp.TableAlias):
+                name = n.name
+            elif isinstance(n, exp.Column) and n.table:
+                name = n.table
+            if name and name not in order:
+                order.append(name)
+
+    for key, value in select.args.items():
+        if key != "expressions" and isinstance(value, exp.Expression):
+            collect(value)
+        elif key != "expressions" and isinstance(value, list):
+            for v in value:
+                if isinstance(v, exp.Expression):
+                    collect(v)
+    for e in select.expressions:
+        collect(e)
+    mapping = {name: f"q{i + 1}" for i, name in enumerate(order)}
+    for n in select.walk():
+        if isinstance(n, exp.TableAlias) and n.name in mapping:
+            n.set("this", exp.to_identifier(mapping[n.name]))
+        elif isinstance(n, exp.Column) and n.table in mapping:
+            n.set("table", exp.to_identifier(mapping[n.table]))
+    return select
 
 
 @dataclass(frozen=True)
@@ -94,6 +178,7 @@ class Env:
     src: Source = Source("query")
     placeholders: dict[ColKey, exp.Expression] = field(default_factory=dict)
     stack: tuple[str, ...] = ()
+    scope: CellScope | None = None
 
     def push(self, row: Row) -> "Env":
         return replace(self, rows=(*self.rows, row))
@@ -111,6 +196,13 @@ _CONTEXT_FUNCS = frozenset({
 })
 
 _ENUM_ORDER = {"ASC": False, "DESC": True, "0": True, "1": False, "FALSE": True, "TRUE": False}
+
+
+def _outer_refs(select: exp.Expression) -> bool:
+    """Does `select` refer to a table alias it does not define (a correlated reference)?"""
+    defined = {a.name for a in select.find_all(exp.TableAlias)}
+    defined |= {t.alias_or_name for t in select.find_all(exp.Table)}
+    return any(c.table and c.table not in defined for c in select.find_all(exp.Column))
 
 
 def _enum(node: A.Expr) -> str | None:
@@ -234,6 +326,8 @@ class CompilerCore:
         return Scan(self, table, env.ctx.rels or self.base_rels(), blank)
 
     def rel_select(self, rel: Rel) -> exp.Select:
+        if rel.preds:
+            rel = self.apply_preds(rel)
         if rel.select is not None:
             return rel.select
         scan = Scan(self, rel.base, rel.rels or self.base_rels(), rel.blank)
@@ -247,12 +341,14 @@ class CompilerCore:
                             MODEL_TYPES.get(c.type, DaxType.VARIANT))
                      for i, c in enumerate(self.engine.visible_columns(table)))
         return Rel(cols, base=table, row_filter=lambda scan, ctx=ctx: self.where_for(scan, ctx), blank=blank,
-                   rels=ctx.rels or self.base_rels())
+                   rels=ctx.rels or self.base_rels(), ctx=ctx)
 
     def over(self, rel: Rel, env: Env, project: Callable[[Env], list[exp.Expression]],
              where: Callable[[Env], exp.Expression | None] | None = None,
              distinct: bool = False) -> exp.Select:
         """SELECT <project(row env)> FROM <rel> [WHERE where(row env)]: an iteration."""
+        if rel.preds:
+            rel = self.apply_preds(rel)
         if rel.select is None:
             scan = Scan(self, rel.base, rel.rels or self.base_rels(), rel.blank)
             row = Row({c.key: Scalar(scan.col(c.key), c.type) for c in rel.cols},
@@ -274,6 +370,117 @@ class CompilerCore:
             if cond is not None:
                 sel = sel.where(cond)
         return sel
+
+    # ------------------------------------------------------------ grouped evaluation
+
+    def agg_over(self, rel: Rel, env: Env, row: Callable[[Env], Scalar],
+                 agg: Callable[[Scalar], exp.Expression]) -> exp.Expression:
+        """agg(row expression) over the rows of `rel`: a grouped leaf when the context
+        allows (see `_leafable`), else a scalar subquery, correlated with the cell.
+
+        The subquery is two-level, `SELECT agg(x.v) FROM (SELECT <row> AS v FROM rel) x`, so
+        an aggregate never holds a reference to an outer query (SQL would make it an
+        aggregate of the outer query)."""
+        def project(inner: Env) -> list[exp.Expression]:
+            return [agg(row(inner))]
+
+        if self.engine.grouped and self._leafable(env):
+            leaf = None
+            if rel.select is None and rel.ctx is env.ctx and not rel.preds:
+                leaf = self._table_leaf(rel, env, project)
+            elif rel.col_keys is not None and rel.ctx is env.ctx and all(
+                    pe.ctx is env.ctx and len(pe.rows) == len(env.rows)
+                    and all(a is b for a, b in zip(pe.rows, env.rows)) for _, pe in rel.preds):
+                leaf = self._scope_leaf(rel, env, project)
+            if leaf is not None:
+                return leaf
+        holder: list[Scalar] = []
+
+        def inner_row(inner: Env) -> list[exp.Expression]:
+            value = row(inner)
+            holder.append(value)
+            return [exp.alias_(value.sql, "v")]
+
+        sel = self.over(rel, env, inner_row)
+        alias = self.new_alias()
+        outer = agg(Scalar(exp.column("v", alias), holder[0].type, holder[0].nullable))
+        return exp.Subquery(this=exp.select(outer).from_(sel.subquery(alias)))
+
+    def apply_preds(self, rel: Rel) -> Rel:
+        """Materialise FILTER predicates kept for grouped evaluation."""
+        out = replace(rel, preds=())
+        for pred, penv in rel.preds:
+            out = self._filter_rel(out, pred, penv)
+        return out
+
+    def _leafable(self, env: Env) -> bool:
+        scope = env.scope
+        if scope is None or (env.ctx.rels or self.base_rels()).both:
+            return False
+        if any(r.scope is not scope for r in env.rows):
+            return False
+        return not any(isinstance(f, CellFilter) and f.scope is not scope for f in env.ctx.filters)
+
+    def _cell_keys(self, env: Env) -> list[ColKey]:
+        return [f.cols[0] for f in env.ctx.filters if isinstance(f, CellFilter) and f.scope is env.scope]
+
+    def _static_where(self, scan: Scan, env: Env) -> exp.Expression | None:
+        return and_all(f.apply(scan) for f in env.ctx.filters if not isinstance(f, CellFilter))
+
+    def _register(self, env: Env, select: exp.Select, keys: list[ColKey]) -> exp.Expression | None:
+        if _outer_refs(select):
+            return None
+        return env.scope.add(self.new_alias(), select, tuple(keys))
+
+    def _table_leaf(self, rel: Rel, env: Env, project) -> exp.Expression | None:
+        scan = Scan(self, rel.base, rel.rels or self.base_rels(), rel.blank)
+        keys = [k for k in self._cell_keys(env) if scan.has(k)]
+        row = Row({c.key: Scalar(scan.col(c.key), c.type) for c in rel.cols},
+                  {c.name.lower(): Scalar(scan.col(c.key), c.type) for c in rel.cols}, rel.base, scan)
+        (value,) = project(env.push(row))
+        outs = [exp.alias_(scan.col(k), f"k{i}") for i, k in enumerate(keys)] + [exp.alias_(value, "v")]
+        sel = scan.build(exp.select(*outs), self._static_where(scan, env))
+        if keys:
+            sel = sel.group_by(*[exp.Literal.number(i + 1) for i in range(len(keys))])
+        return self._register(env, sel, keys)
+
+    def _scope_leaf(self, rel: Rel, env: Env, project) -> exp.Expression | None:
+        """Iterate VALUES(col) for every cell at once: the domain holds (cell keys, col)
+        pairs, the row expression is compiled in a nested scope over that domain."""
+        table = self.model.table(rel.col_keys[0][0])
+        scan = Scan(self, table, rel.rels or self.base_rels(), rel.blank)
+        keys = self._cell_keys(env)
+        if not all(scan.has(k) for k in keys):
+            return None
+        inner_keys = list(keys) + [k for k in rel.col_keys if k not in keys]
+        names = {k: f"s{i}" for i, k in enumerate(inner_keys)}
+        domain = scan.build(exp.select(*[exp.alias_(scan.col(k), names[k]) for k in inner_keys]).distinct(),
+                            self._static_where(scan, env))
+        alias = self.new_alias()
+        scope = CellScope(alias, names)
+        ctx = env.ctx
+        for f in env.ctx.filters:
+            if isinstance(f, CellFilter) and f.scope is env.scope:
+                ctx = ctx.remove([f.cols[0]]).add(CellFilter(f.cols, (exp.column(names[f.cols[0]], alias),), None, scope))
+        cols = {k: Scalar(exp.column(names[k], alias), self.col_type(k)) for k in rel.col_keys}
+        row = Row(cols, {c.name.lower(): cols[c.key] for c in rel.cols}, None, None, scope)
+        rows = tuple(replace(r, scope=scope, cols={k: Scalar(exp.column(names[k], alias), v.type)
+                                                   for k, v in r.cols.items() if k in names},
+                             names={}) for r in env.rows)
+        if any(len(r.cols) == 0 for r in rows):
+            return None
+        inner = replace(env, ctx=ctx, rows=(*rows, row), scope=scope)
+        conds = [truthy(self.scalar(p, replace(inner, vars=penv.vars))) for p, penv in rel.preds]
+        (value,) = project(inner)
+        sel = scope.from_clause(exp.Subquery(this=domain, alias=exp.TableAlias(this=ident(alias))))
+        sel = sel.select(*[exp.alias_(exp.column(names[k], alias), f"k{i}") for i, k in enumerate(keys)],
+                         exp.alias_(value, "v"))
+        where = and_all(conds)
+        if where is not None:
+            sel = sel.where(where)
+        if keys:
+            sel = sel.group_by(*[exp.Literal.number(i + 1) for i in range(len(keys))])
+        return self._register(env, sel, keys)
 
     def row_of(self, rel: Rel, alias: str) -> Row:
         cols: dict[ColKey, Scalar] = {}
@@ -442,7 +649,7 @@ class CompilerCore:
             m = self.measures[lname]
             body = self.engine.parsed_measure(m)
             src = Source(f"measure [{m.name}]", m.origin, m)
-        return self.scalar(body, Env(ctx=ctx, src=src, stack=(*env.stack, lname)))
+        return self.scalar(body, Env(ctx=ctx, src=src, stack=(*env.stack, lname), scope=env.scope))
 
     def transition(self, env: Env) -> Ctx:
         """Context transition: every row context becomes equality filters."""
@@ -450,6 +657,11 @@ class CompilerCore:
         for row in env.rows:
             keys = [k for k in row.cols if row.base is None or k[0] == row.base.name]
             if not keys:
+                continue
+            if row.scope is not None:
+                ctx = ctx.remove(keys)
+                for k in keys:
+                    ctx = ctx.add(CellFilter((k,), (row.cols[k].sql,), None, row.scope))
                 continue
             key = None
             if row.base is not None:

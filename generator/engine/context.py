@@ -164,6 +164,18 @@ class EqFilter(Filter):
 
 
 @dataclass(frozen=True)
+class CellFilter(EqFilter):
+    """col = <a column of the current cell scope's row source> (a visual's cell, or a row
+    of an iterator evaluated for all cells at once). Grouped evaluation turns these into
+    GROUP BY keys instead of correlated predicates (see `CompilerCore.agg_over`)."""
+
+    scope: object = field(default=None, compare=False, repr=False)
+
+    def without(self, keys: frozenset[ColKey]) -> Filter | None:
+        return None if self.cols[0] in keys else self
+
+
+@dataclass(frozen=True)
 class PredFilter(Filter):
     """A Boolean CALCULATE filter on columns of one table: FILTER(ALL(cols), pred)."""
 

@@ -79,6 +79,9 @@ class Engine:
         self.date_table: Table | None = model.table(model.date_table) if model.date_table else None
         self.date_column: str | None = self._date_column()
         self.last_sql: str | None = None
+        # grouped evaluation of visuals (one GROUP BY per aggregate) instead of correlated
+        # per-cell subqueries; both give the same values (tests/engine/test_grouped.py)
+        self.grouped = True
 
     @classmethod
     def open(cls, project: Path, out: Path | None = None, as_of: str | None = None) -> "Engine":

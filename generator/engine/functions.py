@@ -50,8 +50,8 @@ class ScalarFns(CompilerCore):
         key = self.colref(env, arg)
         table = self.model.table(key[0])
         rel = self.base_rel(table, env)
-        sel = self.over(rel, env, lambda inner: [agg(inner.rows[-1].cols[key])])
-        return Scalar(exp.Subquery(this=sel), rtype(self.col_type(key)))
+        value = self.agg_over(rel, env, lambda inner: inner.rows[-1].cols[key], agg)
+        return Scalar(value, rtype(self.col_type(key)))
 
     def agg_x(self, call: A.FunctionCall, env: Env, agg: Callable[[Scalar], exp.Expression],
               rtype: Callable[[DaxType], DaxType], nargs: int = 2) -> Scalar:
@@ -59,13 +59,13 @@ class ScalarFns(CompilerCore):
         rel = self.table(args[0], env)
         holder: list[DaxType] = []
 
-        def project(inner: Env) -> list[exp.Expression]:
+        def row(inner: Env) -> Scalar:
             v = self.scalar(args[1], inner)
             holder.append(v.type)
-            return [agg(v)]
+            return v
 
-        sel = self.over(rel, env, project)
-        return Scalar(exp.Subquery(this=sel), rtype(holder[0]))
+        value = self.agg_over(rel, env, row, agg)
+        return Scalar(value, rtype(holder[0]))
 
     # ------------------------------------------------------------ aggregations
 
@@ -139,8 +139,8 @@ class ScalarFns(CompilerCore):
         if not args:
             raise self.err(env, call, "COUNTROWS needs a table argument")
         rel = self.table(args[0], env)
-        sel = self.over(rel, env, lambda inner: [_nullif0(exp.Count(this=exp.Star()))])
-        return Scalar(exp.Subquery(this=sel), DaxType.INT)
+        value = self.agg_over(rel, env, lambda inner: lit(1), lambda v: _nullif0(exp.Count(this=exp.Star())))
+        return Scalar(value, DaxType.INT)
 
     def fn_DISTINCTCOUNT(self, call, env):
         def agg(v: Scalar) -> exp.Expression:
@@ -247,18 +247,21 @@ class ScalarFns(CompilerCore):
             order_pairs.append((e, desc))
 
         def project(inner: Env) -> list[exp.Expression]:
-            v = to_text(self.scalar(args[1], inner))
-            order = []
-            for e, desc in order_pairs:
-                ov = self.scalar(e, inner)
-                order.append(exp.Ordered(this=ov.sql, desc=desc, nulls_first=not desc))
-            agg: exp.Expression = fn("coalesce", v, S(""))
-            if order:
-                agg = exp.Order(this=agg, expressions=order)
-            return [exp.GroupConcat(this=agg, separator=blank_as_zero(delim, DaxType.TEXT))]
+            outs = [exp.alias_(to_text(self.scalar(args[1], inner)), "v")]
+            for i, (e, _) in enumerate(order_pairs):
+                outs.append(exp.alias_(self.scalar(e, inner).sql, f"o{i}"))
+            outs.append(exp.alias_(blank_as_zero(delim, DaxType.TEXT), "d"))
+            return outs
 
         sel = self.over(rel, env, project)
-        return Scalar(exp.Subquery(this=sel), DaxType.TEXT)
+        alias = self.new_alias()
+        agg: exp.Expression = fn("coalesce", exp.column("v", alias), S(""))
+        order = [exp.Ordered(this=exp.column(f"o{i}", alias), desc=desc, nulls_first=not desc)
+                 for i, (_, desc) in enumerate(order_pairs)]
+        if order:
+            agg = exp.Order(this=agg, expressions=order)
+        text = exp.GroupConcat(this=agg, separator=fn("any_value", exp.column("d", alias)))
+        return Scalar(exp.Subquery(this=exp.select(text).from_(sel.subquery(alias))), DaxType.TEXT)
 
     def fn_RANKX(self, call, env):
         args = self.args(call, env, 2, 5)
@@ -272,24 +275,24 @@ class ScalarFns(CompilerCore):
             value = self.scalar(args[2], env)
         else:
             value = self.scalar(args[1], env)
-        holder = []
-
         def project(inner: Env) -> list[exp.Expression]:
             v = self.scalar(args[1], inner)
             t = unify([v.type, value.type])
-            a = blank_as_zero(cast(v, t), t)
-            b = blank_as_zero(cast(value, t), t)
-            better = exp.GT(this=a, expression=b) if desc else exp.LT(this=a, expression=b)
-            holder.append(a)
-            if ties == "SKIP":
-                cnt = fn("count_if", better)
-            else:
-                cnt = exp.Count(this=exp.Distinct(expressions=[
-                    exp.Case(ifs=[exp.If(this=better.copy(), true=a.copy())], default=exp.null())]))
-            return [exp.Add(this=N(1), expression=fn("coalesce", cnt, N(0)))]
+            return [exp.alias_(blank_as_zero(cast(v, t), t), "a"), exp.alias_(blank_as_zero(cast(value, t), t), "b")]
 
         sel = self.over(rel, env, project)
-        return Scalar(exp.cast(exp.Subquery(this=sel), "BIGINT"), DaxType.INT, False)
+        alias = self.new_alias()
+        a, b = exp.column("a", alias), exp.column("b", alias)
+        better = exp.GT(this=a, expression=b) if desc else exp.LT(this=a, expression=b)
+        if ties == "SKIP":
+            cnt = fn("count_if", better)
+        else:
+            cnt = exp.Count(this=exp.Distinct(expressions=[
+                exp.Case(ifs=[exp.If(this=better.copy(), true=a.copy())], default=exp.null())]))
+        rank = exp.Add(this=N(1), expression=fn("coalesce", cnt, N(0)))
+        # a table with no rows still ranks the value first
+        return Scalar(exp.cast(fn("coalesce", exp.Subquery(this=exp.select(rank).from_(sel.subquery(alias))), N(1)),
+                               "BIGINT"), DaxType.INT, False)
 
     # ------------------------------------------------------------ logic
 

@@ -17,8 +17,8 @@ from sqlglot import exp
 
 from generator.dax import ast as A
 from generator.engine.data import fn
-from generator.engine.compiler import Env, Rel, RelCol, Source
-from generator.engine.context import ColKey, Ctx, EqFilter, RowsFilter, Scan, and_all
+from generator.engine.compiler import CellScope, Env, Rel, RelCol, Source
+from generator.engine.context import CellFilter, ColKey, Ctx, EqFilter, RowsFilter, Scan, and_all
 from generator.engine.data import ident
 from generator.engine.errors import DaxCompileError
 from generator.engine.tables import TableFns
@@ -192,15 +192,25 @@ class Compiler(TimeFns, TableFns):
                 cells = exp.select(*[exp.column(gname[k], dom_alias) for k in level]).distinct().from_(
                     domain.select(*outs, copy=True).subquery(dom_alias))
                 source = cells.subquery(g)
+            elif self.engine.grouped and not env.rows:
+                source = exp.select(exp.alias_(exp.Literal.number(1), "one")).subquery(g)
             else:
                 source = None
+            scope = CellScope(g, {k: gname[k] for k in level}) if self.engine.grouped else None
             cell_ctx = ctx
             for tname, keys in tables.items():
                 lk = [k for k in keys if k in level]
-                if lk:
-                    cell_ctx = cell_ctx.remove(lk).add(EqFilter(tuple(lk), tuple(exp.column(gname[k], g) for k in lk)))
+                if not lk:
+                    continue
+                cell_ctx = cell_ctx.remove(lk)
+                if scope is not None:
+                    for k in lk:
+                        cell_ctx = cell_ctx.add(CellFilter((k,), (exp.column(gname[k], g),), None, scope))
+                else:
+                    cell_ctx = cell_ctx.add(EqFilter(tuple(lk), tuple(exp.column(gname[k], g) for k in lk)))
             cell_ctx = replace(cell_ctx, scope=frozenset(level))
-            cell_env = Env(ctx=cell_ctx, vars=env.vars, src=env.src, stack=env.stack)
+            cell_env = Env(ctx=cell_ctx, vars=env.vars, src=env.src, stack=env.stack,
+                           scope=scope if source is not None else None)
             projections = []
             for k in groups:
                 value = exp.column(gname[k], g) if k in level else exp.cast(exp.null(), self.col_sql_type(self.model.table(k[0]), k[1]))
@@ -215,9 +225,12 @@ class Compiler(TimeFns, TableFns):
                 projections.append(exp.alias_(v.sql, f"m{n}"))
                 if not ignore:
                     visible.append(n)
-            part = exp.select(*projections)
-            if source is not None:
-                part = part.from_(source)
+            if source is not None and scope is not None:
+                part = scope.from_clause(source).select(*projections)
+            else:
+                part = exp.select(*projections)
+                if source is not None:
+                    part = part.from_(source)
             if visible:
                 a = self.new_alias()
                 part = exp.select(exp.Star()).from_(part.subquery(a)).where(

@@ -12,7 +12,7 @@ from sqlglot import exp
 
 from generator.dax import ast as A
 from generator.engine.data import fn
-from generator.engine.compiler import _ENUM_ORDER, Env, Rel, RelCol, Row, _enum
+from generator.engine.compiler import _ENUM_ORDER, CellScope, Env, Rel, RelCol, Row, _enum
 from generator.engine.context import Ctx, Scan, and_all
 from generator.engine.data import ident
 from generator.engine.functions import ScalarFns
@@ -54,7 +54,7 @@ class TableFns(ScalarFns):
         where = self.where_for(scan, ctx) if ctx is not None else None
         sel = scan.build(exp.select(*outs).distinct(), where)
         cols = tuple(RelCol(f"{k[0]}[{k[1]}]", f"c{i}", k, self.col_type(k)) for i, k in enumerate(keys))
-        return Rel(cols, sel)
+        return Rel(cols, sel, blank=blank, rels=(ctx or env.ctx).rels, ctx=ctx, col_keys=tuple(keys))
 
     def _values(self, call, env, blank: bool):
         (arg,) = self.args(call, env, 1)
@@ -114,6 +114,15 @@ class TableFns(ScalarFns):
     def fn_FILTER(self, call, env):
         t, pred = self.args(call, env, 2)
         rel = self.table(t, env)
+        if rel.col_keys is not None and rel.ctx is env.ctx and self.engine.grouped:
+            # kept lazy: a grouped iteration applies it per (cell, value) row
+            self._filter_rel(replace(rel, preds=()), pred, env)  # compile once: errors surface here
+            return replace(rel, preds=(*rel.preds, (pred, env)))
+        return self._filter_rel(rel, pred, env)
+
+    def _filter_rel(self, rel: Rel, pred: A.Expr, env: Env) -> Rel:
+        if rel.preds:
+            rel = self.apply_preds(rel)
         if rel.select is None:
             inner_filter = rel.row_filter
 
@@ -123,8 +132,8 @@ class TableFns(ScalarFns):
                 cond = truthy(self.scalar(pred, env.push(row)))
                 return and_all([inner_filter(scan) if inner_filter else None, cond])
 
-            self.rel_select(replace(rel, row_filter=row_filter))  # compile once: errors surface here
-            return replace(rel, row_filter=row_filter)
+            self.rel_select(replace(rel, row_filter=row_filter, ctx=None))  # compile once: errors surface here
+            return replace(rel, row_filter=row_filter, ctx=None)
         sel = self.over(rel, env, lambda inner: [exp.alias_(inner.rows[-1].names[c.name.lower()].sql, c.sql)
                                                  for c in rel.cols],
                         where=lambda inner: truthy(self.scalar(pred, inner)))
@@ -248,12 +257,20 @@ class TableFns(ScalarFns):
         if len(args) % 2:
             raise self.err(env, call, "ROW expects name/expression pairs")
         outs, cols = [], []
+        scope = None
+        if self.engine.grouped and env.scope is None and not env.rows:
+            # one cell without keys: aggregates become (fused) leaves joined to it
+            scope = CellScope(self.new_alias(), {})
+            env = replace(env, scope=scope)
         for j, i in enumerate(range(0, len(args), 2)):
             if not isinstance(args[i], A.String):
                 raise self.err(env, args[i], "a column name (a string literal) is expected here")
             v = self.scalar(args[i + 1], env)
             outs.append(exp.alias_(v.sql, f"n{j}"))
             cols.append(RelCol(args[i].value, f"n{j}", None, v.type))
+        if scope is not None:
+            source = exp.select(exp.alias_(exp.Literal.number(1), "one")).subquery(scope.alias)
+            return Rel(tuple(cols), scope.from_clause(source).select(*outs))
         return Rel(tuple(cols), exp.select(*outs))
 
     def fn_DATATABLE(self, call, env):
@@ -413,7 +430,8 @@ class TableFns(ScalarFns):
         (arg,) = self.args(call, env, 1)
         key, rel = self._values_col(env, arg)
         alias = self.new_alias()
-        sel = exp.select(exp.EQ(this=exp.Count(this=exp.Star()), expression=N(1))).from_(rel.select.subquery(alias))
+        sel = exp.select(exp.EQ(this=exp.Count(this=exp.Star()), expression=N(1))).from_(
+            self.rel_select(rel).subquery(alias))
         return Scalar(exp.Subquery(this=sel), DaxType.BOOL, False)
 
     def fn_SELECTEDVALUE(self, call, env):
@@ -425,7 +443,7 @@ class TableFns(ScalarFns):
         v = Scalar(exp.Max(this=exp.column("c0", alias)), self.col_type(key))
         pick = exp.Case(ifs=[exp.If(this=exp.EQ(this=exp.Count(this=exp.Star()), expression=N(1)), true=cast(v, t).sql)],
                         default=cast(alt, t).sql)
-        sel = exp.select(pick).from_(rel.select.subquery(alias))
+        sel = exp.select(pick).from_(self.rel_select(rel).subquery(alias))
         return Scalar(exp.Subquery(this=sel), t)
 
     def _direct_keys(self, env: Env):
