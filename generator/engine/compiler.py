@@ -94,6 +94,7 @@ class CellScope:
     alias: str
     keys: dict[ColKey, str]
     leaves: list = field(default_factory=list)  # [alias, select, key columns, body signature, {agg sql: column}]
+    domain: bool = False  # leaves[0] is the row source itself (its alias is `alias`)
 
     def add(self, alias: str, select: exp.Select, keys: tuple[ColKey, ...]) -> exp.Expression:
         select = _canonical(select)
@@ -114,9 +115,12 @@ class CellScope:
         self.leaves.append([alias, select, keys, body_sig, {value_sig: "v0"}])
         return exp.column("v0", alias)
 
-    def from_clause(self, source: exp.Expression) -> exp.Select:
+    def from_clause(self, source: exp.Expression | None = None) -> exp.Select:
+        leaves = self.leaves
+        if self.domain:
+            source, leaves = leaves[0][1].subquery(self.alias), leaves[1:]
         sel = exp.select().from_(source)
-        for alias, select, keys, _, _ in self.leaves:
+        for alias, select, keys, _, _ in leaves:
             sub = select.subquery(alias)
             if keys:
                 on = and_all(not_distinct(exp.column(self.keys[k], self.alias), exp.column(f"k{i}", alias))
@@ -453,11 +457,18 @@ class CompilerCore:
         if not all(scan.has(k) for k in keys):
             return None
         inner_keys = list(keys) + [k for k in rel.col_keys if k not in keys]
-        names = {k: f"s{i}" for i, k in enumerate(inner_keys)}
-        domain = scan.build(exp.select(*[exp.alias_(scan.col(k), names[k]) for k in inner_keys]).distinct(),
+        names = {k: f"k{i}" for i, k in enumerate(inner_keys)}
+        # the domain (cell keys, col) is a leaf too: GROUP BY the same keys over the same
+        # scan as the row expression's aggregates, which then fuse into its SELECT
+        domain = scan.build(exp.select(*[exp.alias_(scan.col(k), names[k]) for k in inner_keys],
+                                       exp.alias_(exp.Count(this=exp.Star()), "v")),
                             self._static_where(scan, env))
+        domain = domain.group_by(*[exp.Literal.number(i + 1) for i in range(len(inner_keys))])
+        if _outer_refs(domain):
+            return None
         alias = self.new_alias()
-        scope = CellScope(alias, names)
+        scope = CellScope(alias, names, domain=True)
+        scope.add(alias, domain, tuple(inner_keys))
         ctx = env.ctx
         for f in env.ctx.filters:
             if isinstance(f, CellFilter) and f.scope is env.scope:
@@ -472,7 +483,7 @@ class CompilerCore:
         inner = replace(env, ctx=ctx, rows=(*rows, row), scope=scope)
         conds = [truthy(self.scalar(p, replace(inner, vars=penv.vars))) for p, penv in rel.preds]
         (value,) = project(inner)
-        sel = scope.from_clause(exp.Subquery(this=domain, alias=exp.TableAlias(this=ident(alias))))
+        sel = scope.from_clause()
         sel = sel.select(*[exp.alias_(exp.column(names[k], alias), f"k{i}") for i, k in enumerate(keys)],
                          exp.alias_(value, "v"))
         where = and_all(conds)
