@@ -43,12 +43,19 @@ def _date_fmt(fmt: str) -> str | None:
     return "".join(out)
 
 
+def _blank_is_empty(value: Scalar, text: exp.Expression) -> exp.Expression:
+    """FORMAT of BLANK is an empty string, whatever the format (dax.guide/FORMAT)."""
+    return exp.Case(ifs=[exp.If(this=exp.paren(value.sql.copy()).is_(exp.null()), true=S(""))], default=text)
+
+
 def format_sql(value: Scalar, fmt: str) -> exp.Expression | None:
+    if value.type is DaxType.BLANK:  # the literal BLANK(): no value to format
+        return S("")
     if value.type is DaxType.DATETIME:
         pattern = _date_fmt(fmt)
         if pattern is None:
             return None
-        return fn("strftime", exp.cast(value.sql, "TIMESTAMP"), S(pattern))
+        return _blank_is_empty(value, fn("strftime", exp.cast(value.sql, "TIMESTAMP"), S(pattern)))
     named = {"percent": "0.00%", "fixed": "0.00", "standard": "#,##0.00", "currency": "$#,##0.00",
              "general number": None}
     key = fmt.lower()
@@ -71,5 +78,4 @@ def format_sql(value: Scalar, fmt: str) -> exp.Expression | None:
     if m.group("pct"):
         parts.append(S("%"))
     text = fn("concat", *parts) if len(parts) > 1 else body
-    # FORMAT(BLANK(), ...) is an empty string
-    return exp.Case(ifs=[exp.If(this=exp.paren(value.sql.copy()).is_(exp.null()), true=S(""))], default=text)
+    return _blank_is_empty(value, text)
