@@ -70,6 +70,8 @@ class Rel:
     ctx: Ctx | None = None
     col_keys: tuple[ColKey, ...] | None = None
     preds: tuple = ()
+    nonnull: bool = False  # no BLANK in any row (date sets of time intelligence)
+    guard: tuple | None = None  # (cell-level condition, message): an error when TRUE (DATEADD)
 
 
 @dataclass(frozen=True)
@@ -330,6 +332,12 @@ class CompilerCore:
         return Scan(self, table, env.ctx.rels or self.base_rels(), blank)
 
     def rel_select(self, rel: Rel) -> exp.Select:
+        if rel.guard is not None:
+            cond, message = rel.guard
+            sel = self.rel_select(replace(rel, guard=None))
+            check = exp.Case(ifs=[exp.If(this=cond.copy(), true=fn("error", exp.Literal.string(message)))],
+                             default=exp.true())
+            return sel.where(check)
         if rel.preds:
             rel = self.apply_preds(rel)
         if rel.select is not None:
@@ -805,13 +813,15 @@ class CompilerCore:
                 if keep:
                     raise self.err(env, arg, f"KEEPFILTERS cannot wrap {arg.name}")
                 return "mod", mod
+        guard = None
         if self.is_table_expr(arg, env):
             rel = self.table(arg, env)
+            guard, rel = rel.guard, replace(rel, guard=None)
             f = self.rel_filter(rel, env, arg)
         else:
             f = self.bool_filter(arg, env)
         date_keys = self.date_table_keys(f.keys())
-        return "filter", (frozenset() if keep else f.keys() | date_keys, f)
+        return "filter", (frozenset() if keep else f.keys() | date_keys, f, guard)
 
     def date_table_keys(self, keys: frozenset[ColKey]) -> frozenset[ColKey]:
         """Mark-as-date-table rule (§10): a filter on the date column removes every
@@ -837,7 +847,7 @@ class CompilerCore:
         alias = self.new_alias()
         sel = exp.select(*[exp.alias_(exp.column(c.sql, alias), f"c{j}") for j, (_, c) in enumerate(keyed)]).from_(
             self.rel_select(rel).subquery(alias, copy=True))
-        return RowsFilter(tuple(c.key for _, c in keyed), sel)
+        return RowsFilter(tuple(c.key for _, c in keyed), sel, nonnull=rel.nonnull)
 
     def bool_filter(self, arg: A.Expr, env: Env) -> Filter:
         keys: list[ColKey] = []
@@ -984,6 +994,15 @@ class CompilerCore:
             if ends == {(a[0].lower(), a[1].lower()), (b[0].lower(), b[1].lower())}:
                 return i
         raise self.err(env, node, f"no relationship between '{a[0]}'[{a[1]}] and '{b[0]}'[{b[1]}]")
+
+    def guarded(self, value: Scalar, args: list) -> Scalar:
+        """Raise the filter arguments' cell-level errors (DATEADD contiguity) around a value."""
+        for kind, payload in args:
+            if kind == "filter" and payload[2] is not None:
+                cond, message = payload[2]
+                value = Scalar(exp.Case(ifs=[exp.If(this=cond, true=fn("error", exp.Literal.string(message)))],
+                                        default=value.sql), value.type, value.nullable)
+        return value
 
     def apply_filters(self, env: Env, args: list) -> Ctx:
         """Transition, then modifiers in order, then every filter: each removes the existing

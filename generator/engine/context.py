@@ -213,6 +213,7 @@ class RowsFilter(Filter):
     cols: tuple[ColKey, ...]
     select: exp.Select = field(compare=False)
     removed: frozenset[ColKey] = frozenset()
+    nonnull: bool = False  # the relation never holds BLANK (e.g. a set of dates)
 
     def keys(self) -> frozenset[ColKey]:
         return frozenset(self.cols) - self.removed
@@ -225,6 +226,8 @@ class RowsFilter(Filter):
             i, k = pairs[0]
             sub = exp.select(exp.column(f"c{i}", "f")).from_(self.select.subquery("f", copy=True))
             col = scan.col(k)
+            if self.nonnull:
+                return col.isin(query=sub)
             # IN ignores NULL; the blank member must still match, hence the OR
             has_null = exp.select(exp.Exists(this=exp.select("1").from_(
                 self.select.subquery("fn", copy=True)).where(exp.column(f"c{i}", "fn").is_(exp.null()))))

@@ -250,7 +250,6 @@ class ScalarFns(CompilerCore):
             outs = [exp.alias_(to_text(self.scalar(args[1], inner)), "v")]
             for i, (e, _) in enumerate(order_pairs):
                 outs.append(exp.alias_(self.scalar(e, inner).sql, f"o{i}"))
-            outs.append(exp.alias_(blank_as_zero(delim, DaxType.TEXT), "d"))
             return outs
 
         sel = self.over(rel, env, project)
@@ -260,7 +259,9 @@ class ScalarFns(CompilerCore):
                  for i, (_, desc) in enumerate(order_pairs)]
         if order:
             agg = exp.Order(this=agg, expressions=order)
-        text = exp.GroupConcat(this=agg, separator=fn("any_value", exp.column("d", alias)))
+        if not isinstance(delim.sql, (exp.Literal, exp.Null)):
+            raise self.unsupported(env, args[2], "CONCATENATEX with a computed delimiter")
+        text = exp.GroupConcat(this=agg, separator=blank_as_zero(delim, DaxType.TEXT))
         return Scalar(exp.Subquery(this=exp.select(text).from_(sel.subquery(alias))), DaxType.TEXT)
 
     def fn_RANKX(self, call, env):

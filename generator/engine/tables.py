@@ -31,11 +31,13 @@ class TableFns(ScalarFns):
         args = self.args(call, env, 1, -1)
         fns = self.filter_args(args[1:], env)
         ctx = self.apply_filters(env, fns)
-        return self.scalar(args[0], replace(env, ctx=ctx))
+        return self.guarded(self.scalar(args[0], replace(env, ctx=ctx)), fns)
 
     def fn_CALCULATETABLE(self, call, env):
         args = self.args(call, env, 1, -1)
         fns = self.filter_args(args[1:], env)
+        if any(k == "filter" and p[2] is not None for k, p in fns):
+            raise self.unsupported(env, call, "CALCULATETABLE with a DATEADD/SAMEPERIODLASTYEAR filter")
         ctx = self.apply_filters(env, fns)
         return self.table(args[0], replace(env, ctx=ctx))
 

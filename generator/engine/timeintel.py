@@ -7,13 +7,14 @@ filter on the date table (the mark-as-date-table rule, applied in `filter_arg`).
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Callable
 
 from sqlglot import exp
 
 from generator.dax import ast as A
-from generator.engine.data import fn
 from generator.engine.compiler import Env, Rel, RelCol, _enum
+from generator.engine.data import fn
 from generator.engine.context import ColKey, Scan
 from generator.engine.functions import ScalarFns
 from generator.engine.types import DaxType
@@ -62,7 +63,7 @@ class TimeFns(ScalarFns):
         scan = Scan(self, table, env.ctx.rels or self.base_rels())
         col = scan.col(key)
         sel = scan.build(exp.select(exp.alias_(col, "c0")).distinct(), cond(_date(col.copy())))
-        return Rel((RelCol(f"{key[0]}[{key[1]}]", "c0", key, self.col_type(key)),), sel)
+        return Rel((RelCol(f"{key[0]}[{key[1]}]", "c0", key, self.col_type(key)),), sel, nonnull=True)
 
     def _period_to_date(self, call, env, part: str) -> Rel:
         args = self.args(call, env, 1, 2)
@@ -118,23 +119,31 @@ class TimeFns(ScalarFns):
     def _dateadd(self, call, env, d, n: Scalar, unit: str) -> Rel:
         key = self._dates_key(env, d)
         visible = self._visible_set(key, env)
-        # whole-month alignment: a month-end date also brings the rest of the shifted month
+        # each visible date v maps to shift(v); a month-end v also brings the rest of the
+        # shifted month (DATEADD(month-end, -1, MONTH) keeps whole months). Candidates are
+        # generated per v, then semi-joined on equality (no range join per cell).
         alias = self.new_alias()
         v = exp.column("v", alias)
         shifted = _shift(v, number(n).sql, unit)
-
-        def cond(col: exp.Expression) -> exp.Expression:
-            exact = exp.EQ(this=col, expression=shifted)
-            if unit == "day":
-                tail = None
-            else:
-                tail = exp.and_(exp.EQ(this=v.copy(), expression=fn("last_day", v.copy())),
-                                exp.GT(this=col.copy(), expression=shifted.copy()),
-                                exp.LTE(this=col.copy(), expression=fn("last_day", shifted.copy())))
-            match = exp.or_(exact, tail) if tail is not None else exact
-            return exp.Exists(this=exp.select("1").from_(visible.subquery(alias)).where(match))
-
-        return self._date_set(key, env, cond)
+        if unit == "day":
+            last = shifted.copy()
+        else:
+            last = exp.Case(ifs=[exp.If(this=exp.EQ(this=v.copy(), expression=fn("last_day", v.copy())),
+                                        true=fn("last_day", shifted.copy()))], default=shifted.copy())
+        series = fn("generate_series", exp.cast(shifted, "TIMESTAMP"), exp.cast(last, "TIMESTAMP"),
+                    exp.Interval(this=S("1"), unit=exp.var("DAY")))
+        candidates = exp.select(exp.cast(fn("unnest", series), "DATE")).from_(visible.subquery(alias))
+        rel = self._date_set(key, env, lambda c: c.isin(query=candidates))
+        # DATEADD needs contiguous dates in the filter context (dax.guide/DATEADD). The check
+        # is a cell-level scalar: CALCULATE raises it around its result (`Rel.guard`)
+        a2 = self.new_alias()
+        v2 = exp.column("v", a2)
+        gap = exp.NEQ(this=exp.Add(this=fn("date_diff", S("day"), exp.Min(this=v2), exp.Max(this=v2.copy())),
+                                   expression=N(1)),
+                      expression=exp.Count(this=exp.Distinct(expressions=[v2.copy()])))
+        guard = exp.Subquery(this=exp.select(fn("coalesce", gap, exp.false())).from_(
+            self._visible_set(key, env).subquery(a2)))
+        return replace(rel, guard=(guard, "DATEADD: the dates in the current context are not contiguous"))
 
     def fn_PARALLELPERIOD(self, call, env):
         d, n, u = self.args(call, env, 3)
