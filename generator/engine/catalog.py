@@ -71,6 +71,8 @@ PARTIAL: dict[str, str] = {
     "PREVIOUSYEAR": "no year-end date argument",
     "SUMMARIZECOLUMNS": "ROLLUPGROUP and group-level filters inside ROLLUPADDISSUBTOTAL are rejected",
     "TREATAS": "text values match case-sensitively",
+    "CONCATENATEX": "the delimiter must be a constant",
+    "CALCULATETABLE": "DATEADD/SAMEPERIODLASTYEAR filters are rejected (use CALCULATE)",
 }
 
 

@@ -10,6 +10,7 @@ Each query compiles to one SQL statement (see `generator.engine.query`).
 from __future__ import annotations
 
 import datetime as _dt
+import tempfile
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
@@ -67,6 +68,9 @@ class Engine:
         self.model = model
         self.con = con or duckdb.connect()
         self.con.execute("SET enable_progress_bar = false")
+        # spill files go to the system temp folder, never into the project
+        spill = Path(tempfile.gettempdir()) / "pbi-forge-duckdb"
+        self.con.execute(f"SET temp_directory = '{str(spill).replace(chr(39), chr(39) * 2)}'")
         for macro in _MACROS:
             self.con.execute(macro)
         load_tables(self.con, model, data, out)
