@@ -112,7 +112,9 @@ def load_tables(con: duckdb.DuckDBPyConnection, model: Model, data: Mapping[str,
 
 def _columns_of(con: duckdb.DuckDBPyConnection, source: exp.Expression) -> dict[str, str]:
     probe = exp.select(exp.Star()).from_(source).limit(0).sql("duckdb")
-    names = [d[0] for d in con.execute(probe).description]
+    result = con.execute(probe)
+    names = [d[0] for d in result.description]
+    result.fetchall()  # finish the result: DuckDB refuses new work while one is pending
     return {n.lower(): n for n in names}
 
 

@@ -123,7 +123,7 @@ class Engine:
         sql = exp.select(exp.Count(this=exp.Star()), exp.Count(this=exp.Distinct(expressions=[exp.cast(col, "DATE")])),
                          exp.Count(this=col.copy()), exp.Min(this=exp.cast(col.copy(), "DATE")),
                          exp.Max(this=exp.cast(col.copy(), "DATE"))).from_(exp.to_table(f'"{t.name}"')).sql("duckdb")
-        n, distinct, nonblank, lo, hi = self.con.execute(sql).fetchone()
+        n, distinct, nonblank, lo, hi = self.con.execute(sql).fetchall()[0]
         problems = []
         if nonblank != n:
             problems.append("has blank dates")
@@ -140,7 +140,7 @@ class Engine:
         key = table.lower()
         if key not in self._blank:
             self._blank[key] = any(
-                self.con.execute(orphan_check(r)).fetchone()[0]
+                self.con.execute(orphan_check(r)).fetchall()[0][0]
                 for r in self.model.relationships if r.to_table.lower() == key)
         return self._blank[key]
 
@@ -279,13 +279,20 @@ class Engine:
         sql = parenthesize(compiled.sql).sql("duckdb")
         self.last_sql = sql
         try:
-            rows = self.con.execute(sql).fetchall()
+            table = self.con.sql(sql).to_arrow_table()
         except duckdb.Error as exc:
             raise DaxEvalError(_clean_error(exc)) from exc
-        # built from Python values so BLANK (None) and NaN stay distinct
-        columns = [[_py_value(r[i]) for r in rows] for i in range(len(compiled.columns))]
-        frame = pd.DataFrame({f"c{i}": pd.Series(col, dtype=_dtype(t, col))
-                              for i, (col, t) in enumerate(zip(columns, compiled.types))})
+        # BLANK (null) and NaN must stay distinct: a column with nulls becomes Python
+        # objects (None for BLANK); a column without nulls converts natively
+        data = {}
+        for i, t in enumerate(compiled.types):
+            column = table.column(i)
+            if column.null_count == 0 and t in (DaxType.INT, DaxType.DOUBLE, DaxType.BOOL):
+                data[f"c{i}"] = column.to_numpy()
+            else:
+                values = [_py_value(v) for v in column.to_pylist()]
+                data[f"c{i}"] = pd.Series(values, dtype=_dtype(t, values))
+        frame = pd.DataFrame(data, index=range(table.num_rows))
         frame.columns = list(compiled.columns)
         return frame
 

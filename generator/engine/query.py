@@ -21,6 +21,7 @@ from generator.engine.compiler import CellScope, Env, Rel, RelCol, Source
 from generator.engine.context import CellFilter, ColKey, Ctx, EqFilter, RowsFilter, Scan, and_all
 from generator.engine.data import ident
 from generator.engine.errors import DaxCompileError
+from generator.engine.strict import Strictness
 from generator.engine.tables import TableFns
 from generator.engine.timeintel import TimeFns
 from generator.engine.types import DaxType
@@ -186,9 +187,14 @@ class Compiler(TimeFns, TableFns):
 
         parts = []
         mtypes: list[DaxType] = []
+        fact = self._strict_fact([e for _, e, ignore in measures if not ignore], env)
         for level in levels:
             g = self.new_alias()
-            if domain is not None and level:
+            names = {k: gname[k] for k in level}
+            dom_scope = self._fact_cells(fact, level, ctx, g) if level and not env.rows else None
+            if dom_scope is not None:
+                source, names = None, dict(dom_scope.keys)
+            elif domain is not None and level:
                 cells = exp.select(*[exp.column(gname[k], dom_alias) for k in level]).distinct().from_(
                     domain.select(*outs, copy=True).subquery(dom_alias))
                 source = cells.subquery(g)
@@ -196,7 +202,7 @@ class Compiler(TimeFns, TableFns):
                 source = exp.select(exp.alias_(exp.Literal.number(1), "one")).subquery(g)
             else:
                 source = None
-            scope = CellScope(g, {k: gname[k] for k in level}) if self.engine.grouped else None
+            scope = dom_scope or (CellScope(g, names) if self.engine.grouped else None)
             cell_ctx = ctx
             for tname, keys in tables.items():
                 lk = [k for k in keys if k in level]
@@ -205,15 +211,15 @@ class Compiler(TimeFns, TableFns):
                 cell_ctx = cell_ctx.remove(lk)
                 if scope is not None:
                     for k in lk:
-                        cell_ctx = cell_ctx.add(CellFilter((k,), (exp.column(gname[k], g),), None, scope))
+                        cell_ctx = cell_ctx.add(CellFilter((k,), (exp.column(names[k], g),), None, scope))
                 else:
                     cell_ctx = cell_ctx.add(EqFilter(tuple(lk), tuple(exp.column(gname[k], g) for k in lk)))
             cell_ctx = replace(cell_ctx, scope=frozenset(level))
             cell_env = Env(ctx=cell_ctx, vars=env.vars, src=env.src, stack=env.stack,
-                           scope=scope if source is not None else None)
+                           scope=scope if source is not None or dom_scope is not None else None)
             projections = []
             for k in groups:
-                value = exp.column(gname[k], g) if k in level else exp.cast(exp.null(), self.col_sql_type(self.model.table(k[0]), k[1]))
+                value = exp.column(names[k], g) if k in level else exp.cast(exp.null(), self.col_sql_type(self.model.table(k[0]), k[1]))
                 projections.append(exp.alias_(value, gname[k]))
             for key, name in rollup:
                 projections.append(exp.alias_(exp.false() if key in level else exp.true(), f"r_{gname[key]}"))
@@ -225,7 +231,7 @@ class Compiler(TimeFns, TableFns):
                 projections.append(exp.alias_(v.sql, f"m{n}"))
                 if not ignore:
                     visible.append(n)
-            if source is not None and scope is not None:
+            if dom_scope is not None or (source is not None and scope is not None):
                 part = scope.from_clause(source).select(*projections)
             else:
                 part = exp.select(*projections)
@@ -245,6 +251,47 @@ class Compiler(TimeFns, TableFns):
         cols += [RelCol(name, f"m{n}", None, mtypes[n] if n < len(mtypes) else DaxType.VARIANT)
                  for n, (name, _, _) in enumerate(measures)]
         return Rel(tuple(cols), sel)
+
+    def _strict_fact(self, exprs: list[A.Expr], env: Env):
+        """The fact table every measure is strict in (BLANK without its rows), if any."""
+        if not exprs or not self.engine.grouped:
+            return None
+
+        def body(name: str):
+            key = name.lower()
+            if key in self.extra_measures:
+                return self.extra_measures[key][0]
+            m = self.measures.get(key)
+            return self.engine.parsed_measure(m) if m is not None else None
+
+        def table_of(name: str | None):
+            t = self.model.table(name) if name else None
+            return t.name if t is not None else None
+
+        checker = Strictness(body, table_of)
+        found = {checker.scalar(e) for e in exprs}
+        if len(found) != 1 or None in found:
+            return None
+        return self.model.table(found.pop())
+
+    def _fact_cells(self, fact, level: list[ColKey], ctx: Ctx, alias: str) -> CellScope | None:
+        """Cells = the key combinations that exist in the fact table (every measure is
+        BLANK elsewhere), as a GROUP BY that the fact aggregates of the visual fuse into."""
+        if fact is None:
+            return None
+        rels = ctx.rels or self.base_rels()
+        if rels.both:
+            return None
+        scan = Scan(self, fact, rels)
+        if not all(scan.has(k) for k in level):
+            return None
+        names = {k: f"k{i}" for i, k in enumerate(level)}
+        sel = scan.build(exp.select(*[exp.alias_(scan.col(k), names[k]) for k in level],
+                                    exp.alias_(exp.Count(this=exp.Star()), "v")), self.where_for(scan, ctx))
+        sel = sel.group_by(*[exp.Literal.number(i + 1) for i in range(len(level))])
+        scope = CellScope(alias, names, domain=True)
+        scope.add(alias, sel, tuple(level))
+        return scope
 
     def fn_IGNORE(self, call, env):
         raise self.err(env, call, "IGNORE can only wrap a SUMMARIZECOLUMNS expression")
