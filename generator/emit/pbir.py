@@ -7,6 +7,7 @@ without any error, so the mapping lives in one table here.
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 from typing import Any
@@ -89,10 +90,47 @@ def _sort_definition(visual: Visual) -> dict[str, Any] | None:
     return {"sort": [{"field": field_expr(groups[0]), "direction": "Ascending"}], "isDefaultSort": True}
 
 
-def _objects(visual: Visual) -> dict[str, Any]:
+def _date_literal(iso: str) -> dict[str, Any]:
+    return {"Literal": {"Value": f"datetime'{iso}T00:00:00'"}}
+
+
+def _value_literal(value: Any, column_type: str) -> dict[str, Any]:
+    if column_type in ("date", "datetime"):
+        return _date_literal(str(value))
+    return literal(float(value) if column_type in ("double", "decimal") else value)["expr"]
+
+
+def _selection_filter(visual: Visual, column_type: str) -> dict[str, Any] | None:
+    """Desktop's saved slicer selection: an In list, or a date range as >= from and < to + 1 day."""
+    b = next(x for x in visual.bindings if x.kind == "column")
+    ref = {"Column": {"Expression": {"SourceRef": {"Source": "s"}}, "Property": b.name}}
+    if "range" in visual.options:
+        lo, hi = visual.options["range"]
+        after = (dt.date.fromisoformat(hi) + dt.timedelta(days=1)).isoformat()
+        condition = {"And": {
+            "Left": {"Comparison": {"ComparisonKind": 2, "Left": ref, "Right": _date_literal(lo)}},
+            "Right": {"Comparison": {"ComparisonKind": 3, "Left": ref, "Right": _date_literal(after)}}}}
+    elif "selected" in visual.options:
+        values = [[_value_literal(v, column_type)] for v in visual.options["selected"]]
+        condition = {"In": {"Expressions": [ref], "Values": values}}
+    else:
+        return None
+    return {"filter": {"Version": 2, "From": [{"Name": "s", "Entity": b.table, "Type": 0}],
+                       "Where": [{"Condition": condition}]}}
+
+
+def _objects(visual: Visual, column_type: str | None = None) -> dict[str, Any]:
     if visual.type == "slicer":
         mode = {"between": "Between", "dropdown": "Dropdown", "list": "Basic", "basic": "Basic"}
-        return {"data": [{"properties": {"mode": literal(mode[visual.options.get("mode", "list")])}}]}
+        data: dict[str, Any] = {"mode": literal(mode[visual.options.get("mode", "list")])}
+        objects: dict[str, Any] = {"data": [{"properties": data}]}
+        if "range" in visual.options:
+            data["startDate"] = {"expr": _date_literal(visual.options["range"][0])}
+            data["endDate"] = {"expr": _date_literal(visual.options["range"][1])}
+        selection = _selection_filter(visual, column_type or "string")
+        if selection:
+            objects["general"] = [{"properties": {"filter": {"filter": selection["filter"]}}}]
+        return objects
     scale = visual.options.get("color_scale")
     if scale and visual.type in ("pivotTable", "tableEx"):
         return {"values": [_color_scale(b, scale["low"], scale["high"]) for b in visual.bindings
@@ -112,13 +150,15 @@ def _color_scale(b: Binding, low: str, high: str) -> dict[str, Any]:
             "selector": {"data": [{"dataViewWildcard": {"matchingOption": 1}}], "metadata": f"{b.table}.{b.name}"}}
 
 
-def visual_json(visual: Visual, position: tuple[int, int, int, int], z: int) -> dict[str, Any]:
+def visual_json(visual: Visual, position: tuple[int, int, int, int], z: int,
+                column_type: str | None = None) -> dict[str, Any]:
+    """`column_type`: the YAML type of a slicer's column (literal encoding of its selection)."""
     x, y, width, height = position
     body: dict[str, Any] = {"visualType": visual.type, "query": {"queryState": query_state(visual)}}
     sort = _sort_definition(visual)
     if sort:
         body["query"]["sortDefinition"] = sort
-    objects = _objects(visual)
+    objects = _objects(visual, column_type)
     if objects:
         body["objects"] = objects
     if visual.title:
@@ -202,6 +242,14 @@ def platform(model: Model, item_type: str) -> dict[str, Any]:
     }
 
 
+def _first_column_type(model: Model, visual: Visual) -> str | None:
+    b = next((x for x in visual.bindings if x.kind == "column"), None)
+    if b is None:
+        return None
+    column = model.table(b.table).column(b.name)  # type: ignore[union-attr]
+    return column.type if column else None
+
+
 def report_files(model: Model) -> dict[str, str]:
     """Relative path under <Name>.Report -> file text."""
     name = model.name
@@ -222,7 +270,9 @@ def report_files(model: Model) -> dict[str, str]:
             "$schema": schema_url("page"), "name": page.id, "displayName": page.name,
             "displayOption": "FitToPage", "height": page_height(page, positions), "width": page.width})
         for z, (visual, pos) in enumerate(zip(page.visuals, positions)):
-            files[f"definition/pages/{page.id}/visuals/{visual.name}/visual.json"] = dumps(visual_json(visual, pos, z))
+            column_type = _first_column_type(model, visual)
+            files[f"definition/pages/{page.id}/visuals/{visual.name}/visual.json"] = dumps(
+                visual_json(visual, pos, z, column_type))
     return files
 
 

@@ -324,6 +324,43 @@ def _sort(v: PosDict, bindings: tuple[Binding, ...], tables: dict[str, Table], m
     return b, spec.get("direction", "ascending")
 
 
+_PYTHON_TYPES = {"string": (str,), "int64": (int,), "double": (int, float), "decimal": (int, float),
+                 "boolean": (bool,), "date": (str,), "datetime": (str,)}
+
+
+def _selection(v: PosDict, vtype: str, bindings: tuple[Binding, ...], tables: dict[str, Table],
+               out: _Collector) -> dict[str, Any]:
+    """A slicer's pre-selection: `selected` values (list/dropdown) or a date `range` (between)."""
+    keys = [k for k in ("selected", "range") if k in v]
+    if not keys:
+        return {}
+    columns = [b for b in bindings if b.kind == "column"]
+    if vtype != "slicer" or not columns:
+        out.add(v.key_pos[keys[0]], f"'{keys[0]}' is a slicer option; a {v['type']} visual has no selection")
+        return {}
+    column = tables[columns[0].table.lower()].column(columns[0].name)
+    mode = v.get("mode", "list")
+    if "range" in v:
+        if mode != "between" or column.type not in ("date", "datetime"):
+            out.add(v.key_pos["range"], "'range' needs a slicer with mode: between on a date column")
+            return {}
+        lo, hi = v["range"]["from"], v["range"]["to"]
+        if lo > hi:
+            out.add(v.value_pos["range"], f"range from {lo} is after to {hi}")
+        return {"range": (lo, hi)}
+    if mode == "between":
+        out.add(v.key_pos["selected"], "a between slicer takes 'range', not 'selected'")
+        return {}
+    values = v["selected"] if isinstance(v["selected"], list) else [v["selected"]]
+    allowed = _PYTHON_TYPES[column.type]
+    for value in values:
+        if not isinstance(value, allowed) or (column.type != "boolean" and isinstance(value, bool)):
+            out.add(v.value_pos["selected"], f"selected value {value!r} does not fit the {column.type} column "
+                                             f"{columns[0].table}[{columns[0].name}]")
+            return {}
+    return {"selected": tuple(values)}
+
+
 def _check_roles(v: PosDict, vtype: str, bindings: tuple[Binding, ...], out: _Collector) -> None:
     """Every binding key must be a role of the visual type, required roles bound, kinds right."""
     roles = ROLES[vtype]
@@ -388,6 +425,7 @@ def _pages(files: list[Path], root: Path, tables: dict[str, Table], measures: di
             _check_roles(v, vtype, bindings, out)
             if "sort" in v:
                 options["sort"] = _sort(v, bindings, tables, measures, out)
+            options.update(_selection(v, vtype, bindings, tables, out))
             visuals.append(Visual(vname, vtype, bindings, vpos, v.get("title"), position, options))
         pages.append(Page(page_id, doc["name"], doc.get("order", n), tuple(visuals), doc.pos,
                           doc.get("width", 1280), doc.get("height", 720)))
