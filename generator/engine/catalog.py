@@ -61,7 +61,7 @@ RUNNINGSUM ISATLEVEL""")
 
 # Handlers that reject some argument forms (with a compile error naming the form).
 PARTIAL: dict[str, str] = {
-    "SUMMARIZE": "group-by columns only; name/expression columns are rejected (use ADDCOLUMNS)",
+    "SUMMARIZE": "group-by columns only; name/expression columns and ROLLUP are rejected (use ADDCOLUMNS)",
     "SUBSTITUTE": "no instance-number argument",
     "FORMAT": "common format strings only (0, 0.00, #,##0, #,##0.00, 0%, 0.0%, $#,##0, dates such as yyyy-mm-dd, mmm yyyy); others are rejected",
     "YEARFRAC": "basis 0 and 3 only",
@@ -69,7 +69,9 @@ PARTIAL: dict[str, str] = {
     "WEEKDAY": "return types 1, 2 and 3",
     "DATESYTD": "no year-end date argument",
     "PREVIOUSYEAR": "no year-end date argument",
-    "SUMMARIZECOLUMNS": "ROLLUPGROUP and group-level filters inside ROLLUPADDISSUBTOTAL are rejected",
+    "SUMMARIZECOLUMNS": "group-level filters inside ROLLUPADDISSUBTOTAL are rejected",
+    "ROLLUPGROUP": "only inside ROLLUPADDISSUBTOTAL in SUMMARIZECOLUMNS (columns rolled up together, "
+                   "as a table visual's grand total); elsewhere (ROLLUP, SUMMARIZE) it is rejected",
     "TREATAS": "text values match case-sensitively",
     "CONCATENATEX": "the delimiter must be a constant",
     "CALCULATETABLE": "DATEADD/SAMEPERIODLASTYEAR filters are rejected (use CALCULATE)",
@@ -98,7 +100,7 @@ NOTES: dict[str, str] = {
                  "table filters filter the expanded table; mark-as-date-table rule",
     "ALLSELECTED": "restores the query's filter tables (slicers); no iterator-level shadow contexts",
     "SUMMARIZECOLUMNS": "group-by, filter tables (same-table filters merged: auto-exist), IGNORE, NONVISUAL, "
-                        "ROLLUPADDISSUBTOTAL",
+                        "ROLLUPADDISSUBTOTAL (with ROLLUPGROUP)",
     "VALUES": "adds the blank row when a relationship has unmatched keys",
     "RANKX": "SKIP/DENSE, ASC/DESC, BLANK ranks as 0, value not in the table ranks as if inserted",
     "DATEADD": "month-end dates bring the rest of the shifted month",

@@ -89,8 +89,10 @@ class Compiler(TimeFns, TableFns):
 
     def fn_SUMMARIZECOLUMNS(self, call, env):
         groups: list[ColKey] = []
-        rollup: list[tuple[ColKey, str]] = []
-        rollup_args: list[list[ColKey]] = []
+        # ROLLUPADDISSUBTOTAL: per argument, its levels in order; a level is one column or a
+        # ROLLUPGROUP of columns rolled up together. `rollup`: (level, "IsTotal" name).
+        rollup: list[tuple[tuple[ColKey, ...], str]] = []
+        rollup_args: list[list[tuple[ColKey, ...]]] = []
         filters: list[A.Expr] = []
         measures: list[tuple[str, A.Expr, bool]] = []
         args = list(call.args)
@@ -106,15 +108,17 @@ class Compiler(TimeFns, TableFns):
                 j = 0
                 while j < len(sub):
                     if isinstance(sub[j], A.FunctionCall) and sub[j].name == "ROLLUPGROUP":
-                        raise self.unsupported(env, sub[j], "ROLLUPGROUP")
-                    key = self.colref(env, sub[j])
+                        unit = tuple(self.colref(env, c) for c in self.args(sub[j], env, 1, -1))
+                    else:
+                        unit = (self.colref(env, sub[j]),)
                     if j + 1 >= len(sub) or not isinstance(sub[j + 1], A.String):
                         raise self.err(env, a, "ROLLUPADDISSUBTOTAL expects column / \"name\" pairs")
-                    groups.append(key)
-                    rollup.append((key, sub[j + 1].value))
-                    rollup_args[-1].append(key)
+                    groups.extend(unit)
+                    rollup.append((unit, sub[j + 1].value))
+                    rollup_args[-1].append(unit)
                     j += 2
-                    if j < len(sub) and not isinstance(sub[j], A.ColumnRef):
+                    if j < len(sub) and not isinstance(sub[j], A.ColumnRef) and not (
+                            isinstance(sub[j], A.FunctionCall) and sub[j].name == "ROLLUPGROUP"):
                         raise self.unsupported(env, sub[j], "ROLLUPADDISSUBTOTAL with a group-level filter")
             elif isinstance(a, A.String):
                 if i + 1 >= len(args):
@@ -177,11 +181,11 @@ class Compiler(TimeFns, TableFns):
             domain = exp.select().from_(sub.subquery(a)) if domain is None else domain.join(sub.subquery(a), join_type="CROSS")
         # grouping levels: every combination of one prefix per ROLLUPADDISSUBTOTAL
         levels = [list(groups)]
-        for keys in rollup_args:
+        for units in rollup_args:
             nxt = []
             for level in levels:
-                for cut in range(len(keys), -1, -1):
-                    dropped = set(keys[cut:])
+                for cut in range(len(units), -1, -1):
+                    dropped = {k for unit in units[cut:] for k in unit}
                     nxt.append([k for k in level if k not in dropped])
             levels = nxt
 
@@ -221,8 +225,8 @@ class Compiler(TimeFns, TableFns):
             for k in groups:
                 value = exp.column(names[k], g) if k in level else exp.cast(exp.null(), self.col_sql_type(self.model.table(k[0]), k[1]))
                 projections.append(exp.alias_(value, gname[k]))
-            for key, name in rollup:
-                projections.append(exp.alias_(exp.false() if key in level else exp.true(), f"r_{gname[key]}"))
+            for unit, name in rollup:
+                projections.append(exp.alias_(exp.false() if unit[0] in level else exp.true(), f"r_{gname[unit[0]]}"))
             visible = []
             for n, (name, e, ignore) in enumerate(measures):
                 v = self.scalar(e, cell_env)
@@ -247,7 +251,7 @@ class Compiler(TimeFns, TableFns):
             union = exp.union(union, p, distinct=False)
         sel = exp.select(exp.Star()).from_(exp.Subquery(this=union, alias=exp.TableAlias(this=ident(self.new_alias()))))
         cols = [RelCol(f"{k[0]}[{k[1]}]", gname[k], k, self.col_type(k)) for k in groups]
-        cols += [RelCol(name, f"r_{gname[key]}", None, DaxType.BOOL) for key, name in rollup]
+        cols += [RelCol(name, f"r_{gname[unit[0]]}", None, DaxType.BOOL) for unit, name in rollup]
         cols += [RelCol(name, f"m{n}", None, mtypes[n] if n < len(mtypes) else DaxType.VARIANT)
                  for n, (name, _, _) in enumerate(measures)]
         return Rel(tuple(cols), sel)
@@ -298,3 +302,6 @@ class Compiler(TimeFns, TableFns):
 
     def fn_ROLLUPADDISSUBTOTAL(self, call, env):
         raise self.err(env, call, "ROLLUPADDISSUBTOTAL can only be a SUMMARIZECOLUMNS argument")
+
+    def fn_ROLLUPGROUP(self, call, env):
+        raise self.unsupported(env, call, "ROLLUPGROUP outside ROLLUPADDISSUBTOTAL in SUMMARIZECOLUMNS")

@@ -192,6 +192,8 @@ class TableFns(ScalarFns):
         for a in args[1:]:
             if isinstance(a, A.String):
                 raise self.unsupported(env, a, "SUMMARIZE with name/expression columns (use ADDCOLUMNS(SUMMARIZE(...)))")
+            if isinstance(a, A.FunctionCall) and a.name in ("ROLLUP", "ROLLUPGROUP"):
+                raise self.unsupported(env, a, f"SUMMARIZE with {a.name}")
             groups.append(self.colref(env, a))
         rel = self.table(args[0], env)
         if rel.select is None:

@@ -2,7 +2,9 @@
 
 A visual's column bindings (axis, legend, rows, columns, details) are the group-by
 columns, its measure bindings the expressions, and the page's slicer selections the
-filter tables. Matrices and tables get their subtotals through ROLLUPADDISSUBTOTAL.
+filter tables. A matrix gets a subtotal per level of its rows and of its columns
+(ROLLUPADDISSUBTOTAL over each column); a table gets only a grand total, its columns
+rolled up together (ROLLUPADDISSUBTOTAL(ROLLUPGROUP(...))), as Power BI queries it.
 """
 from __future__ import annotations
 
@@ -14,9 +16,6 @@ import pandas as pd
 
 from generator.engine.engine import Engine, dax_literal
 from generator.spec.model import Binding, Page, Visual
-
-_TOTALS = {"pivotTable", "tableEx"}
-
 
 def _ref(b: Binding) -> str:
     table = "'" + b.table.replace("'", "''") + "'"
@@ -48,9 +47,10 @@ def visual_query(visual: Visual, page: Page) -> str:
             if part:
                 inner = ", ".join(f'{_ref(b)}, "{label}{i}"' for i, b in enumerate(part))
                 args.append(f"ROLLUPADDISSUBTOTAL({inner})")
-    elif visual.type in _TOTALS and groups:
-        inner = ", ".join(f'{_ref(b)}, "IsTotal{i}"' for i, b in enumerate(groups))
-        args.append(f"ROLLUPADDISSUBTOTAL({inner})")
+    elif visual.type == "tableEx" and groups:
+        # a table has one total row, not a subtotal per column: its columns roll up together
+        cols = ", ".join(dict.fromkeys(_ref(b) for b in groups))
+        args.append(f'ROLLUPADDISSUBTOTAL(ROLLUPGROUP({cols}), "IsGrandTotalRowTotal")')
     else:
         seen = []
         for b in groups:

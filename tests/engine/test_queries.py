@@ -146,3 +146,65 @@ def test_cli_evaluate_writes_every_visual(built):
     assert len(files) == count
     card = json.loads((built / "preview" / "Customer Snapshot__kpi_total_orders.json").read_text())
     assert card["columns"] == ["[Total Orders]"] and card["rows"] == [[2000]]
+
+
+# ---------------------------------------------------------------- ROLLUPGROUP, table and matrix visuals
+# Reference model: Oslo = Ann (10 + 20 = 30) and Bob (30), Rome = Cid (40); Dan has no sales.
+
+
+def test_rollupgroup_rolls_columns_up_together(ref):
+    dax = """EVALUATE SUMMARIZECOLUMNS(
+        ROLLUPADDISSUBTOTAL(ROLLUPGROUP(Customer[City], Customer[Name]), "T"), "S", [Sales])
+    ORDER BY Customer[City], Customer[Name]"""
+    # one grand-total row and the cells; no (City) subtotal level
+    assert rows(ref, dax) == [(None, None, True, 100), ("Oslo", "Ann", False, 30), ("Oslo", "Bob", False, 30),
+                              ("Rome", "Cid", False, 40)]
+
+
+def test_rollupgroup_as_one_level_after_a_column(ref):
+    # levels: (City, Year, Month), (City), (): Year and Month never roll up separately.
+    # Oslo: Jan 2024 10, Feb 2024 20 + 30; Rome: Feb 2023 40.
+    dax = """EVALUATE SUMMARIZECOLUMNS(
+        ROLLUPADDISSUBTOTAL(Customer[City], "TC", ROLLUPGROUP('Date'[Year], 'Date'[Month]), "TD"), "S", [Sales])
+    ORDER BY Customer[City], 'Date'[Year], 'Date'[Month]"""
+    assert rows(ref, dax) == [
+        (None, None, None, True, True, 100),
+        ("Oslo", None, None, False, True, 60), ("Oslo", 2024, 1, False, False, 10), ("Oslo", 2024, 2, False, False, 50),
+        ("Rome", None, None, False, True, 40), ("Rome", 2023, 2, False, False, 40),
+    ]
+
+
+def test_rollupgroup_elsewhere_is_a_compile_error(ref):
+    with pytest.raises(DaxCompileError, match="ROLLUPGROUP"):
+        ref.query('EVALUATE ROW("x", COUNTROWS(ROLLUPGROUP(Customer[City])))')
+
+
+def _visual(type_, *bindings):
+    from generator.spec.model import Binding, Page, Visual
+    from tests.engine.fixtures import P
+
+    v = Visual(name="v", type=type_, pos=P,
+               bindings=tuple(Binding(role=r, table=t, name=n, kind=k, pos=P) for r, t, n, k in bindings))
+    return v, Page(id="p", name="p", order=0, visuals=(v,), pos=P)
+
+
+def test_table_visual_has_one_total_row(ref):
+    from generator.engine.visuals import evaluate_visual
+
+    v, page = _visual("tableEx", ("values", "Customer", "City", "column"), ("values", "Customer", "Name", "column"),
+                      ("values", "Sales", "Sales", "measure"))
+    out = evaluate_visual(ref, v, page)
+    assert out["rows"] == [[None, None, True, 100], ["Oslo", "Ann", False, 30], ["Oslo", "Bob", False, 30],
+                           ["Rome", "Cid", False, 40]]
+    assert sum(1 for r in out["rows"] if r[2]) == 1
+
+
+def test_matrix_visual_keeps_subtotals_per_level(ref):
+    from generator.engine.visuals import evaluate_visual
+
+    v, page = _visual("pivotTable", ("rows", "Customer", "City", "column"), ("rows", "Customer", "Name", "column"),
+                      ("values", "Sales", "Sales", "measure"))
+    out = evaluate_visual(ref, v, page)
+    assert out["rows"] == [[None, None, True, True, 100], ["Oslo", None, False, True, 60],
+                           ["Oslo", "Ann", False, False, 30], ["Oslo", "Bob", False, False, 30],
+                           ["Rome", None, False, True, 40], ["Rome", "Cid", False, False, 40]]
