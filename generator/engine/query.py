@@ -21,6 +21,7 @@ from generator.engine.compiler import CellScope, Env, Rel, RelCol, Source
 from generator.engine.context import CellFilter, ColKey, Ctx, EqFilter, RowsFilter, Scan, and_all
 from generator.engine.data import ident
 from generator.engine.errors import DaxCompileError
+from generator.engine.shared_scans import share_scans
 from generator.engine.strict import Strictness
 from generator.engine.tables import TableFns
 from generator.engine.timeintel import TimeFns
@@ -83,6 +84,8 @@ class Compiler(TimeFns, TableFns):
             orders.append(exp.Ordered(this=key, desc=item.descending, nulls_first=not item.descending))
         if orders:
             sel = sel.order_by(*orders)
+        if self.engine.grouped:
+            share_scans(sel)
         return CompiledQuery(sel, tuple(names), tuple(c.type for c in rel.cols))
 
     # ------------------------------------------------------------ SUMMARIZECOLUMNS

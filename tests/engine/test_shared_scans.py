@@ -1,0 +1,72 @@
+"""Leaves over the same rows share one scan (generator/engine/shared_scans.py), and large
+result columns convert without Python loops; neither may change a value. Expected values
+are hand-worked on the reference model (Ann: orders of 10 and 20, Bob: 30, both Oslo;
+Cid: 40, Rome; Dan: no orders)."""
+from __future__ import annotations
+
+import random
+from decimal import Decimal
+
+import pandas as pd
+import pyarrow as pa
+
+from generator.engine.engine import _dtype, _fast_column, _py_value
+from generator.engine.types import DaxType
+from tests.engine.fixtures import engine, measure
+
+REPEAT = measure("Repeat", "COUNTROWS(FILTER(VALUES(Sales[CustomerID]), CALCULATE(COUNTROWS(Sales)) > 1))")
+
+
+def test_subtotal_levels_share_the_fact_scan():
+    e = engine(REPEAT)
+    dax = """EVALUATE SUMMARIZECOLUMNS(ROLLUPADDISSUBTOTAL(Customer[City], "T"),
+        "S", [Sales], "C", DISTINCTCOUNT(Sales[CustomerID]), "R", [Repeat], "N", [Orders])
+    ORDER BY Customer[City]"""
+    got = [tuple(r) for r in e.query(dax).itertuples(index=False, name=None)]
+    # Oslo: 10 + 20 + 30, Ann and Bob, Ann has 2 orders; Rome: Cid once (no repeat customer: BLANK)
+    assert got == [(None, True, 100, 3, 1, 4), ("Oslo", False, 60, 2, 1, 3), ("Rome", False, 40, 1, None, 1)]
+    sql = e.last_sql
+    # per level: cells + per-customer grouping; City level and total: one scan each
+    assert sql.startswith("WITH") and "MATERIALIZED" in sql
+    assert sql.count('FROM "Sales"') == 2
+
+
+def test_distinct_count_of_a_group_key_needs_no_distinct():
+    e = engine()
+    dax = 'EVALUATE SUMMARIZECOLUMNS(Sales[CustomerID], "C", DISTINCTCOUNT(Sales[CustomerID])) ORDER BY Sales[CustomerID]'
+    got = [tuple(r) for r in e.query(dax).itertuples(index=False, name=None)]
+    assert got == [(1, 1), (2, 1), (3, 1)]
+    assert "DISTINCT" not in e.last_sql.upper().replace("IS NOT DISTINCT FROM", "")
+
+
+def test_orphan_fact_key_counts_as_one_blank_customer():
+    # the orphan order (customer 9, no Customer row) groups under a BLANK City; its
+    # customer key is not blank, so DISTINCTCOUNT counts it
+    e = engine(REPEAT, orphan=True)
+    dax = """EVALUATE SUMMARIZECOLUMNS(ROLLUPADDISSUBTOTAL(Customer[City], "T"), "C", DISTINCTCOUNT(Sales[CustomerID]),
+        "S", [Sales]) ORDER BY Customer[City]"""
+    got = [tuple(r) for r in e.query(dax).itertuples(index=False, name=None)]
+    assert got == [(None, True, 4, 105), (None, False, 1, 5), ("Oslo", False, 2, 60), ("Rome", False, 1, 40)]
+
+
+def _slow(column, t):
+    values = [_py_value(v) for v in column.to_pylist()]
+    return pd.Series(values, dtype=_dtype(t, values))
+
+
+def test_fast_column_conversion_is_identical():
+    rnd = random.Random(7)
+    values = [Decimal(rnd.randint(-10 ** 15, 10 ** 15)) / Decimal(10 ** 4) for _ in range(5000)]
+    values += [Decimal("0.1"), Decimal("-0.0001"), Decimal("25041257.3173")]
+    for data in (values, values + [None]):
+        arr = pa.array(data, pa.decimal128(18, 4))
+        col = pa.chunked_array([arr.slice(0, 100), arr.slice(100)])
+        for t in (DaxType.CURRENCY, DaxType.DOUBLE, DaxType.VARIANT):
+            fast, slow = _fast_column(col, t), _slow(col, t)
+            assert fast.dtype == slow.dtype
+            assert fast.tolist() == slow.tolist()
+    text = pa.chunked_array([pa.array(["a", None, "B"])])
+    assert _fast_column(text, DaxType.TEXT).tolist() == ["a", None, "B"]
+    # not exact in a double: left to the exact path
+    big = pa.chunked_array([pa.array([Decimal("9999999999999999.0001")], pa.decimal128(38, 4))])
+    assert _fast_column(big, DaxType.CURRENCY) is None
