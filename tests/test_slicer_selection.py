@@ -19,7 +19,8 @@ PAGE = "semantic/pages/01_customer_snapshot.yaml"
 def _select(project: Path, segment: str = "selected: Prime", date: str = "range: {from: '2024-01-01', to: '2024-06-30'}"):
     p = project / PAGE
     text = p.read_text()
-    text = text.replace("field: 'Dim_Customer[Segment]'}", f"field: 'Dim_Customer[Segment]', {segment}}}")
+    if segment:
+        text = text.replace("field: 'Dim_Customer[Segment]'}", f"field: 'Dim_Customer[Segment]', {segment}}}")
     if date:
         text = text.replace("field: 'Dim_Date[Date]'}", f"field: 'Dim_Date[Date]', {date}}}")
     p.write_text(text)
@@ -76,3 +77,20 @@ def test_the_engine_applies_a_pages_slicer_selection_to_its_visuals(project, tmp
         SELECT sum(f.Revenue) FROM '{out}/data/Fact_Orders.parquet' f
         JOIN '{out}/data/Dim_Customer.parquet' c USING (Customer_ID) WHERE c.Segment = 'Prime'""").fetchone()[0]
     assert result["rows"][0][-1] == pytest.approx(expected, abs=0.005)
+
+
+def test_the_engine_applies_a_date_range_selection(project, tmp_path):
+    from generator.engine import Engine
+    from generator.engine.visuals import evaluate_visual
+
+    _select(project, segment="", date="range: {from: '2024-01-01', to: '2024-06-30'}")
+    out = tmp_path / "powerbi"
+    assert main(["build", "--project", str(project), "--out", str(out), "--no-tom", "--rows", "3000"]) == 0
+    model = load_project(project)
+    page = model.pages[0]
+    card = next(v for v in page.visuals if v.name == "kpi_total_orders")
+    result = evaluate_visual(Engine(model, out=out), card, page)
+    expected = duckdb.connect().execute(f"""
+        SELECT count(*) FROM '{out}/data/Fact_Orders.parquet'
+        WHERE Order_Date BETWEEN DATE '2024-01-01' AND DATE '2024-06-30'""").fetchone()[0]
+    assert result["rows"][0][-1] == expected

@@ -24,10 +24,19 @@ def _ref(b: Binding) -> str:
 
 
 def slicer_filters(page: Page) -> list[str]:
-    """TREATAS filters for slicers that carry a selection (`options.selected`)."""
+    """Filters for slicers that carry a selection: TREATAS for `selected` values,
+    DATESBETWEEN for a date `range`."""
     out = []
     for v in page.visuals:
-        if v.type != "slicer" or "selected" not in v.options:
+        if v.type != "slicer":
+            continue
+        if "range" in v.options:  # a between date slicer: inclusive dates, as Desktop saves it
+            field = next(b for b in v.bindings if b.kind == "column")
+            lo, hi = (_dt.date.fromisoformat(d) for d in v.options["range"])
+            out.append(f"DATESBETWEEN({_ref(field)}, DATE({lo.year}, {lo.month}, {lo.day}), "
+                       f"DATE({hi.year}, {hi.month}, {hi.day}))")
+            continue
+        if "selected" not in v.options:
             continue
         values = v.options["selected"]
         values = values if isinstance(values, (list, tuple)) else [values]
