@@ -14,7 +14,7 @@ from typing import Callable, Iterator
 from generator.dax.analysis import analyze_model
 from generator.emit.project import render
 from generator.emit.writer import SwapReport, new_stage, swap_in
-from generator.errors import ForgeError, Problem
+from generator.errors import ForgeError
 from generator.spec import load_project
 from generator.spec.model import Model
 from generator.synth import generate
@@ -31,9 +31,6 @@ class BuildResult:
     checks: list[str] = field(default_factory=list)
 
 
-Step = Callable[[str], "contextmanager[None]"]
-
-
 @contextmanager
 def _no_progress(label: str) -> Iterator[None]:
     yield
@@ -41,7 +38,7 @@ def _no_progress(label: str) -> Iterator[None]:
 
 def check_model(model: Model) -> None:
     """Model-aware DAX checks (syntax, references, arity, cycles); raise on any problem."""
-    problems = [p for p in analyze_model(model) if getattr(p, "severity", "error") == "error"]
+    problems = analyze_model(model)  # every analysis problem is an error
     if problems:
         raise ForgeError(problems)
 
@@ -69,5 +66,3 @@ def build(project: Path, out: Path, rows: int | None = None, seed: int | None = 
     return BuildResult(model, {k: v.num_rows for k, v in data.items()}, len(files), report,
                        time.perf_counter() - started, checks)
 
-
-__all__ = ["build", "BuildResult", "ForgeError", "Problem"]
