@@ -1,7 +1,6 @@
 """Stage synth: deterministic, keyed, realistic data (checked with DuckDB, independently of the generator)."""
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import duckdb

@@ -13,7 +13,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
-from generator.dax.errors import DaxSyntaxError, SourceText
+from generator.dax.errors import SourceText
 
 # Token kinds.
 NUMBER = "number"

@@ -32,15 +32,15 @@ from generator.engine.context import (
 )
 from generator.engine.data import fn, ident, table_ref
 from generator.engine.errors import DaxCompileError, DaxUnsupportedError
-from generator.engine.types import MODEL_TYPES, NUMERIC, DaxType, sql_type, unify
+from generator.engine.types import MODEL_TYPES, DaxType, sql_type, unify
 from generator.engine.values import (
-    Scalar, arith, blank_as_zero, cast, compare, concat, lit, logic, negate, not_, number, to_text,
+    Scalar, arith, cast, compare, concat, lit, logic, negate, not_,
     truthy,
 )
 from generator.spec.model import ExprOrigin, Measure, Model, Table
 
-if TYPE_CHECKING:
-    pass
+if TYPE_CHECKING:  # engine.py imports this module; the annotation only names its class
+    from generator.engine.engine import Engine as EngineLike
 
 
 # ---------------------------------------------------------------- compile-time values
@@ -209,6 +209,18 @@ def _outer_refs(select: exp.Expression) -> bool:
     defined = {a.name for a in select.find_all(exp.TableAlias)}
     defined |= {t.alias_or_name for t in select.find_all(exp.Table)}
     return any(c.table and c.table not in defined for c in select.find_all(exp.Column))
+
+
+def order_pairs(args: list[A.Expr], default_desc: bool) -> list[tuple[A.Expr, bool]]:
+    """(expression, descending) pairs from trailing `expr [, ASC|DESC|0|1]` arguments
+    (TOPN, CONCATENATEX); an expression without a direction gets `default_desc`."""
+    pairs, rest = [], list(args)
+    while rest:
+        expr, desc = rest.pop(0), default_desc
+        if rest and _enum(rest[0]) in _ENUM_ORDER:
+            desc = _ENUM_ORDER[_enum(rest.pop(0))]
+        pairs.append((expr, desc))
+    return pairs
 
 
 def _enum(node: A.Expr) -> str | None:

@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Callable, Iterable
 
 from sqlglot import exp
 
-from generator.engine.data import ident, table_ref
-from generator.spec.model import Relationship, Table
+from generator.engine.data import table_ref
+from generator.spec.model import Table
 
 if TYPE_CHECKING:
     from generator.engine.compiler import CompilerCore as Compiler

@@ -6,18 +6,16 @@ are wrapped in NULLIF(…, 0).
 """
 from __future__ import annotations
 
-import math
 from typing import Callable
 
 from sqlglot import exp
 
 from generator.dax import ast as A
 from generator.engine.data import fn
-from generator.engine.compiler import _ENUM_ORDER, CompilerCore, Env, Rel, _enum
+from generator.engine.compiler import _ENUM_ORDER, CompilerCore, Env, _enum, order_pairs
 from generator.engine.types import NUMERIC, DaxType, sql_type, unify
 from generator.engine.values import (
-    Scalar, _dt_num, _num_dt, arith, blank_as_zero, cast, compare, lit, number, round_half_away, to_text,
-    truthy,
+    Scalar, arith, blank_as_zero, cast, compare, lit, number, round_half_away, to_text, truthy,
 )
 
 N = exp.Literal.number
@@ -237,18 +235,11 @@ class ScalarFns(CompilerCore):
         args = self.args(call, env, 2, -1)
         rel = self.table(args[0], env)
         delim = self.scalar(args[2], env) if len(args) > 2 else lit("")
-        order_pairs = []
-        rest = list(args[3:])
-        while rest:
-            e = rest.pop(0)
-            desc = False
-            if rest and _enum(rest[0]) in _ENUM_ORDER:
-                desc = _ENUM_ORDER[_enum(rest.pop(0))]
-            order_pairs.append((e, desc))
+        pairs = order_pairs(list(args[3:]), default_desc=False)  # CONCATENATEX sorts ascending
 
         def project(inner: Env) -> list[exp.Expression]:
             outs = [exp.alias_(to_text(self.scalar(args[1], inner)), "v")]
-            for i, (e, _) in enumerate(order_pairs):
+            for i, (e, _) in enumerate(pairs):
                 outs.append(exp.alias_(self.scalar(e, inner).sql, f"o{i}"))
             return outs
 
@@ -256,7 +247,7 @@ class ScalarFns(CompilerCore):
         alias = self.new_alias()
         agg: exp.Expression = fn("coalesce", exp.column("v", alias), S(""))
         order = [exp.Ordered(this=exp.column(f"o{i}", alias), desc=desc, nulls_first=not desc)
-                 for i, (_, desc) in enumerate(order_pairs)]
+                 for i, (_, desc) in enumerate(pairs)]
         if order:
             agg = exp.Order(this=agg, expressions=order)
         if not isinstance(delim.sql, (exp.Literal, exp.Null)):

@@ -20,7 +20,6 @@ from generator.engine.data import fn
 from generator.engine.compiler import CellScope, Env, Rel, RelCol, Source
 from generator.engine.context import CellFilter, ColKey, Ctx, EqFilter, RowsFilter, Scan, and_all
 from generator.engine.data import ident
-from generator.engine.errors import DaxCompileError
 from generator.engine.shared_scans import share_scans
 from generator.engine.strict import Strictness
 from generator.engine.tables import TableFns

@@ -12,11 +12,11 @@ from sqlglot import exp
 
 from generator.dax import ast as A
 from generator.engine.data import fn
-from generator.engine.compiler import _ENUM_ORDER, CellScope, Env, Rel, RelCol, Row, _enum
+from generator.engine.compiler import CellScope, Env, Rel, RelCol, Row, _enum, order_pairs
 from generator.engine.context import Ctx, Scan, and_all
 from generator.engine.data import ident
 from generator.engine.functions import ScalarFns
-from generator.engine.types import MODEL_TYPES, DaxType, sql_type, unify
+from generator.engine.types import DaxType, sql_type, unify
 from generator.engine.values import Scalar, cast, compare, lit, truthy
 
 N = exp.Literal.number
@@ -213,14 +213,7 @@ class TableFns(ScalarFns):
         args = self.args(call, env, 2, -1)
         n = self.scalar(args[0], env)
         rel = self.table(args[1], env)
-        orders: list[tuple[A.Expr, bool]] = []
-        rest = list(args[2:])
-        while rest:
-            e = rest.pop(0)
-            desc = True
-            if rest and _enum(rest[0]) in _ENUM_ORDER:
-                desc = _ENUM_ORDER[_enum(rest.pop(0))]
-            orders.append((e, desc))
+        orders = order_pairs(list(args[2:]), default_desc=True)  # TOPN sorts descending
 
         def project(inner: Env) -> list[exp.Expression]:
             outs = [exp.alias_(inner.rows[-1].names[c.name.lower()].sql, c.sql) for c in rel.cols]

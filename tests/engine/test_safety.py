@@ -59,7 +59,7 @@ def test_string_literal_round_trips_and_keeps_sql_shape(text):
     assert e.evaluate(dax_text) == text
     assert e.evaluate(f"LEN({dax_text})") == len(text)
     # the filter's SQL has exactly the shape of the same query with a plain literal
-    plain = e.sql(f'EVALUATE ROW("x", CALCULATE([Sales], Customer[City] = "abc"))')
+    plain = e.sql('EVALUATE ROW("x", CALCULATE([Sales], Customer[City] = "abc"))')
     nasty = e.sql(f'EVALUATE ROW("x", CALCULATE([Sales], Customer[City] = {dax_text}))')
     assert _shape(plain) == _shape(nasty)
     assert e.evaluate(f"CALCULATE([Sales], Customer[City] = {dax_text})") is None
