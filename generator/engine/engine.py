@@ -21,7 +21,7 @@ import pandas as pd
 from sqlglot import exp
 
 from generator.dax import ast as A
-from generator.engine.data import load_tables, orphan_check, parenthesize
+from generator.engine.data import load_tables, orphan_check, parenthesize, table_ref
 from generator.engine.errors import DaxCompileError, DaxEvalError
 from generator.engine.types import DaxType
 from generator.errors import ForgeError, Problem
@@ -143,6 +143,23 @@ class Engine:
                 self.con.execute(orphan_check(r)).fetchall()[0][0]
                 for r in self.model.relationships if r.to_table.lower() == key)
         return self._blank[key]
+
+    @cached_property
+    def unique_keys(self) -> frozenset[tuple[str, str]]:
+        """One-side key columns of relationships whose values are unique in the data
+        (lower-case (table, column)); a join to them never duplicates a row, which lets
+        grouped evaluation aggregate before joining (shared_scans._lift)."""
+        out = set()
+        for r in self.model.relationships:
+            key = (r.to_table.lower(), r.to_column.lower())
+            if key in out:
+                continue
+            col = exp.column(r.to_column, quoted=True)
+            sql = exp.select(exp.EQ(this=exp.Count(this=col), expression=exp.Count(
+                this=exp.Distinct(expressions=[col.copy()])))).from_(table_ref(r.to_table)).sql("duckdb")
+            if self.con.execute(sql).fetchall()[0][0]:
+                out.add(key)
+        return frozenset(out)
 
     @cached_property
     def as_of(self) -> _dt.date:

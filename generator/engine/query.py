@@ -84,7 +84,7 @@ class Compiler(TimeFns, TableFns):
         if orders:
             sel = sel.order_by(*orders)
         if self.engine.grouped:
-            share_scans(sel)
+            share_scans(sel, self.engine.unique_keys)
         return CompiledQuery(sel, tuple(names), tuple(c.type for c in rel.cols))
 
     # ------------------------------------------------------------ SUMMARIZECOLUMNS

@@ -20,9 +20,11 @@ the per-cell evaluation, which does not use this rewrite.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlglot import exp
+
+from generator.engine.data import table_ref
 
 _ALLOWED_ARGS = {"expressions", "from_", "joins", "where", "group"}
 
@@ -36,6 +38,11 @@ class _Leaf:
     key_sql: list[str]
     aliases: list[str]  # output alias of every projection
     projs: list[exp.Alias] = field(default_factory=list)  # canonical projections
+    # eager aggregation (see `_lift`): keys computed on the fact alone (incl. join keys),
+    # and per key position the dimension expression, or None for a fact key
+    fact_keys: list[exp.Expression] = field(default_factory=list)
+    fact_key_sql: list[str] = field(default_factory=list)
+    dim_keys: list = field(default_factory=list)  # [(expr over dimension aliases, {alias: join})] or None
 
     @property
     def values(self) -> list[exp.Expression]:
@@ -102,8 +109,66 @@ def _leaf(sel: exp.Select) -> _Leaf | None:
     body = canon.copy()
     body.set("expressions", [])
     body.set("group", None)
-    return _Leaf(sel, body.sql("duckdb"), body, keys, [k.sql("duckdb") for k in keys],
-                 [p.alias for p in projs], list(projs))
+    key_sql = [k.sql("duckdb") for k in keys]
+    return _Leaf(sel, body.sql("duckdb"), body, keys, key_sql, [p.alias for p in projs], list(projs),
+                 list(keys), list(key_sql), [None] * len(keys))
+
+
+def _aliases(node: exp.Expression) -> set[str]:
+    return {c.table for c in node.find_all(exp.Column)}
+
+
+def _lift(leaf: _Leaf, unique: frozenset[tuple[str, str]]) -> _Leaf:
+    """Eager aggregation: aggregate the fact rows first, join the dimensions after.
+
+    `FROM fact LEFT JOIN dim ON fact.fk = dim.pk` where `pk` is unique (the one side of a
+    relationship, checked on the data) keeps every fact row once, and gives each row the
+    attributes of its key: grouping by a dimension attribute equals grouping by `fk`,
+    aggregating, then joining `dim` and grouping again. Applies when the WHERE and the
+    aggregates read the fact only and every join goes from the fact to a unique key; the
+    lifted leaf then shares its scan with the fact's other leaves (e.g. a matrix's grand
+    total, or a per-customer grouping), and the join runs over the grouped rows."""
+    joins = leaf.body.args.get("joins") or []
+    if not joins:
+        return leaf
+    specs: dict[str, tuple[str, str, str]] = {}  # dim alias -> (table, fact column sql, dim column)
+    fk_nodes: dict[str, exp.Column] = {}
+    for j in joins:
+        on, table = j.args.get("on"), j.this
+        if j.side != "LEFT" or j.kind or not isinstance(on, exp.EQ) or not isinstance(table, exp.Table):
+            return leaf
+        alias = table.alias_or_name
+        a, b = on.this, on.expression
+        if not (isinstance(a, exp.Column) and isinstance(b, exp.Column)):
+            return leaf
+        if a.table == alias:
+            a, b = b, a
+        if a.table != "s_a0" or b.table != alias or (table.name.lower(), b.name.lower()) not in unique:
+            return leaf
+        specs[alias] = (table.name, a.sql("duckdb"), b.name)
+        fk_nodes[a.sql("duckdb")] = a
+    where = leaf.body.args.get("where")
+    if where is not None and _aliases(where) - {"s_a0"}:
+        return leaf
+    if any(_aliases(v) - {"s_a0"} for v in leaf.values):
+        return leaf
+    fact_keys, dim_keys = [], []
+    for k in leaf.keys:
+        refs = _aliases(k)
+        if refs <= {"s_a0"}:
+            fact_keys.append(k)
+            dim_keys.append(None)
+        elif "s_a0" in refs:
+            return leaf
+        else:
+            dim_keys.append((k, {a: specs[a] for a in refs}))
+    for fk_sql, fk in fk_nodes.items():
+        if fk_sql not in [k.sql("duckdb") for k in fact_keys]:
+            fact_keys.append(fk.copy())
+    body = leaf.body.copy()
+    body.set("joins", None)
+    return replace(leaf, sig=body.sql("duckdb"), body=body, fact_keys=fact_keys,
+                   fact_key_sql=[k.sql("duckdb") for k in fact_keys], dim_keys=dim_keys)
 
 
 def _atom(agg: exp.AggFunc, keys: dict[str, int], atoms: dict[str, tuple[int, exp.Expression]]):
@@ -143,8 +208,11 @@ def _distinct_of_key(sel: exp.Select) -> None:
                                               default=exp.Literal.number(0)), "BIGINT"))
 
 
-def share_scans(tree: exp.Expression) -> exp.Expression:
-    """Rewrite `tree` (the statement's SELECT) in place where leaves can share a scan."""
+def share_scans(tree: exp.Expression, unique: frozenset[tuple[str, str]] = frozenset()) -> exp.Expression:
+    """Rewrite `tree` (the statement's SELECT) in place where leaves can share a scan.
+
+    `unique`: (table, column) pairs, lower case, known to hold no duplicate value (the one
+    side of relationships); joins to them can be lifted above the aggregation (`_lift`)."""
     for sel in list(tree.find_all(exp.Select)):
         if sel is not tree and _leaf(sel) is not None:
             _distinct_of_key(sel)
@@ -154,14 +222,15 @@ def share_scans(tree: exp.Expression) -> exp.Expression:
             continue
         leaf = _leaf(sel)
         if leaf is not None:
+            leaf = _lift(leaf, unique)
             by_sig.setdefault(leaf.sig, []).append(leaf)
     ctes = []
     for leaves in by_sig.values():
-        if len(leaves) < 2:
+        if len(leaves) < 2 and not any(d is not None for d in leaves[0].dim_keys):
             continue
-        finest = max(leaves, key=lambda lf: len(set(lf.key_sql)))
-        fine = list(dict.fromkeys(finest.key_sql))
-        if not all(set(lf.key_sql) <= set(fine) for lf in leaves):
+        finest = max(leaves, key=lambda lf: len(set(lf.fact_key_sql)))
+        fine = list(dict.fromkeys(finest.fact_key_sql))
+        if not all(set(lf.fact_key_sql) <= set(fine) for lf in leaves):
             continue
         keys = {s: i for i, s in enumerate(fine)}
         atoms: dict[str, tuple[int, exp.Expression]] = {}
@@ -179,15 +248,17 @@ def share_scans(tree: exp.Expression) -> exp.Expression:
                     break
             plans.append(plan)
         usable = [(lf, plan) for lf, plan in zip(leaves, plans) if plan is not None]
-        if len(usable) < 2:
+        if not usable or (len(usable) < 2 and not any(d is not None for d in usable[0][0].dim_keys)):
             continue
         name = f"__scan{len(ctes) + 1}"
-        key_exprs = {s: next(k for lf in leaves for k, ks in zip(lf.keys, lf.key_sql) if ks == s) for s in fine}
+        key_exprs = {s: next(k for lf in leaves for k, ks in zip(lf.fact_keys, lf.fact_key_sql) if ks == s)
+                     for s in fine}
         pre = finest.body.copy()
         pre.set("expressions", [exp.alias_(key_exprs[s].copy(), f"g{i}") for i, s in enumerate(fine)]
-                + [exp.alias_(a.copy(), f"a{i}") for _, (i, a) in sorted(atoms.items(), key=lambda x: x[1][0])])
+                + [exp.alias_(_of_keys(a, keys), f"a{i}") for _, (i, a) in sorted(atoms.items(), key=lambda x: x[1][0])])
         if fine:
             pre = pre.group_by(*[exp.Literal.number(i + 1) for i in range(len(fine))])
+        pre, dim_cols = _join_dimensions(pre, [lf for lf, _ in usable], keys)
         ctes.append(exp.CTE(this=pre, alias=exp.TableAlias(this=exp.to_identifier(name)), materialized=True))
         for lf, plan in usable:
             src = "s_p"
@@ -195,24 +266,83 @@ def share_scans(tree: exp.Expression) -> exp.Expression:
             def col(c: str) -> exp.Column:
                 return exp.column(c, src)
 
+            # a leaf grouped by every key of the pre-aggregation reads one of its rows per
+            # group: no re-aggregation at all
+            own = {k for k, d in zip(lf.key_sql, lf.dim_keys) if d is None}
+            identity = bool(fine) and own == set(fine)
             for agg, (kind, i) in plan:
-                if kind == "distinct":
-                    new = exp.Count(this=exp.Distinct(expressions=[col(f"g{i}")]))
-                elif kind == "count":
-                    new = exp.cast(exp.Coalesce(this=exp.Sum(this=col(f"a{i}")), expressions=[exp.Literal.number(0)]),
-                                   "BIGINT")
-                elif kind == "sum":
-                    new = exp.Sum(this=col(f"a{i}"))
-                else:
-                    new = (exp.Min if kind == "min" else exp.Max)(this=col(f"a{i}"))
-                agg.replace(new)
+                agg.replace(_rollup(kind, i, col, identity, unique_key=len(fine) == 1))
             n = len(lf.keys)
-            outs = [exp.alias_(col(f"g{keys[s]}"), lf.aliases[i]) for i, s in enumerate(lf.key_sql)]
+            outs = []
+            for i, (k_sql, dim) in enumerate(zip(lf.key_sql, lf.dim_keys)):
+                source = col(dim_cols[k_sql]) if dim is not None else col(f"g{keys[k_sql]}")
+                outs.append(exp.alias_(source, lf.aliases[i]))
             outs += [exp.alias_(v, lf.aliases[n + i]) for i, v in enumerate(lf.values)]
             new_sel = exp.select(*outs).from_(exp.to_table(name).as_(src))
-            if n:
+            if n and not identity:
                 new_sel = new_sel.group_by(*[exp.Literal.number(i + 1) for i in range(n)])
             lf.node.replace(new_sel)
     if ctes:
         tree.set("with_", exp.With(expressions=ctes))
     return tree
+
+
+def _of_keys(agg: exp.AggFunc, keys: dict[str, int]) -> exp.Expression:
+    """MIN/MAX of an expression of the group keys alone is that expression (one value per
+    group), e.g. the "is the key BLANK" flag of DISTINCTCOUNT: no aggregate to compute."""
+    if isinstance(agg, (exp.Min, exp.Max)):
+        cols = list(agg.this.find_all(exp.Column))
+        if cols and all(c.sql("duckdb") in keys for c in cols):
+            return agg.this.copy()
+    return agg.copy()
+
+
+def _rollup(kind: str, i: int, col, identity: bool, unique_key: bool) -> exp.Expression:
+    """The aggregate of kind `kind` over atom/key `i`, rolled up from the pre-aggregation.
+
+    `identity`: each group is one pre-aggregated row, so the atom is the value itself.
+    `unique_key`: the pre-aggregation has a single key, so no two rows share its value and a
+    distinct count of it is a plain count."""
+    if kind == "distinct":
+        g = col(f"g{i}")
+        if identity:
+            return exp.cast(exp.Case(ifs=[exp.If(this=exp.Is(this=g, expression=exp.Null()), true=exp.Literal.number(0))],
+                                     default=exp.Literal.number(1)), "BIGINT")
+        return exp.Count(this=g) if unique_key else exp.Count(this=exp.Distinct(expressions=[g]))
+    a = col(f"a{i}")
+    if kind == "count":
+        return exp.cast(exp.Coalesce(this=a if identity else exp.Sum(this=a), expressions=[exp.Literal.number(0)]),
+                        "BIGINT")
+    if identity:
+        return a
+    if kind == "sum":
+        return exp.Sum(this=a)
+    return (exp.Min if kind == "min" else exp.Max)(this=a)
+
+
+def _join_dimensions(pre: exp.Select, leaves: list[_Leaf], keys: dict[str, int]) -> tuple[exp.Select, dict[str, str]]:
+    """`SELECT p.*, <dimension key expressions> FROM (pre) p LEFT JOIN dim ON p.fk = dim.pk …`
+    for the lifted leaves' dimension keys; returns the select and key sql → column name.
+    Each (table, fact column, key) join is made once, whichever leaf asked for it."""
+    joins: dict[tuple[str, str, str], str] = {}
+    exprs: dict[str, tuple[str, exp.Expression]] = {}
+    for lf in leaves:
+        for k_sql, dim in zip(lf.key_sql, lf.dim_keys):
+            if dim is None or k_sql in exprs:
+                continue
+            expr, specs = dim
+            expr = expr.copy()
+            for c in expr.find_all(exp.Column):
+                spec = specs[c.table]
+                if spec not in joins:
+                    joins[spec] = f"s_d{len(joins)}"
+                c.set("table", exp.to_identifier(joins[spec]))
+            exprs[k_sql] = (f"e{len(exprs)}", expr)
+    if not exprs:
+        return pre, {}
+    sel = exp.select(exp.Column(this=exp.Star(), table=exp.to_identifier("s_g"))).from_(pre.subquery("s_g"))
+    for (table, fk_sql, pk), alias in joins.items():
+        on = exp.EQ(this=exp.column(f"g{keys[fk_sql]}", "s_g"), expression=exp.column(pk, alias, quoted=True))
+        sel = sel.join(table_ref(table, alias), on=on, join_type="LEFT")
+    sel = sel.select(*[exp.alias_(e, name) for name, e in exprs.values()])
+    return sel, {k: name for k, (name, _) in exprs.items()}

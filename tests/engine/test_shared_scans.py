@@ -26,9 +26,11 @@ def test_subtotal_levels_share_the_fact_scan():
     # Oslo: 10 + 20 + 30, Ann and Bob, Ann has 2 orders; Rome: Cid once (no repeat customer: BLANK)
     assert got == [(None, True, 100, 3, 1, 4), ("Oslo", False, 60, 2, 1, 3), ("Rome", False, 40, 1, None, 1)]
     sql = e.last_sql
-    # per level: cells + per-customer grouping; City level and total: one scan each
+    # every level (cells and per-customer groupings, City level and total) re-aggregates one
+    # per-customer scan of Sales; Customer is joined to the grouped rows, not to the fact rows
     assert sql.startswith("WITH") and "MATERIALIZED" in sql
-    assert sql.count('FROM "Sales"') == 2
+    assert sql.count('FROM "Sales"') == 1
+    assert sql.count('JOIN "Customer"') == 1
 
 
 def test_distinct_count_of_a_group_key_needs_no_distinct():
@@ -44,7 +46,7 @@ def test_orphan_fact_key_counts_as_one_blank_customer():
     # customer key is not blank, so DISTINCTCOUNT counts it
     e = engine(REPEAT, orphan=True)
     dax = """EVALUATE SUMMARIZECOLUMNS(ROLLUPADDISSUBTOTAL(Customer[City], "T"), "C", DISTINCTCOUNT(Sales[CustomerID]),
-        "S", [Sales]) ORDER BY Customer[City]"""
+        "S", [Sales]) ORDER BY Customer[City], [T] DESC"""
     got = [tuple(r) for r in e.query(dax).itertuples(index=False, name=None)]
     assert got == [(None, True, 4, 105), (None, False, 1, 5), ("Oslo", False, 2, 60), ("Rome", False, 1, 40)]
 
@@ -70,3 +72,43 @@ def test_fast_column_conversion_is_identical():
     # not exact in a double: left to the exact path
     big = pa.chunked_array([pa.array([Decimal("9999999999999999.0001")], pa.decimal128(38, 4))])
     assert _fast_column(big, DaxType.CURRENCY) is None
+
+
+def test_dimension_join_is_lifted_above_the_aggregation_only_for_unique_keys():
+    e = engine(REPEAT)
+    assert e.unique_keys == frozenset({("customer", "id"), ("date", "date")})
+    dax = 'EVALUATE SUMMARIZECOLUMNS(Customer[City], "S", [Sales], "R", [Repeat]) ORDER BY Customer[City]'
+    assert [tuple(r) for r in e.query(dax).itertuples(index=False, name=None)] == [("Oslo", 60, 1), ("Rome", 40, None)]
+    # Sales is grouped per customer first; Customer joins the grouped rows
+    assert 'GROUP BY 1) AS s_g LEFT JOIN "Customer"' in e.last_sql
+    # a duplicated one-side key (a model Power BI would refuse) is never treated as unique
+    from tests.engine.fixtures import CUSTOMERS, ORDERS, Engine, dates, model
+    dup = Engine(model((REPEAT,)), data={"Customer": CUSTOMERS + [(2, "Bob2", "Rome")], "Sales": list(ORDERS),
+                                         "Date": dates()}, as_of="2024-12-31")
+    assert dup.unique_keys == frozenset({("date", "date")})
+    dup.query(dax)
+    assert "AS s_g LEFT JOIN" not in dup.last_sql
+
+
+BAND = measure("Band", 'SUMX(DATATABLE("Lo", INTEGER, "Hi", INTEGER, {{2, 9}}), VAR lo = [Lo] VAR hi = [Hi] '
+               "RETURN COUNTROWS(FILTER(VALUES(Sales[CustomerID]), VAR n = CALCULATE(COUNTROWS(Sales)) "
+               "RETURN n >= lo && n <= hi)))")
+SINGLE = measure("Single", 'SUMX(DATATABLE("Lo", INTEGER, {{1}}), VAR lo = [Lo] '
+                 "RETURN COUNTROWS(FILTER(VALUES(Sales[CustomerID]), VAR n = CALCULATE(COUNTROWS(Sales)) "
+                 "RETURN n = lo && n * 2 < 3)))")
+
+
+def test_filter_var_of_the_row_is_computed_once_for_all_rows():
+    e = engine(BAND, SINGLE)
+    # Ann has 2 orders (band 2-9), Bob and Cid 1 each (single); Dan has none
+    assert e.query('EVALUATE ROW("B", [Band], "S", [Single])').values.tolist() == [[1, 2]]
+    # n is a column (h0) of one per-customer GROUP BY, which the band's condition reads;
+    # not a subquery per (band, customer), and not computed twice for its two uses
+    sql = e.last_sql
+    assert sql.count(" AS h0") == 2 and sql.count('FROM "Sales"') == 1  # both measures: one scan
+    assert 'IS NOT DISTINCT FROM' not in sql
+    # per City the count depends on the cell: the same values by the correlated form
+    dax = """EVALUATE SUMMARIZECOLUMNS(ROLLUPADDISSUBTOTAL(Customer[City], "T"), "B", [Band], "S", [Single])
+    ORDER BY Customer[City], [T] DESC"""
+    got = [tuple(r) for r in e.query(dax).itertuples(index=False, name=None)]
+    assert got == [(None, True, 1, 2), ("Oslo", False, 1, 1), ("Rome", False, None, 1)]
