@@ -184,6 +184,7 @@ def bench(rows: int, root: Path, repeat: int) -> list[dict]:
     engine = Engine.open(REPO, out=out)
     page = next(p for p in engine.model.pages if p.name == PAGE)
     engine.has_blank_row("Dim_Customer")  # model facts are computed once when a model is opened
+    engine.unique_keys
     hand = duckdb.connect()
     hand.execute("SET enable_progress_bar = false")
     for p in sorted((out / "data").glob("*.parquet")):
@@ -201,6 +202,7 @@ def bench(rows: int, root: Path, repeat: int) -> list[dict]:
         dax = visual_query(visual, page)
         e_times, h_times = [], []
         for _ in range(repeat):
+            engine.clear_cache()  # every visual on its own, from a cold cache
             t0 = time.perf_counter()
             frame = engine.query(dax)
             e_times.append(time.perf_counter() - t0)
@@ -212,6 +214,19 @@ def bench(rows: int, root: Path, repeat: int) -> list[dict]:
                         "sql": min(h_times), "pandas": min(pandas_times[visual.name]), "same": same})
     results.append({"rows": rows, "visual": "(pandas: read Parquet)", "cells": 0, "engine": float("nan"),
                     "sql": float("nan"), "pandas": pandas_read, "same": True})
+    # the page as Power BI renders it: every visual's query in turn on one engine, whose
+    # cache of pre-aggregations starts empty and is shared by the page's visuals
+    queries = [visual_query(v, page) for v in page.visuals]
+    page_times = []
+    for _ in range(repeat):
+        engine.clear_cache()
+        t0 = time.perf_counter()
+        for dax in queries:
+            engine.query(dax)
+        page_times.append(time.perf_counter() - t0)
+    results.append({"rows": rows, "visual": "page", "cells": 0, "engine": min(page_times),
+                    "sql": sum(r["sql"] for r in results if not math.isnan(r["sql"])), "pandas": float("nan"),
+                    "same": True})
     return results
 
 
@@ -219,7 +234,7 @@ def table(results: list[dict]) -> str:
     lines = ["| orders | visual | rows out | engine s | hand SQL s | engine / SQL | pandas s | engine / pandas "
              "| same numbers |", "|---:|---|---:|---:|---:|---:|---:|---:|:---:|"]
     for size in sorted({r["rows"] for r in results}):
-        part = [r for r in results if r["rows"] == size]
+        part = [r for r in results if r["rows"] == size and r["visual"] != "page"]
         for r in part:
             if math.isnan(r["engine"]):
                 lines.append(f"| {size:,} | {r['visual']} | | | | | {r['pandas']:.3f} | | |")
@@ -229,8 +244,12 @@ def table(results: list[dict]) -> str:
                          f"{'yes' if r['same'] else 'NO'} |")
         real = [r for r in part if not math.isnan(r["engine"])]
         e, s, p = (sum(r[k] for r in real) for k in ("engine", "sql", "pandas"))
-        lines.append(f"| {size:,} | **whole page** | | **{e:.3f}** | **{s:.3f}** | **{e / s:.2f}x** | "
-                     f"**{p:.3f}** | **{e / p:.2f}x** | |")
+        lines.append(f"| {size:,} | **sum of the visuals** (each from a cold cache) | | **{e:.3f}** | **{s:.3f}** | "
+                     f"**{e / s:.2f}x** | **{p:.3f}** | **{e / p:.2f}x** | |")
+        for r in results:
+            if r["rows"] == size and r["visual"] == "page":
+                lines.append(f"| {size:,} | **whole page** (in turn, one cache from cold) | | **{r['engine']:.3f}** | "
+                             f"**{r['sql']:.3f}** | **{r['engine'] / r['sql']:.2f}x** | | | |")
     return "\n".join(lines)
 
 

@@ -23,6 +23,7 @@ from sqlglot import exp
 from generator.dax import ast as A
 from generator.engine.data import load_tables, orphan_check, parenthesize, table_ref
 from generator.engine.errors import DaxCompileError, DaxEvalError
+from generator.engine.shared_scans import ScanCache
 from generator.engine.types import DaxType
 from generator.errors import ForgeError, Problem
 from generator.spec.model import Measure, Model, Table
@@ -75,6 +76,7 @@ class Engine:
             self.con.execute(macro)
         load_tables(self.con, model, data, out)
         self._parsed: dict[str, A.Expr] = {}
+        self._summed: dict[str, list[str]] | None = None
         self._blank: dict[str, bool] = {}
         self._calc_done: dict[str, list[str]] = {}
         self._calc_busy: set[str] = set()
@@ -86,6 +88,9 @@ class Engine:
         # grouped evaluation of visuals (one GROUP BY per aggregate) instead of correlated
         # per-cell subqueries; both give the same values (tests/engine/test_grouped.py)
         self.grouped = True
+        # pre-aggregations shared across queries (shared_scans.ScanCache); None: one
+        # MATERIALIZED CTE per query instead
+        self.scan_cache: ScanCache | None = ScanCache(summed=self.summed_columns)
 
     @classmethod
     def open(cls, project: Path, out: Path | None = None, as_of: str | None = None) -> "Engine":
@@ -143,6 +148,24 @@ class Engine:
                 self.con.execute(orphan_check(r)).fetchall()[0][0]
                 for r in self.model.relationships if r.to_table.lower() == key)
         return self._blank[key]
+
+    def summed_columns(self, table: str) -> list[str]:
+        """Columns of `table` that a model measure aggregates with SUM (cache defaults)."""
+        if self._summed is None:
+            self._summed = {}
+            for m in self.model.measures:
+                try:
+                    tree = self.parsed_measure(m)
+                except DaxCompileError:
+                    continue
+                for node in tree.walk():
+                    if isinstance(node, A.FunctionCall) and node.name.upper() == "SUM" and len(node.args) == 1 \
+                            and isinstance(node.args[0], A.ColumnRef) and node.args[0].table:
+                        t = self.model.table(node.args[0].table)
+                        c = t.column(node.args[0].column) if t is not None else None
+                        if c is not None and c.name not in self._summed.setdefault(t.name.lower(), []):
+                            self._summed[t.name.lower()].append(c.name)
+        return self._summed.get(table.lower(), [])
 
     @cached_property
     def unique_keys(self) -> frozenset[tuple[str, str]]:
@@ -282,7 +305,24 @@ class Engine:
         return Compiler(self).compile_query(query)
 
     def sql(self, dax: str) -> str:
-        return ";\n".join(parenthesize(c.sql).sql("duckdb") for c in self.compile(dax))
+        """The SQL of a query, for reading: one self-contained statement per EVALUATE (shared
+        scans as MATERIALIZED CTEs; the cross-query cache is not consulted or filled)."""
+        cache, self.scan_cache = self.scan_cache, None
+        try:
+            return ";\n".join(parenthesize(c.sql).sql("duckdb") for c in self.compile(dax))
+        finally:
+            self.scan_cache = cache
+
+    def clear_cache(self) -> None:
+        """Forget the cached pre-aggregations (benchmarks measure from a cold cache)."""
+        if self.scan_cache is not None:
+            self.scan_cache.retired += [layout.name for layout in self.scan_cache.entries.values()]
+            self.scan_cache.entries.clear()
+            self._drop_retired()
+
+    def _drop_retired(self) -> None:
+        while self.scan_cache is not None and self.scan_cache.retired:
+            self.con.execute(f"DROP TABLE IF EXISTS {self.scan_cache.retired.pop()}")
 
     def query(self, dax: str) -> pd.DataFrame:
         """Run a DAX query; the result of its last EVALUATE as a DataFrame (BLANK → None/NaN)."""
@@ -290,12 +330,22 @@ class Engine:
         return frames[-1]
 
     def query_all(self, dax: str) -> list[pd.DataFrame]:
-        return [self.run(c) for c in self.compile(dax)]
+        try:
+            return [self.run(c) for c in self.compile(dax)]
+        except Exception:
+            # a cache entry registered by the compile may never have been created
+            if self.scan_cache is not None:
+                self.clear_cache()
+            raise
+        finally:
+            self._drop_retired()
 
     def run(self, compiled) -> pd.DataFrame:
         sql = parenthesize(compiled.sql).sql("duckdb")
-        self.last_sql = sql
+        self.last_sql = ";\n".join((*compiled.prelude, sql))
         try:
+            for statement in compiled.prelude:
+                self.con.execute(statement)
             table = self.con.sql(sql).to_arrow_table()
         except duckdb.Error as exc:
             raise DaxEvalError(_clean_error(exc)) from exc

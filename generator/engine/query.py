@@ -34,6 +34,7 @@ class CompiledQuery:
     sql: exp.Select
     columns: tuple[str, ...]
     types: tuple[DaxType, ...]
+    prelude: tuple[str, ...] = ()  # statements to run first: cached pre-aggregations to create
 
 
 def display_name(c: RelCol) -> str:
@@ -83,9 +84,10 @@ class Compiler(TimeFns, TableFns):
             orders.append(exp.Ordered(this=key, desc=item.descending, nulls_first=not item.descending))
         if orders:
             sel = sel.order_by(*orders)
+        prelude = []
         if self.engine.grouped:
-            share_scans(sel, self.engine.unique_keys)
-        return CompiledQuery(sel, tuple(names), tuple(c.type for c in rel.cols))
+            prelude = share_scans(sel, self.engine.unique_keys, self.engine.scan_cache)
+        return CompiledQuery(sel, tuple(names), tuple(c.type for c in rel.cols), tuple(prelude))
 
     # ------------------------------------------------------------ SUMMARIZECOLUMNS
 

@@ -20,10 +20,13 @@ the per-cell evaluation, which does not use this rewrite.
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field, replace
+from typing import Callable
 
 from sqlglot import exp
 
+from generator.engine.context import and_all
 from generator.engine.data import table_ref
 
 _ALLOWED_ARGS = {"expressions", "from_", "joins", "where", "group"}
@@ -43,6 +46,7 @@ class _Leaf:
     fact_keys: list[exp.Expression] = field(default_factory=list)
     fact_key_sql: list[str] = field(default_factory=list)
     dim_keys: list = field(default_factory=list)  # [(expr over dimension aliases, {alias: join})] or None
+    dim_filters: list = field(default_factory=list)  # WHERE conditions on dimension attributes, same form
 
     @property
     def values(self) -> list[exp.Expression]:
@@ -148,8 +152,15 @@ def _lift(leaf: _Leaf, unique: frozenset[tuple[str, str]]) -> _Leaf:
         specs[alias] = (table.name, a.sql("duckdb"), b.name)
         fk_nodes[a.sql("duckdb")] = a
     where = leaf.body.args.get("where")
-    if where is not None and _aliases(where) - {"s_a0"}:
-        return leaf
+    fact_conds, dim_filters = [], []
+    for cond in (list(where.this.flatten()) if isinstance(where.this, exp.And) else [where.this]) if where else []:
+        refs = _aliases(cond)
+        if refs <= {"s_a0"}:
+            fact_conds.append(cond)
+        elif "s_a0" in refs or not refs <= set(specs):
+            return leaf
+        else:  # a filter on dimension attributes: applied to the grouped rows
+            dim_filters.append((cond, {a: specs[a] for a in refs}))
     if any(_aliases(v) - {"s_a0"} for v in leaf.values):
         return leaf
     fact_keys, dim_keys = [], []
@@ -167,8 +178,11 @@ def _lift(leaf: _Leaf, unique: frozenset[tuple[str, str]]) -> _Leaf:
             fact_keys.append(fk.copy())
     body = leaf.body.copy()
     body.set("joins", None)
+    body.set("where", None)
+    if fact_conds:
+        body = body.where(and_all(c.copy() for c in fact_conds), copy=False)
     return replace(leaf, sig=body.sql("duckdb"), body=body, fact_keys=fact_keys,
-                   fact_key_sql=[k.sql("duckdb") for k in fact_keys], dim_keys=dim_keys)
+                   fact_key_sql=[k.sql("duckdb") for k in fact_keys], dim_keys=dim_keys, dim_filters=dim_filters)
 
 
 def _atom(agg: exp.AggFunc, keys: dict[str, int], atoms: dict[str, tuple[int, exp.Expression]]):
@@ -180,11 +194,19 @@ def _atom(agg: exp.AggFunc, keys: dict[str, int], atoms: dict[str, tuple[int, ex
                 return None
             k = keys.get(arg.expressions[0].sql("duckdb"))
             return ("distinct", k) if k is not None else None
+        if isinstance(arg, exp.Column) and arg.sql("duckdb") in keys:
+            # COUNT(key): the group's row count where the key is not BLANK
+            star = exp.Count(this=exp.Star())
+            atoms.setdefault(star.sql("duckdb"), (len(atoms), star))
+            return "count_key", (atoms[star.sql("duckdb")][0], keys[arg.sql("duckdb")])
         kind = "count"
     elif isinstance(agg, (exp.Sum, exp.Min, exp.Max)):
         if isinstance(agg.this, exp.Distinct) or len([a for a in agg.args.values() if a is not None]) != 1:
             return None
         kind = type(agg).__name__.lower()
+        cols = list(agg.this.find_all(exp.Column))
+        if kind in ("min", "max") and cols and all(c.sql("duckdb") in keys for c in cols):
+            return "of_keys", agg  # computed from the key columns, nothing to pre-aggregate
     else:
         return None
     sql = agg.sql("duckdb")
@@ -208,11 +230,134 @@ def _distinct_of_key(sel: exp.Select) -> None:
                                               default=exp.Literal.number(0)), "BIGINT"))
 
 
-def share_scans(tree: exp.Expression, unique: frozenset[tuple[str, str]] = frozenset()) -> exp.Expression:
+@dataclass
+class _Layout:
+    """The columns of one pre-aggregation: g0.. keys, a0.. atoms, e0.. dimension values.
+    With `base`, the layout is `base` plus more dimension values (joined to its rows)."""
+
+    name: str
+    sig: str
+    body: exp.Select  # FROM / JOIN / WHERE
+    fine: list[str]
+    key_exprs: list[exp.Expression]
+    atoms: dict[str, exp.Expression] = field(default_factory=dict)  # sql -> aggregate, in column order
+    dims: dict[str, tuple[exp.Expression, tuple]] = field(default_factory=dict)  # sql -> (expr, join specs)
+    base: "_Layout | None" = None
+
+    def covers(self, atoms, dims) -> bool:
+        return all(a in self.atoms for a in atoms) and all(d in self.dims for d in dims)
+
+    def select(self) -> exp.Select:
+        keys = {s: i for i, s in enumerate(self.fine)}
+        if self.base is not None:
+            source: exp.Expression = exp.to_table(self.base.name).as_("s_g")
+            first = len(self.base.dims)
+        else:
+            pre = self.body.copy()
+            pre.set("expressions", [exp.alias_(k.copy(), f"g{i}") for i, k in enumerate(self.key_exprs)]
+                    + [exp.alias_(a.copy(), f"a{i}") for i, a in enumerate(self.atoms.values())])
+            if self.fine:
+                pre = pre.group_by(*[exp.Literal.number(i + 1) for i in range(len(self.fine))])
+            if not self.dims:
+                return pre
+            source, first = pre.subquery("s_g"), 0
+        dims = list(self.dims.values())[first:]
+        sel = exp.select(exp.Column(this=exp.Star(), table=exp.to_identifier("s_g"))).from_(source)
+        for table, fk_sql, pk in dict.fromkeys(spec for _, specs in dims for spec in specs):
+            alias = _dim_alias((table, fk_sql, pk))
+            on = exp.EQ(this=exp.column(f"g{keys[fk_sql]}", "s_g"), expression=exp.column(pk, alias, quoted=True))
+            sel = sel.join(table_ref(table, alias), on=on, join_type="LEFT")
+        return sel.select(*[exp.alias_(e.copy(), f"e{first + i}") for i, (e, _) in enumerate(dims)])
+
+
+@dataclass
+class ScanCache:
+    """Pre-aggregations kept across the queries of one engine, like Power BI's
+    storage-engine cache: the data of an open engine does not change, so the grouped scan
+    computed for one visual (e.g. orders and revenue per customer) answers every later
+    visual that reads the same rows grouped by the same or fewer keys, with any subset of
+    its aggregates and dimension attributes.
+
+    Each entry is a temporary table, created by the prelude of the query that first needs
+    it. A miss for keys already cached builds the union of both aggregate sets, so later
+    visuals find them all; when only dimension attributes are missing, the new table is
+    the cached one joined to them, without a new scan of the fact table."""
+
+    limit: int = 32
+    # table -> columns the model's measures SUM: computed with every new entry of that
+    # table (a few more sums in a scan that runs anyway), so later visuals find them
+    summed: Callable[[str], list[str]] | None = None
+    entries: dict[tuple, _Layout] = field(default_factory=dict)
+    serial: int = 0
+    retired: list[str] = field(default_factory=list)  # tables superseded or evicted, to drop
+
+    def find(self, sig: str, keys: set[str]) -> list[_Layout]:
+        """Cached layouts over the same rows grouped by at least `keys`, newest first."""
+        return [lay for lay in reversed(self.entries.values()) if lay.sig == sig and keys <= set(lay.fine)]
+
+    def create(self, sig: str, body: exp.Select, fine: list[str], key_exprs: list[exp.Expression],
+               atoms: dict[str, exp.Expression], dims: dict) -> _Layout:
+        key = (sig, tuple(fine))
+        old = self.entries.pop(key, None)
+        self.serial += 1
+        new = _Layout(f"__pbi_forge_se{self.serial}", sig, body, fine, key_exprs)
+        if old is not None:
+            new.atoms.update(old.atoms)
+            new.dims.update(old.dims)
+            self.retired.append(old.name)
+            if all(a in old.atoms for a in atoms):
+                new.base = old  # only dimension attributes are missing: extend the old table
+        new.atoms.update({k: v for k, v in atoms.items() if k not in new.atoms})
+        new.dims.update({k: v for k, v in dims.items() if k not in new.dims})
+        self.entries[key] = new
+        while len(self.entries) > self.limit:
+            self.retired.append(self.entries.pop(next(iter(self.entries))).name)
+        return new
+
+
+def _plans(leaves: list[_Leaf], fine: list[str]):
+    """Atoms ({sql: (index, aggregate)}) and, per leaf, how each of its aggregates rolls up
+    from a pre-aggregation grouped by `fine` (None: it cannot)."""
+    keys = {s: i for i, s in enumerate(fine)}
+    atoms: dict[str, tuple[int, exp.Expression]] = {}
+    plans = []
+    for lf in leaves:
+        plan = []
+        for v in lf.values:
+            for agg in v.find_all(exp.AggFunc):
+                how = _atom(agg, keys, atoms)
+                if how is None:
+                    plan = None
+                    break
+                plan.append((agg, how))
+            if plan is None:
+                break
+        plans.append(plan)
+    return atoms, plans
+
+
+def _distinct_args(leaves: list[_Leaf]) -> dict[str, exp.Expression]:
+    """Fact columns counted distinct by the leaves: grouping by them as well turns each
+    distinct count into a count of pre-aggregated rows (as the storage engine does)."""
+    out = {}
+    for lf in leaves:
+        for v in lf.values:
+            for c in v.find_all(exp.Count):
+                arg = c.this
+                if isinstance(arg, exp.Distinct) and len(arg.expressions) == 1 and isinstance(arg.expressions[0], exp.Column) \
+                        and arg.expressions[0].table == "s_a0":
+                    out.setdefault(arg.expressions[0].sql("duckdb"), arg.expressions[0])
+    return out
+
+
+def share_scans(tree: exp.Expression, unique: frozenset[tuple[str, str]] = frozenset(),
+                cache: ScanCache | None = None) -> list[str]:
     """Rewrite `tree` (the statement's SELECT) in place where leaves can share a scan.
 
     `unique`: (table, column) pairs, lower case, known to hold no duplicate value (the one
-    side of relationships); joins to them can be lifted above the aggregation (`_lift`)."""
+    side of relationships); joins to them can be lifted above the aggregation (`_lift`).
+    With a `cache`, pre-aggregations are temporary tables kept across queries; returns the
+    statements to run before `tree` (creating new ones), else MATERIALIZED CTEs are used."""
     for sel in list(tree.find_all(exp.Select)):
         if sel is not tree and _leaf(sel) is not None:
             _distinct_of_key(sel)
@@ -224,125 +369,149 @@ def share_scans(tree: exp.Expression, unique: frozenset[tuple[str, str]] = froze
         if leaf is not None:
             leaf = _lift(leaf, unique)
             by_sig.setdefault(leaf.sig, []).append(leaf)
-    ctes = []
-    for leaves in by_sig.values():
-        if len(leaves) < 2 and not any(d is not None for d in leaves[0].dim_keys):
-            continue
-        finest = max(leaves, key=lambda lf: len(set(lf.fact_key_sql)))
-        fine = list(dict.fromkeys(finest.fact_key_sql))
-        if not all(set(lf.fact_key_sql) <= set(fine) for lf in leaves):
-            continue
-        keys = {s: i for i, s in enumerate(fine)}
-        atoms: dict[str, tuple[int, exp.Expression]] = {}
-        plans = []
-        for lf in leaves:
-            plan = []
-            for v in lf.values:
-                for agg in v.find_all(exp.AggFunc):
-                    how = _atom(agg, keys, atoms)
-                    if how is None:
-                        plan = None
-                        break
-                    plan.append((agg, how))
-                if plan is None:
+    ctes, prelude = [], []
+    for sig, leaves in by_sig.items():
+        shared = len(leaves) >= 2 or any(d is not None for d in leaves[0].dim_keys) or bool(leaves[0].dim_filters)
+        need_dims, leaf_dims = _dimension_values(leaves)
+        layout, fine, atoms, plans = None, [], {}, []
+        if cache is not None:  # a cached pre-aggregation that answers every leaf
+            for cand in cache.find(sig, set().union(*(set(lf.fact_key_sql) for lf in leaves))):
+                atoms, plans = _plans(leaves, cand.fine)
+                if all(p is not None for p in plans) and cand.covers(atoms, need_dims):
+                    layout, fine = cand, cand.fine
                     break
-            plans.append(plan)
-        usable = [(lf, plan) for lf, plan in zip(leaves, plans) if plan is not None]
-        if not usable or (len(usable) < 2 and not any(d is not None for d in usable[0][0].dim_keys)):
-            continue
-        name = f"__scan{len(ctes) + 1}"
-        key_exprs = {s: next(k for lf in leaves for k, ks in zip(lf.fact_keys, lf.fact_key_sql) if ks == s)
-                     for s in fine}
-        pre = finest.body.copy()
-        pre.set("expressions", [exp.alias_(key_exprs[s].copy(), f"g{i}") for i, s in enumerate(fine)]
-                + [exp.alias_(_of_keys(a, keys), f"a{i}") for _, (i, a) in sorted(atoms.items(), key=lambda x: x[1][0])])
-        if fine:
-            pre = pre.group_by(*[exp.Literal.number(i + 1) for i in range(len(fine))])
-        pre, dim_cols = _join_dimensions(pre, [lf for lf, _ in usable], keys)
-        ctes.append(exp.CTE(this=pre, alias=exp.TableAlias(this=exp.to_identifier(name)), materialized=True))
-        for lf, plan in usable:
-            src = "s_p"
-
-            def col(c: str) -> exp.Column:
-                return exp.column(c, src)
-
-            # a leaf grouped by every key of the pre-aggregation reads one of its rows per
-            # group: no re-aggregation at all
-            own = {k for k, d in zip(lf.key_sql, lf.dim_keys) if d is None}
-            identity = bool(fine) and own == set(fine)
-            for agg, (kind, i) in plan:
-                agg.replace(_rollup(kind, i, col, identity, unique_key=len(fine) == 1))
-            n = len(lf.keys)
-            outs = []
-            for i, (k_sql, dim) in enumerate(zip(lf.key_sql, lf.dim_keys)):
-                source = col(dim_cols[k_sql]) if dim is not None else col(f"g{keys[k_sql]}")
-                outs.append(exp.alias_(source, lf.aliases[i]))
-            outs += [exp.alias_(v, lf.aliases[n + i]) for i, v in enumerate(lf.values)]
-            new_sel = exp.select(*outs).from_(exp.to_table(name).as_(src))
-            if n and not identity:
-                new_sel = new_sel.group_by(*[exp.Literal.number(i + 1) for i in range(n)])
-            lf.node.replace(new_sel)
+        if layout is None:
+            finest = max(leaves, key=lambda lf: len(set(lf.fact_key_sql)))
+            fine = list(dict.fromkeys(finest.fact_key_sql))
+            if not all(set(lf.fact_key_sql) <= set(fine) for lf in leaves):
+                continue
+            key_exprs = [next(k for lf in leaves for k, ks in zip(lf.fact_keys, lf.fact_key_sql) if ks == s)
+                         for s in fine]
+            if cache is not None:
+                for s_, k in _distinct_args(leaves).items():
+                    if s_ not in fine:
+                        fine.append(s_)
+                        key_exprs.append(k.copy())
+            if not shared and not (cache is not None and fine):
+                continue
+            atoms, plans = _plans(leaves, fine)
+            usable = [(lf, plan, d) for lf, plan, d in zip(leaves, plans, leaf_dims) if plan is not None]
+            if not usable or (len(usable) < 2 and not any(d is not None for d in usable[0][2])
+                              and not (cache is not None and fine)):
+                continue
+            leaves, plans, leaf_dims = [u[0] for u in usable], [u[1] for u in usable], [u[2] for u in usable]
+            need_dims = {d: need_dims[d] for ds in leaf_dims for d in ds if d is not None}
+            need_atoms = {s_: a for s_, (_, a) in sorted(atoms.items(), key=lambda x: x[1][0])}
+            if cache is None:
+                layout = _Layout(f"__scan{len(ctes) + 1}", sig, finest.body, fine, key_exprs, need_atoms, need_dims)
+                ctes.append(exp.CTE(this=layout.select(), alias=exp.TableAlias(this=exp.to_identifier(layout.name)),
+                                    materialized=True))
+            else:
+                extra = [exp.Count(this=exp.Star())]  # cheap, and what most later visuals need
+                base = finest.body.args["from_"].this
+                extra += [exp.Sum(this=exp.Column(this=exp.to_identifier(c, quoted=True), table=exp.to_identifier("s_a0")))
+                          for c in
+                          (cache.summed(base.name) if cache.summed and isinstance(base, exp.Table) else [])]
+                layout = cache.create(sig, finest.body, fine, key_exprs,
+                                      {**need_atoms, **{a.sql("duckdb"): a for a in extra}}, need_dims)
+                prelude.append(f"CREATE TEMP TABLE {layout.name} AS {layout.select().sql('duckdb')}")
+        _rewrite(leaves, plans, leaf_dims, layout, atoms)
     if ctes:
         tree.set("with_", exp.With(expressions=ctes))
-    return tree
+    return prelude
 
 
-def _of_keys(agg: exp.AggFunc, keys: dict[str, int]) -> exp.Expression:
-    """MIN/MAX of an expression of the group keys alone is that expression (one value per
-    group), e.g. the "is the key BLANK" flag of DISTINCTCOUNT: no aggregate to compute."""
-    if isinstance(agg, (exp.Min, exp.Max)):
-        cols = list(agg.this.find_all(exp.Column))
-        if cols and all(c.sql("duckdb") in keys for c in cols):
-            return agg.this.copy()
-    return agg.copy()
+def _rewrite(leaves: list[_Leaf], plans: list, leaf_dims: list, layout: _Layout, atoms: dict) -> None:
+    """Replace every leaf by a re-aggregation of the pre-aggregation `layout`."""
+    fine = layout.fine
+    keys = {s: i for i, s in enumerate(fine)}
+    atom_col = {i: f"a{list(layout.atoms).index(s)}" for s, (i, _) in atoms.items()}
+    dim_col = {d: f"e{i}" for i, d in enumerate(layout.dims)}
+    src = "s_p"
+
+    def col(c: str) -> exp.Column:
+        return exp.column(c, src)
+
+    for lf, plan, dims in zip(leaves, plans, leaf_dims):
+        # a leaf grouped by every key of the pre-aggregation reads one of its rows per
+        # group: no re-aggregation at all
+        own = {k for k, d in zip(lf.key_sql, lf.dim_keys) if d is None}
+        identity = bool(fine) and own == set(fine)
+        for agg, (kind, i) in plan:
+            if kind == "of_keys":  # MIN/MAX of an expression of the keys: of the key columns
+                arg = i.this.transform(lambda n: col(f"g{keys[n.sql('duckdb')]}") if isinstance(n, exp.Column) else n)
+                agg.replace(arg if identity else type(i)(this=arg))
+                continue
+            if kind == "count_key":
+                counted = exp.Case(ifs=[exp.If(this=exp.Is(this=col(f"g{i[1]}"), expression=exp.Null()),
+                                               true=exp.Literal.number(0))], default=col(atom_col[i[0]]))
+                agg.replace(_rollup("count", counted, identity, unique_key=False))
+                continue
+            column = col(f"g{i}") if kind == "distinct" else col(atom_col[i])
+            agg.replace(_rollup(kind, column, identity, unique_key=len(fine) == 1))
+        n = len(lf.keys)
+        outs = []
+        for i, (k_sql, dim) in enumerate(zip(lf.key_sql, dims)):
+            source = col(dim_col[dim]) if dim is not None else col(f"g{keys[k_sql]}")
+            outs.append(exp.alias_(source, lf.aliases[i]))
+        outs += [exp.alias_(v, lf.aliases[n + i]) for i, v in enumerate(lf.values)]
+        new_sel = exp.select(*outs).from_(exp.to_table(layout.name).as_(src))
+        filters = dims[len(lf.key_sql):]
+        if filters:
+            new_sel = new_sel.where(and_all(col(dim_col[f]) for f in filters))
+        if n and not identity:
+            new_sel = new_sel.group_by(*[exp.Literal.number(i + 1) for i in range(n)])
+        lf.node.replace(new_sel)
 
 
-def _rollup(kind: str, i: int, col, identity: bool, unique_key: bool) -> exp.Expression:
-    """The aggregate of kind `kind` over atom/key `i`, rolled up from the pre-aggregation.
+def _rollup(kind: str, column: exp.Column, identity: bool, unique_key: bool) -> exp.Expression:
+    """The aggregate of kind `kind` rolled up from `column` of the pre-aggregation (a key
+    for "distinct", else an atom).
 
     `identity`: each group is one pre-aggregated row, so the atom is the value itself.
     `unique_key`: the pre-aggregation has a single key, so no two rows share its value and a
     distinct count of it is a plain count."""
     if kind == "distinct":
-        g = col(f"g{i}")
         if identity:
-            return exp.cast(exp.Case(ifs=[exp.If(this=exp.Is(this=g, expression=exp.Null()), true=exp.Literal.number(0))],
-                                     default=exp.Literal.number(1)), "BIGINT")
-        return exp.Count(this=g) if unique_key else exp.Count(this=exp.Distinct(expressions=[g]))
-    a = col(f"a{i}")
+            return exp.cast(exp.Case(ifs=[exp.If(this=exp.Is(this=column, expression=exp.Null()),
+                                                 true=exp.Literal.number(0))], default=exp.Literal.number(1)), "BIGINT")
+        return exp.Count(this=column) if unique_key else exp.Count(this=exp.Distinct(expressions=[column]))
     if kind == "count":
-        return exp.cast(exp.Coalesce(this=a if identity else exp.Sum(this=a), expressions=[exp.Literal.number(0)]),
-                        "BIGINT")
+        return exp.cast(exp.Coalesce(this=column if identity else exp.Sum(this=column),
+                                     expressions=[exp.Literal.number(0)]), "BIGINT")
     if identity:
-        return a
+        return column
     if kind == "sum":
-        return exp.Sum(this=a)
-    return (exp.Min if kind == "min" else exp.Max)(this=a)
+        return exp.Sum(this=column)
+    return (exp.Min if kind == "min" else exp.Max)(this=column)
 
 
-def _join_dimensions(pre: exp.Select, leaves: list[_Leaf], keys: dict[str, int]) -> tuple[exp.Select, dict[str, str]]:
-    """`SELECT p.*, <dimension key expressions> FROM (pre) p LEFT JOIN dim ON p.fk = dim.pk …`
-    for the lifted leaves' dimension keys; returns the select and key sql → column name.
-    Each (table, fact column, key) join is made once, whichever leaf asked for it."""
-    joins: dict[tuple[str, str, str], str] = {}
-    exprs: dict[str, tuple[str, exp.Expression]] = {}
+def _dim_alias(spec: tuple[str, str, str]) -> str:
+    """A join's alias from what it joins (table, fact column, key): the same in every query."""
+    return "s_d" + hashlib.sha1("|".join(spec).encode()).hexdigest()[:10]
+
+
+def _dimension_values(leaves: list[_Leaf]) -> tuple[dict, list[list]]:
+    """The lifted leaves' dimension key expressions, rewritten onto the dimension joins of
+    the pre-aggregation: {sql: (expr, join specs)}, and per leaf per key that sql or None,
+    followed by the sql of each of its dimension filters."""
+    out: dict[str, tuple[exp.Expression, tuple]] = {}
+    per_leaf = []
     for lf in leaves:
-        for k_sql, dim in zip(lf.key_sql, lf.dim_keys):
-            if dim is None or k_sql in exprs:
+        mine = []
+        for dim in [*lf.dim_keys, *lf.dim_filters]:
+            if dim is None:
+                mine.append(None)
                 continue
             expr, specs = dim
             expr = expr.copy()
+            used = []
             for c in expr.find_all(exp.Column):
                 spec = specs[c.table]
-                if spec not in joins:
-                    joins[spec] = f"s_d{len(joins)}"
-                c.set("table", exp.to_identifier(joins[spec]))
-            exprs[k_sql] = (f"e{len(exprs)}", expr)
-    if not exprs:
-        return pre, {}
-    sel = exp.select(exp.Column(this=exp.Star(), table=exp.to_identifier("s_g"))).from_(pre.subquery("s_g"))
-    for (table, fk_sql, pk), alias in joins.items():
-        on = exp.EQ(this=exp.column(f"g{keys[fk_sql]}", "s_g"), expression=exp.column(pk, alias, quoted=True))
-        sel = sel.join(table_ref(table, alias), on=on, join_type="LEFT")
-    sel = sel.select(*[exp.alias_(e, name) for name, e in exprs.values()])
-    return sel, {k: name for k, (name, _) in exprs.items()}
+                used.append(spec)
+                c.set("table", exp.to_identifier(_dim_alias(spec)))
+            sql = expr.sql("duckdb")
+            out.setdefault(sql, (expr, tuple(dict.fromkeys(used))))
+            mine.append(sql)
+        per_leaf.append(mine)
+    return out, per_leaf

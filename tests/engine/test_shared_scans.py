@@ -28,9 +28,13 @@ def test_subtotal_levels_share_the_fact_scan():
     sql = e.last_sql
     # every level (cells and per-customer groupings, City level and total) re-aggregates one
     # per-customer scan of Sales; Customer is joined to the grouped rows, not to the fact rows
-    assert sql.startswith("WITH") and "MATERIALIZED" in sql
+    assert sql.startswith("CREATE TEMP TABLE __pbi_forge_se1 AS")
     assert sql.count('FROM "Sales"') == 1
     assert sql.count('JOIN "Customer"') == 1
+    # without the cross-query cache: the same plan as one statement with a MATERIALIZED CTE
+    e.scan_cache = None
+    assert [tuple(r) for r in e.query(dax).itertuples(index=False, name=None)] == got
+    assert e.last_sql.startswith("WITH __scan1 AS MATERIALIZED") and e.last_sql.count('FROM "Sales"') == 1
 
 
 def test_distinct_count_of_a_group_key_needs_no_distinct():
@@ -112,3 +116,69 @@ def test_filter_var_of_the_row_is_computed_once_for_all_rows():
     ORDER BY Customer[City], [T] DESC"""
     got = [tuple(r) for r in e.query(dax).itertuples(index=False, name=None)]
     assert got == [(None, True, 1, 2), ("Oslo", False, 1, 1), ("Rome", False, None, 1)]
+
+
+def _temp_tables(e) -> list[str]:
+    return [r[0] for r in e.con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE '__pbi_forge_se%' ORDER BY 1").fetchall()]
+
+
+def test_pre_aggregations_are_cached_across_queries():
+    e = engine(REPEAT)
+
+    def run(dax):
+        return [tuple(r) for r in e.query(f"EVALUATE SUMMARIZECOLUMNS(Customer[City], {dax}) ORDER BY Customer[City]")
+                .itertuples(index=False, name=None)]
+
+    assert run('"S", [Sales]') == [("Oslo", 60), ("Rome", 40)]
+    assert "__pbi_forge_se1" in e.last_sql
+    # the order count per customer was computed with the sales (the cells are the customers'
+    # cities with orders): Repeat reads the same entry
+    assert run('"R", [Repeat]') == [("Oslo", 1)]  # Rome: all measures BLANK, row dropped
+    assert "__pbi_forge_se1" in e.last_sql and "__pbi_forge_se2" not in e.last_sql
+    # the largest quantity is not in it: a new entry holding all three aggregates
+    assert run('"R", [Repeat], "Q", MAX(Sales[Qty])') == [("Oslo", 1, 5), ("Rome", None, 1)]
+    assert "__pbi_forge_se2" in e.last_sql
+    # covered by the second entry: read, not recomputed
+    assert run('"Q", MAX(Sales[Qty]), "S", [Sales]') == [("Oslo", 5, 60), ("Rome", 1, 40)]
+    assert "__pbi_forge_se2" in e.last_sql and "__pbi_forge_se3" not in e.last_sql
+    assert _temp_tables(e) == ["__pbi_forge_se2"]  # the superseded first entry is dropped
+    # a different filter is a different scan
+    assert run('"S", CALCULATE([Sales], Sales[Amount] > 15)') == [("Oslo", 50), ("Rome", 40)]
+    assert "__pbi_forge_se3" in e.last_sql
+    e.clear_cache()
+    assert _temp_tables(e) == []
+    assert run('"N", [Orders]') == [("Oslo", 3), ("Rome", 1)]
+
+
+def test_cache_extends_an_entry_with_attributes_and_answers_coarser_queries():
+    e = engine()
+    by_city = e.query('EVALUATE SUMMARIZECOLUMNS(Customer[City], "S", [Sales]) ORDER BY Customer[City]')
+    assert by_city.values.tolist() == [["Oslo", 60], ["Rome", 40]]
+    by_name = e.query('EVALUATE SUMMARIZECOLUMNS(Customer[Name], "S", [Sales]) ORDER BY Customer[Name]')
+    assert by_name.values.tolist() == [["Ann", 30], ["Bob", 30], ["Cid", 40]]
+    # the names are joined to the cached per-customer rows: no new scan of Sales
+    create = e.last_sql.split(";\n")[0]
+    assert create.startswith("CREATE TEMP TABLE __pbi_forge_se2") and "FROM __pbi_forge_se1" in create
+    assert 'FROM "Sales"' not in e.last_sql
+    # a total and a distinct count are answered by the per-customer rows too
+    assert e.query('EVALUATE ROW("C", DISTINCTCOUNT(Sales[CustomerID]), "N", [Orders], "S", [Sales])'
+                   ).values.tolist() == [[3, 4, 100]]
+    assert 'FROM "Sales"' not in e.last_sql and "__pbi_forge_se2" in e.last_sql
+    # with a filter on the fact table the rows differ: its own scan
+    assert e.query('EVALUATE ROW("C", CALCULATE(DISTINCTCOUNT(Sales[CustomerID]), Sales[Amount] > 15))'
+                   ).values.tolist() == [[3]]
+    assert 'FROM "Sales"' in e.last_sql
+
+
+def test_filter_on_a_dimension_attribute_reads_the_cached_rows():
+    e = engine(measure("Oslo", 'CALCULATE([Sales], Customer[City] = "Oslo")'),
+               measure("Not Oslo", 'CALCULATE(DISTINCTCOUNT(Sales[CustomerID]), Customer[City] <> "Oslo")'))
+    assert e.query('EVALUATE SUMMARIZECOLUMNS(Customer[Name], "S", [Sales]) ORDER BY Customer[Name]'
+                   ).values.tolist() == [["Ann", 30], ["Bob", 30], ["Cid", 40]]
+    # Oslo: Ann 10 + 20, Bob 30; not Oslo: Cid, and the orphan-free data has no BLANK city
+    assert e.query('EVALUATE ROW("O", [Oslo], "N", [Not Oslo])').values.tolist() == [[60, 1]]
+    assert 'FROM "Sales"' not in e.last_sql  # the condition is a column of the cached rows
+    assert "OSLO" not in e.last_sql.upper().split(";\n")[-1]  # applied as that column, not re-joined
+    e.scan_cache = None
+    assert e.query('EVALUATE ROW("O", [Oslo], "N", [Not Oslo])').values.tolist() == [[60, 1]]
