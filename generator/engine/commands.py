@@ -44,6 +44,9 @@ def _engine(args: argparse.Namespace) -> Engine:
 
 def cmd_query(args: argparse.Namespace) -> int:
     engine = _engine(args)
+    # one query per run: nothing for a cache to share, so each pre-aggregation stays a
+    # MATERIALIZED CTE of the query's single statement (no temporary tables to fill)
+    engine.scan_cache = None
     if args.sql:
         print(engine.sql(args.dax))
         return 0

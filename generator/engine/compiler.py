@@ -101,16 +101,16 @@ class CellScope:
     def add(self, alias: str, select: exp.Select, keys: tuple[ColKey, ...]) -> exp.Expression:
         select = _canonical(select)
         value = select.expressions[-1]
-        body = select.copy()
-        body.set("expressions", body.expressions[:-1])
-        body_sig = body.sql("duckdb")
+        select.set("expressions", select.expressions[:-1])  # the body alone, for its signature
+        body_sig = select.sql("duckdb")
+        select.set("expressions", [*select.expressions, value])
         value_sig = value.this.sql("duckdb")
         for leaf in self.leaves:
             if leaf[3] == body_sig:
                 columns = leaf[4]
                 if value_sig not in columns:
                     name = f"v{len(columns)}"
-                    leaf[1] = leaf[1].select(exp.alias_(value.this.copy(), name))
+                    leaf[1] = leaf[1].select(exp.alias_(value.this.copy(), name), copy=False)
                     columns[value_sig] = name
                 return exp.column(columns[value_sig], leaf[0])
         select.expressions[-1].set("alias", exp.to_identifier("v0"))
@@ -127,9 +127,9 @@ class CellScope:
             if keys:
                 on = and_all(not_distinct(exp.column(self.keys[k], self.alias), exp.column(f"k{i}", alias))
                              for i, k in enumerate(keys))
-                sel = sel.join(sub, on=on, join_type="LEFT")
+                sel = sel.join(sub, on=on, join_type="LEFT", copy=False)
             else:
-                sel = sel.join(sub, join_type="CROSS")
+                sel = sel.join(sub, join_type="CROSS", copy=False)
         return sel
 
 
@@ -380,7 +380,7 @@ class CompilerCore:
             inner = env.push(row)
             sel = exp.select(*project(inner))
             if distinct:
-                sel = sel.distinct()
+                sel = sel.distinct(copy=False)
             conds = [rel.row_filter(scan) if rel.row_filter else None, where(inner) if where else None]
             return scan.build(sel, and_all(conds))
         alias = self.new_alias()
@@ -388,7 +388,7 @@ class CompilerCore:
         inner = env.push(row)
         sel = exp.select(*project(inner)).from_(rel.select.subquery(alias, copy=True))
         if distinct:
-            sel = sel.distinct()
+            sel = sel.distinct(copy=False)
         if where:
             cond = where(inner)
             if cond is not None:
@@ -465,7 +465,7 @@ class CompilerCore:
         outs = [exp.alias_(scan.col(k), f"k{i}") for i, k in enumerate(keys)] + [exp.alias_(value, "v")]
         sel = scan.build(exp.select(*outs), self._static_where(scan, env))
         if keys:
-            sel = sel.group_by(*[exp.Literal.number(i + 1) for i in range(len(keys))])
+            sel = sel.group_by(*[exp.Literal.number(i + 1) for i in range(len(keys))], copy=False)
         return self._register(env, sel, keys)
 
     def _scope_leaf(self, rel: Rel, env: Env, project) -> exp.Expression | None:
@@ -483,7 +483,7 @@ class CompilerCore:
         domain = scan.build(exp.select(*[exp.alias_(scan.col(k), names[k]) for k in inner_keys],
                                        exp.alias_(exp.Count(this=exp.Star()), "v")),
                             self._static_where(scan, env))
-        domain = domain.group_by(*[exp.Literal.number(i + 1) for i in range(len(inner_keys))])
+        domain = domain.group_by(*[exp.Literal.number(i + 1) for i in range(len(inner_keys))], copy=False)
         if _outer_refs(domain):
             return None
         alias = self.new_alias()
@@ -510,7 +510,7 @@ class CompilerCore:
         if where is not None:
             sel = sel.where(where)
         if keys:
-            sel = sel.group_by(*[exp.Literal.number(i + 1) for i in range(len(keys))])
+            sel = sel.group_by(*[exp.Literal.number(i + 1) for i in range(len(keys))], copy=False)
         return self._register(env, sel, keys)
 
     def row_of(self, rel: Rel, alias: str) -> Row:

@@ -247,12 +247,12 @@ class Compiler(TimeFns, TableFns):
                     part = part.from_(source)
             if visible:
                 a = self.new_alias()
-                part = exp.select(exp.Star()).from_(part.subquery(a)).where(
-                    exp.or_(*[exp.column(f"m{n}", a).is_(exp.null()).not_() for n in visible]))
+                part = exp.select(exp.Star()).from_(part.subquery(a, copy=False), copy=False).where(
+                    exp.or_(*[exp.column(f"m{n}", a).is_(exp.null()).not_() for n in visible], copy=False), copy=False)
             parts.append(part)
         union = parts[0]
         for p in parts[1:]:
-            union = exp.union(union, p, distinct=False)
+            union = exp.union(union, p, distinct=False, copy=False)
         sel = exp.select(exp.Star()).from_(exp.Subquery(this=union, alias=exp.TableAlias(this=ident(self.new_alias()))))
         cols = [RelCol(f"{k[0]}[{k[1]}]", gname[k], k, self.col_type(k)) for k in groups]
         cols += [RelCol(name, f"r_{gname[unit[0]]}", None, DaxType.BOOL) for unit, name in rollup]
@@ -296,7 +296,7 @@ class Compiler(TimeFns, TableFns):
         names = {k: f"k{i}" for i, k in enumerate(level)}
         sel = scan.build(exp.select(*[exp.alias_(scan.col(k), names[k]) for k in level],
                                     exp.alias_(exp.Count(this=exp.Star()), "v")), self.where_for(scan, ctx))
-        sel = sel.group_by(*[exp.Literal.number(i + 1) for i in range(len(level))])
+        sel = sel.group_by(*[exp.Literal.number(i + 1) for i in range(len(level))], copy=False)
         scope = CellScope(alias, names, domain=True)
         scope.add(alias, sel, tuple(level))
         return scope

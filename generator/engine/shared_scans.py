@@ -215,11 +215,12 @@ def _atom(agg: exp.AggFunc, keys: dict[str, int], atoms: dict[str, tuple[int, ex
     return kind, atoms[sql][0]
 
 
-def _distinct_of_key(sel: exp.Select) -> None:
+def _distinct_of_key(sel: exp.Select) -> bool:
     """COUNT(DISTINCT k) where k is a group-by key of the same SELECT: every group holds
     one value of k, so the count is 1, or 0 for the group where k is NULL (COUNT(k) > 0)."""
     n = len(sel.args["group"].expressions) if sel.args.get("group") else 0
     keys = {p.this.sql("duckdb") for p in sel.expressions[:n]}
+    changed = False
     for p in sel.expressions[n:]:
         for agg in list(p.find_all(exp.Count)):
             arg = agg.this
@@ -228,6 +229,8 @@ def _distinct_of_key(sel: exp.Select) -> None:
                 agg.replace(exp.cast(exp.Case(ifs=[exp.If(this=exp.GT(this=exp.Count(this=x), expression=exp.Literal.number(0)),
                                                           true=exp.Literal.number(1))],
                                               default=exp.Literal.number(0)), "BIGINT"))
+                changed = True
+    return changed
 
 
 @dataclass
@@ -257,7 +260,7 @@ class _Layout:
             pre.set("expressions", [exp.alias_(k.copy(), f"g{i}") for i, k in enumerate(self.key_exprs)]
                     + [exp.alias_(a.copy(), f"a{i}") for i, a in enumerate(self.atoms.values())])
             if self.fine:
-                pre = pre.group_by(*[exp.Literal.number(i + 1) for i in range(len(self.fine))])
+                pre = pre.group_by(*[exp.Literal.number(i + 1) for i in range(len(self.fine))], copy=False)
             if not self.dims:
                 return pre
             source, first = pre.subquery("s_g"), 0
@@ -358,14 +361,13 @@ def share_scans(tree: exp.Expression, unique: frozenset[tuple[str, str]] = froze
     side of relationships); joins to them can be lifted above the aggregation (`_lift`).
     With a `cache`, pre-aggregations are temporary tables kept across queries; returns the
     statements to run before `tree` (creating new ones), else MATERIALIZED CTEs are used."""
-    for sel in list(tree.find_all(exp.Select)):
-        if sel is not tree and _leaf(sel) is not None:
-            _distinct_of_key(sel)
     by_sig: dict[str, list[_Leaf]] = {}
     for sel in list(tree.find_all(exp.Select)):
         if sel is tree:
             continue
         leaf = _leaf(sel)
+        if leaf is not None and _distinct_of_key(sel):
+            leaf = _leaf(sel)
         if leaf is not None:
             leaf = _lift(leaf, unique)
             by_sig.setdefault(leaf.sig, []).append(leaf)
@@ -460,7 +462,7 @@ def _rewrite(leaves: list[_Leaf], plans: list, leaf_dims: list, layout: _Layout,
         if filters:
             new_sel = new_sel.where(and_all(col(dim_col[f]) for f in filters))
         if n and not identity:
-            new_sel = new_sel.group_by(*[exp.Literal.number(i + 1) for i in range(n)])
+            new_sel = new_sel.group_by(*[exp.Literal.number(i + 1) for i in range(n)], copy=False)
         lf.node.replace(new_sel)
 
 

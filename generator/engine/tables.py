@@ -205,7 +205,7 @@ class TableFns(ScalarFns):
         names = {k: f"k{i}" for i, k in enumerate(keys)}
         domain = scan.build(exp.select(*[exp.alias_(scan.col(k), names[k]) for k in keys],
                                        exp.alias_(exp.Count(this=exp.Star()), "v")), self.where_for(scan, ctx))
-        domain = domain.group_by(*[exp.Literal.number(i + 1) for i in range(len(keys))])
+        domain = domain.group_by(*[exp.Literal.number(i + 1) for i in range(len(keys))], copy=False)
         alias = self.new_alias()
         scope = CellScope(alias, names, domain=True)
         scope.add(alias, domain, tuple(keys))
