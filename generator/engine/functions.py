@@ -12,7 +12,7 @@ from sqlglot import exp
 
 from generator.dax import ast as A
 from generator.engine.data import fn
-from generator.engine.compiler import _ENUM_ORDER, CompilerCore, Env, _enum, order_pairs
+from generator.engine.compiler import _ENUM_ORDER, CompilerCore, Env, _enum, _outer_refs, order_pairs
 from generator.engine.types import NUMERIC, DaxType, sql_type, unify
 from generator.engine.values import (
     Scalar, arith, blank_as_zero, cast, compare, lit, number, round_half_away, to_text, truthy,
@@ -267,6 +267,10 @@ class ScalarFns(CompilerCore):
             value = self.scalar(args[2], env)
         else:
             value = self.scalar(args[1], env)
+        fast = self._rank_by_lookup(rel, args[1], value, env, desc, ties == "DENSE")
+        if fast is not None:
+            return fast
+
         def project(inner: Env) -> list[exp.Expression]:
             v = self.scalar(args[1], inner)
             t = unify([v.type, value.type])
@@ -285,6 +289,52 @@ class ScalarFns(CompilerCore):
         # a table with no rows still ranks the value first
         return Scalar(exp.cast(fn("coalesce", exp.Subquery(this=exp.select(rank).from_(sel.subquery(alias))), N(1)),
                                "BIGINT"), DaxType.INT, False)
+
+    def _rank_by_lookup(self, rel, expr: A.Expr, value: Scalar, env, desc: bool, dense: bool) -> Scalar | None:
+        """RANKX when the ranked values do not depend on the current row (only the value
+        being ranked does), e.g. a calculated column ranking each customer among all:
+        the values are counted once, in order, and each row looks its value up.
+
+        With C(a) = how many values rank before a (strictly better), a value b not
+        among them ranks like the nearest value on its worse side: for DESC, the largest
+        a <= b (an ASOF join); none means every value is better. DENSE counts distinct
+        values. Without this, every row would compare its value with every other
+        (quadratic: a minute for 100,000 customers)."""
+        types: list[DaxType] = []
+
+        def project(inner):
+            v = self.scalar(expr, inner)
+            types.append(v.type)
+            return [exp.alias_(v.sql, "a")]
+
+        try:
+            probe = self.over(rel, env, project)
+        except Exception:
+            return None
+        if _outer_refs(probe) or not types:
+            return None
+        t = unify([types[0], value.type])
+        if t not in (DaxType.INT, DaxType.DOUBLE, DaxType.CURRENCY, DaxType.DATETIME):
+            return None
+        values = self.over(rel, env, lambda inner: [exp.alias_(blank_as_zero(cast(self.scalar(expr, inner), t), t), "a")])
+        src, grouped, cum, q = self.new_alias(), self.new_alias(), self.new_alias(), self.new_alias()
+        a = exp.column("a", src)
+        counted = exp.select(exp.alias_(a, "a"), exp.alias_(
+            N(1) if dense else exp.Count(this=exp.Star()), "n")).from_(values.subquery(src)).group_by(N(1))
+        window = exp.Window(this=exp.Sum(this=exp.column("n", grouped)),
+                            order=exp.Order(expressions=[exp.Ordered(this=exp.column("a", grouped), desc=desc)]),
+                            spec=exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING",
+                                                end=N(1), end_side="PRECEDING"))
+        before = exp.select(exp.column("a", grouped), exp.alias_(fn("coalesce", window, N(0)), "before")).from_(
+            counted.subquery(grouped))
+        b = exp.select(exp.alias_(blank_as_zero(cast(value, t), t), "b")).subquery(q)
+        cond = (exp.GTE if desc else exp.LTE)(this=exp.column("b", q), expression=exp.column("a", cum))
+        lookup = exp.select(exp.column("before", cum)).from_(b).join(
+            before.subquery(cum), on=cond, join_type="ASOF LEFT")
+        total = exp.select(fn("coalesce", exp.Sum(this=exp.column("n", grouped)), N(0))).from_(
+            counted.copy().subquery(grouped))
+        rank = exp.Add(this=fn("coalesce", exp.Subquery(this=lookup), exp.Subquery(this=total)), expression=N(1))
+        return Scalar(exp.cast(rank, "BIGINT"), DaxType.INT, False)
 
     # ------------------------------------------------------------ logic
 

@@ -430,6 +430,41 @@ def test_12_rankx(ref):
     assert visual(ref, "Customer[Name]", "Rank Dense")["Dan"] == 3
 
 
+# Sales per name: Cid 40, Ann 30, Bob 30, Dan BLANK (ranked as 0). A value outside the
+# table ranks after the values strictly better than it (SKIP) or the distinct ones (DENSE).
+@pytest.mark.parametrize("args, expected", [
+    ("[Sales]", {"Cid": 1, "Ann": 2, "Bob": 2, "Dan": 4}),
+    ("[Sales], , DESC, Dense", {"Cid": 1, "Ann": 2, "Bob": 2, "Dan": 3}),
+    ("[Sales], , ASC", {"Dan": 1, "Ann": 2, "Bob": 2, "Cid": 4}),
+    ("[Sales], , ASC, Dense", {"Dan": 1, "Ann": 2, "Bob": 2, "Cid": 3}),
+    ("[Sales], 35", {"Cid": 2, "Ann": 2, "Bob": 2, "Dan": 2}),          # only 40 beats 35
+    ("[Sales], 35, ASC", {"Cid": 4, "Ann": 4, "Bob": 4, "Dan": 4}),     # 0, 30, 30 are below
+    ("[Sales], 35, ASC, Dense", {"Cid": 3, "Ann": 3, "Bob": 3, "Dan": 3}),
+    ("[Sales], 100", {"Cid": 1, "Ann": 1, "Bob": 1, "Dan": 1}),
+    ("[Sales], -5", {"Cid": 5, "Ann": 5, "Bob": 5, "Dan": 5}),          # all four beat -5
+    ("[Sales], -5, DESC, Dense", {"Cid": 4, "Ann": 4, "Bob": 4, "Dan": 4}),
+])
+def test_12_rankx_orders_ties_and_outside_values(args, expected, monkeypatch):
+    e = engine(measure("R", f"RANKX(ALL(Customer[Name]), {args})"))
+    dax = 'EVALUATE SUMMARIZECOLUMNS(Customer[Name], "R", [R])'
+    ranked = dict(rows(e, dax))
+    assert ranked == expected
+    assert "ASOF" in e.last_sql  # the ranked values do not depend on the row: one sorted lookup
+    # the general form, comparing each value with every other, agrees
+    from generator.engine.functions import ScalarFns
+    monkeypatch.setattr(ScalarFns, "_rank_by_lookup", lambda *args, **kwargs: None)
+    assert dict(rows(e, dax)) == expected
+    assert "ASOF" not in e.last_sql
+
+
+def test_12_rankx_calculated_column_ranks_by_lookup():
+    e = engine()
+    got = e.query('EVALUATE ADDCOLUMNS(VALUES(Customer[ID]), "R", RANKX(ALL(Customer), Customer[ID] * 10, '
+                  'CALCULATE(MAX(Customer[ID])) * 10 - 5, ASC))')
+    # 10, 20, 30, 40 ranked ASC: 5 -> 1, 15 -> 2, 25 -> 3, 35 -> 4
+    assert sorted(map(tuple, got.values.tolist())) == [(1, 1), (2, 2), (3, 3), (4, 4)]
+
+
 # ---------------------------------------------------------------- §13 percentiles
 # https://learn.microsoft.com/en-us/dax/percentile-inc-function-dax, percentile-exc-function-dax
 
