@@ -72,6 +72,9 @@ class Rel:
     preds: tuple = ()
     nonnull: bool = False  # no BLANK in any row (date sets of time intelligence)
     guard: tuple | None = None  # (cell-level condition, message): an error when TRUE (DATEADD)
+    # (key, predicate): the rows are the values of column `key` for which predicate(value)
+    # holds (a time-intelligence date set); as a filter, the predicate applies directly
+    col_pred: tuple | None = None
 
 
 @dataclass(frozen=True)
@@ -859,7 +862,8 @@ class CompilerCore:
         alias = self.new_alias()
         sel = exp.select(*[exp.alias_(exp.column(c.sql, alias), f"c{j}") for j, (_, c) in enumerate(keyed)]).from_(
             self.rel_select(rel).subquery(alias, copy=True))
-        return RowsFilter(tuple(c.key for _, c in keyed), sel, nonnull=rel.nonnull)
+        pred = rel.col_pred if rel.col_pred is not None and [c.key for _, c in keyed] == [rel.col_pred[0]] else None
+        return RowsFilter(tuple(c.key for _, c in keyed), sel, nonnull=rel.nonnull, col_pred=pred)
 
     def bool_filter(self, arg: A.Expr, env: Env) -> Filter:
         keys: list[ColKey] = []

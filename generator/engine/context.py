@@ -214,6 +214,10 @@ class RowsFilter(Filter):
     select: exp.Select = field(compare=False)
     removed: frozenset[ColKey] = frozenset()
     nonnull: bool = False  # the relation never holds BLANK (e.g. a set of dates)
+    # (key, predicate) when the rows are exactly the values of `key` satisfying predicate:
+    # `col IN (SELECT key FROM its table WHERE predicate)` is then `predicate(col)`, a range
+    # on the scan's own column instead of a semi-join with a (correlated) date list
+    col_pred: tuple | None = field(default=None, compare=False)
 
     def keys(self) -> frozenset[ColKey]:
         return frozenset(self.cols) - self.removed
@@ -224,6 +228,8 @@ class RowsFilter(Filter):
             return None
         if len(pairs) == 1:
             i, k = pairs[0]
+            if self.col_pred is not None and self.col_pred[0] == k:
+                return self.col_pred[1](scan.col(k))
             sub = exp.select(exp.column(f"c{i}", "f")).from_(self.select.subquery("f", copy=True))
             col = scan.col(k)
             if self.nonnull:

@@ -62,8 +62,16 @@ class TimeFns(ScalarFns):
         table = self.model.table(key[0])
         scan = Scan(self, table, env.ctx.rels or self.base_rels())
         col = scan.col(key)
-        sel = scan.build(exp.select(exp.alias_(col, "c0")).distinct(), cond(_date(col.copy())))
-        return Rel((RelCol(f"{key[0]}[{key[1]}]", "c0", key, self.col_type(key)),), sel, nonnull=True)
+        # the condition is built once, on a placeholder, and copied for each column it tests
+        template = cond(_date(exp.column("__pbi_forge_date__")))
+
+        def on(c: exp.Expression) -> exp.Expression:
+            return template.transform(
+                lambda n: c.copy() if isinstance(n, exp.Column) and n.name == "__pbi_forge_date__" else n)
+
+        sel = scan.build(exp.select(exp.alias_(col, "c0")).distinct(), on(col))
+        return Rel((RelCol(f"{key[0]}[{key[1]}]", "c0", key, self.col_type(key)),), sel, nonnull=True,
+                   col_pred=(key, on))
 
     def _period_to_date(self, call, env, part: str) -> Rel:
         args = self.args(call, env, 1, 2)

@@ -4,6 +4,7 @@ names the page. "assumed" marks rules the document labels [check]."""
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 
@@ -395,6 +396,9 @@ def test_10_datesinperiod(ref):
     assert got[(2024, 2)] == 50 and got[(2024, 1)] == 10
     day = "TREATAS({DATE(2024, 2, 20)}, 'Date'[Date])"
     assert rows(ref, f'EVALUATE SUMMARIZECOLUMNS({day}, "v", [R30])') == [(50,)]
+    # the date window filters the order dates with a range, not a semi-join with a date list
+    assert rows(ref, "EVALUATE ROW(\"v\", CALCULATE([R30], 'Date'[Date] = DATE(2024, 2, 4)))") == [(10,)]
+    assert not re.search(r"\bIN \(SELECT", ref.last_sql.upper())
 
 
 def test_10_invalid_date_table_is_rejected():
