@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import tempfile
+import warnings
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
@@ -346,7 +347,11 @@ class Engine:
         try:
             for statement in compiled.prelude:
                 self.con.execute(statement)
-            table = self.con.sql(sql).to_arrow_table()
+            with warnings.catch_warnings():
+                # execute() plans once (sql() plans a relation first, then runs it): about
+                # 1 ms less per query; the "extra copy" it warns about costs nothing measurable
+                warnings.simplefilter("ignore", UserWarning)
+                table = self.con.execute(sql).to_arrow_table()
         except duckdb.Error as exc:
             raise DaxEvalError(_clean_error(exc)) from exc
         # BLANK (null) and NaN must stay distinct: a column with nulls becomes Python
