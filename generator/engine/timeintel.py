@@ -47,11 +47,14 @@ class TimeFns(ScalarFns):
         return key
 
     def _visible(self, key: ColKey, env: Env, agg: type) -> exp.Expression:
-        """MIN/MAX of the dates visible in the current filter context."""
-        table = self.model.table(key[0])
-        scan = Scan(self, table, env.ctx.rels or self.base_rels())
-        sel = scan.build(exp.select(agg(this=_date(scan.col(key)))), self.where_for(scan, env.ctx))
-        return exp.Subquery(this=sel)
+        """MIN/MAX of the dates visible in the current filter context.
+
+        Through `agg_over`, so in a visual it is a grouped leaf: a column of each cell, which
+        lets DuckDB join the shifted period (PREVIOUSMONTH, DATEADD…) to the fact table as a
+        range join, where a correlated subquery made it a product of cells and rows."""
+        rel = self.base_rel(self.model.table(key[0]), env)
+        return self.agg_over(rel, env, lambda inner: self.column_value(key, inner, None),
+                             lambda v: agg(this=_date(v.sql)))
 
     def _visible_set(self, key: ColKey, env: Env) -> exp.Select:
         table = self.model.table(key[0])
