@@ -100,6 +100,15 @@ def test_1_2_comparisons(ref, expr, expected):
     assert val(ref, expr) is expected
 
 
+def test_1_2_text_filters_ignore_case(ref):
+    # "oslo" = "Oslo" in DAX, so a filter of text values matches whatever the casing:
+    # Oslo holds Ann (10 + 20) and Bob (30)
+    assert val(ref, 'CALCULATE([Sales], Customer[City] = "oslo")') == 60
+    assert val(ref, 'CALCULATE([Sales], TREATAS({"oslo"}, Customer[City]))') == 60
+    assert val(ref, 'CALCULATE([Sales], TREATAS({("OSLO", "ann")}, Customer[City], Customer[Name]))') == 30
+    assert val(ref, 'CALCULATE([Sales], KEEPFILTERS(Customer[City] IN {"ROME"}))') == 40
+
+
 def test_1_2_filter_on_fact_column_blank_equals_zero(ref):
     assert val(ref, "CALCULATE([Orders], Sales[Discount] = 0)") == 2
     assert val(ref, "CALCULATE([Orders], Sales[Discount] == 0)") == 1
