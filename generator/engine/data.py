@@ -106,8 +106,40 @@ def load_tables(con: duckdb.DuckDBPyConnection, model: Model, data: Mapping[str,
                 value = exp.cast(value, model_sql_type(col.type))
             projections.append(exp.alias_(value, ident(col.name)))
         select = exp.select(*projections).from_(source)
+        texts = [c.name for c in table.columns if c.type == "string"]
+        select = _merge_case_variants(con, select, texts)
         con.execute(exp.Create(this=table_ref(table.name), kind="VIEW", expression=select,
                                replace=True).sql("duckdb"))
+
+
+def _merge_case_variants(con: duckdb.DuckDBPyConnection, select: exp.Select, texts: list[str]) -> exp.Select:
+    """Power BI stores text values that differ only in case as one value (the column's
+    collation is case-insensitive): "Oslo" and "OSLO" are one group, one slicer item.
+    Columns holding such variants get one spelling per value (the one that sorts first);
+    other columns are left as they are. One scan of the table checks all its text columns."""
+    if not texts:
+        return select
+    counts = []
+    for name in texts:
+        col = exp.column(name, quoted=True)
+        counts += [exp.Count(this=exp.Distinct(expressions=[col])),
+                   exp.Count(this=exp.Distinct(expressions=[exp.Lower(this=col.copy())]))]
+    row = con.execute(exp.select(*counts).from_(select.subquery("t")).sql("duckdb")).fetchall()[0]
+    merge = [name for i, name in enumerate(texts) if row[2 * i] != row[2 * i + 1]]
+    if not merge:
+        return select
+    base = select.subquery("b")
+    star = exp.Star(**{"replace": [
+        exp.alias_(exp.func("coalesce", exp.column("v", f"m{i}"), exp.column(name, "b", quoted=True)), ident(name))
+        for i, name in enumerate(merge)]})
+    out = exp.select(exp.Column(this=star, table=exp.to_identifier("b"))).from_(base)
+    for i, name in enumerate(merge):
+        col = exp.column(name, quoted=True)
+        spelling = exp.select(exp.alias_(exp.Lower(this=col), "k"), exp.alias_(exp.Min(this=col.copy()), "v")).from_(
+            select.subquery("s")).group_by("1")
+        out = out.join(spelling.subquery(f"m{i}"), on=exp.EQ(this=exp.Lower(this=exp.column(name, "b", quoted=True)),
+                                                               expression=exp.column("k", f"m{i}")), join_type="LEFT")
+    return out
 
 
 def _columns_of(con: duckdb.DuckDBPyConnection, source: exp.Expression) -> dict[str, str]:

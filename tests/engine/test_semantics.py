@@ -109,6 +109,19 @@ def test_1_2_text_filters_ignore_case(ref):
     assert val(ref, 'CALCULATE([Sales], KEEPFILTERS(Customer[City] IN {"ROME"}))') == 40
 
 
+def test_1_2_text_values_differing_in_case_are_one_value():
+    # Power BI's columns compare text case-insensitively and ignore trailing spaces: "Oslo",
+    # "OSLO" are one City, "Rome", "rome " another (one spelling kept, the first in sort order)
+    from tests.engine.fixtures import ORDERS, Engine, dates, model
+    e = Engine(model(()), data={"Customer": [(1, "Ann", "Oslo"), (2, "Bob", "OSLO"), (3, "Cid", "Rome"),
+                                             (4, "Dan", "rome ")], "Sales": list(ORDERS), "Date": dates()},
+               as_of="2024-12-31")
+    got = e.query('EVALUATE SUMMARIZECOLUMNS(Customer[City], "S", [Sales], "N", COUNTROWS(Customer)) '
+                  "ORDER BY Customer[City]").values.tolist()
+    assert got == [["OSLO", 60, 2], ["Rome", 40, 2]]  # Oslo: Ann 10 + 20, Bob 30; Rome: Cid 40
+    assert e.query("EVALUATE ROW(\"n\", DISTINCTCOUNT(Customer[City]))").values.tolist() == [[2]]
+
+
 def test_1_2_filter_on_fact_column_blank_equals_zero(ref):
     assert val(ref, "CALCULATE([Orders], Sales[Discount] = 0)") == 2
     assert val(ref, "CALCULATE([Orders], Sales[Discount] == 0)") == 1
