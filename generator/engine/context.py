@@ -203,16 +203,6 @@ class PredFilter(Filter):
         return RowsFilter(kept, sel)
 
 
-def _text_fold(scan: Scan, key: ColKey) -> Callable[[exp.Expression], exp.Expression]:
-    """DAX compares text case-insensitively: a filter of text values (TREATAS({"oslo"}, …))
-    matches "Oslo". Identity for other types."""
-    from generator.engine.types import DaxType
-
-    if scan.comp.col_type(key) is DaxType.TEXT:
-        return lambda e: exp.Lower(this=e)
-    return lambda e: e
-
-
 @dataclass(frozen=True)
 class RowsFilter(Filter):
     """Tuples of a relation: VALUES/DISTINCT/TREATAS/time-intelligence date sets.
@@ -240,9 +230,8 @@ class RowsFilter(Filter):
             i, k = pairs[0]
             if self.col_pred is not None and self.col_pred[0] == k:
                 return self.col_pred[1](scan.col(k))
-            fold = _text_fold(scan, k)
-            sub = exp.select(fold(exp.column(f"c{i}", "f"))).from_(self.select.subquery("f", copy=True))
-            col = fold(scan.col(k))
+            sub = exp.select(exp.column(f"c{i}", "f")).from_(self.select.subquery("f", copy=True))
+            col = scan.col(k)
             if self.nonnull:
                 return col.isin(query=sub)
             # IN ignores NULL; the blank member must still match, hence the OR
@@ -251,8 +240,7 @@ class RowsFilter(Filter):
             return exp.or_(col.isin(query=sub),
                            exp.and_(col.copy().is_(exp.null()), has_null.subquery()))
         alias = scan.comp.new_alias()
-        cond = and_all(not_distinct(_text_fold(scan, k)(exp.column(f"c{i}", alias)), _text_fold(scan, k)(scan.col(k)))
-                       for i, k in pairs)
+        cond = and_all(not_distinct(exp.column(f"c{i}", alias), scan.col(k)) for i, k in pairs)
         return exp.Exists(this=exp.select("1").from_(self.select.subquery(alias, copy=True)).where(cond))
 
     def without(self, keys: frozenset[ColKey]) -> Filter | None:

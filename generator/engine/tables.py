@@ -11,7 +11,7 @@ from dataclasses import replace
 from sqlglot import exp
 
 from generator.dax import ast as A
-from generator.engine.data import fn
+from generator.engine.data import fn, table_ref
 from generator.engine.compiler import CellScope, Env, Rel, RelCol, Row, _enum, order_pairs
 from generator.engine.context import CellFilter, Ctx, EqFilter, Scan, and_all
 from generator.engine.data import ident
@@ -343,12 +343,27 @@ class TableFns(ScalarFns):
         if len(keys) != len(rel.cols):
             raise self.err(env, call, "TREATAS needs one target column per column of the table")
         alias = self.new_alias()
-        # values take the target column's type (TREATAS({"2024-01-02"}, 'Date'[Date]))
-        sel = exp.select(*[exp.alias_(cast(Scalar(exp.column(c.sql, alias), c.type), self.col_type(k)).sql, f"c{i}")
-                           for i, (k, c) in enumerate(zip(keys, rel.cols))]).from_(
-            self.rel_select(rel).subquery(alias, copy=True))
+        # values take the target column's type (TREATAS({"2024-01-02"}, 'Date'[Date])), and
+        # text values the column's own spelling: DAX matches "oslo" to "Oslo"
+        outs = []
+        for i, (k, c) in enumerate(zip(keys, rel.cols)):
+            value = cast(Scalar(exp.column(c.sql, alias), c.type), self.col_type(k)).sql
+            if self.col_type(k) is DaxType.TEXT:
+                value = self._column_spelling(k, value)
+            outs.append(exp.alias_(value, f"c{i}"))
+        sel = exp.select(*outs).from_(self.rel_select(rel).subquery(alias, copy=True))
         cols = tuple(RelCol(f"{k[0]}[{k[1]}]", f"c{i}", k, self.col_type(k)) for i, k in enumerate(keys))
         return Rel(cols, sel)
+
+    def _column_spelling(self, key, value: exp.Expression) -> exp.Expression:
+        """The spelling `key`'s column uses for a text value that equals `value` ignoring
+        case (the column holds one spelling per value, see data.py), else `value`."""
+        self.engine.touch_column(key)
+        a = self.new_alias()
+        col = exp.column(key[1], a, quoted=True)
+        found = exp.select(exp.Min(this=col)).from_(table_ref(key[0], a)).where(
+            exp.EQ(this=exp.Lower(this=col.copy()), expression=exp.Lower(this=value.copy())))
+        return fn("coalesce", exp.Subquery(this=found), value)
 
     def fn_ROW(self, call, env):
         args = self.args(call, env, 2, -1)
