@@ -299,7 +299,7 @@ class ScalarFns(CompilerCore):
         among them ranks like the nearest value on its worse side: for DESC, the largest
         a <= b (an ASOF join); none means every value is better. DENSE counts distinct
         values. Without this, every row would compare its value with every other
-        (quadratic: a minute for 100,000 customers)."""
+        (quadratic: 2 s for 12,500 customers, minutes for 100,000)."""
         types: list[DaxType] = []
 
         def project(inner):
@@ -307,10 +307,7 @@ class ScalarFns(CompilerCore):
             types.append(v.type)
             return [exp.alias_(v.sql, "a")]
 
-        try:
-            probe = self.over(rel, env, project)
-        except Exception:
-            return None
+        probe = self.over(rel, env, project)  # a compile error here is the general form's too
         if _outer_refs(probe) or not types:
             return None
         t = unify([types[0], value.type])

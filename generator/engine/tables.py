@@ -196,7 +196,7 @@ class TableFns(ScalarFns):
         left out here; the result must not refer to any outer row either, else None."""
         if rel.col_keys is None or rel.ctx is not env.ctx or rel.preds or rel.select is None:
             return None
-        if _reads_only(rel.select, "") is False:
+        if not _reads_only(rel.select, ""):  # the values themselves depend on an outer row
             return None
         keys = list(rel.col_keys)
         table = self.model.table(keys[0][0])
