@@ -75,6 +75,9 @@ class Rel:
     # (key, predicate): the rows are the values of column `key` for which predicate(value)
     # holds (a time-intelligence date set); as a filter, the predicate applies directly
     col_pred: tuple | None = None
+    # the rows are rows of this model table, all their values unchanged (TOPN of a table):
+    # as a filter, matching its key column is matching the whole row
+    rows_of: str | None = None
 
 
 @dataclass(frozen=True)
@@ -863,7 +866,14 @@ class CompilerCore:
         sel = exp.select(*[exp.alias_(exp.column(c.sql, alias), f"c{j}") for j, (_, c) in enumerate(keyed)]).from_(
             self.rel_select(rel).subquery(alias, copy=True))
         pred = rel.col_pred if rel.col_pred is not None and [c.key for _, c in keyed] == [rel.col_pred[0]] else None
-        return RowsFilter(tuple(c.key for _, c in keyed), sel, nonnull=rel.nonnull, col_pred=pred)
+        row_key = None
+        if rel.rows_of is not None:
+            table = self.model.table(rel.rows_of)
+            kc = self.key_column(table) if table is not None else None
+            if kc and (table.name.lower(), kc.lower()) in self.engine.unique_keys \
+                    and (table.name, kc) in [c.key for _, c in keyed]:
+                row_key = (table.name, kc)
+        return RowsFilter(tuple(c.key for _, c in keyed), sel, nonnull=rel.nonnull, col_pred=pred, row_key=row_key)
 
     def bool_filter(self, arg: A.Expr, env: Env) -> Filter:
         keys: list[ColKey] = []

@@ -218,6 +218,9 @@ class RowsFilter(Filter):
     # `col IN (SELECT key FROM its table WHERE predicate)` is then `predicate(col)`, a range
     # on the scan's own column instead of a semi-join with a (correlated) date list
     col_pred: tuple | None = field(default=None, compare=False)
+    # the key column of the table whose whole rows these are (TOPN of a table): while the
+    # key is not removed, matching it is matching the row, so the other columns are skipped
+    row_key: ColKey | None = None
 
     def keys(self) -> frozenset[ColKey]:
         return frozenset(self.cols) - self.removed
@@ -226,6 +229,8 @@ class RowsFilter(Filter):
         pairs = [(i, k) for i, k in enumerate(self.cols) if k not in self.removed and scan.has(k)]
         if not pairs:
             return None
+        if self.row_key is not None and self.row_key not in self.removed and scan.has(self.row_key):
+            pairs = [(i, k) for i, k in pairs if k == self.row_key]
         if len(pairs) == 1:
             i, k = pairs[0]
             if self.col_pred is not None and self.col_pred[0] == k:

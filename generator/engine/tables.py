@@ -334,7 +334,7 @@ class TableFns(ScalarFns):
         alias2 = self.new_alias()
         top = exp.select(*[exp.column(c.sql, alias2) for c in rel.cols]).from_(ranked.subquery(alias2)).where(
             exp.LTE(this=exp.column("rk", alias2), expression=n.sql))
-        return Rel(rel.cols, top)
+        return Rel(rel.cols, top, rows_of=rel.base.name if rel.base is not None else rel.rows_of)
 
     def fn_TREATAS(self, call, env):
         args = self.args(call, env, 2, -1)

@@ -491,6 +491,16 @@ def test_12_rankx_calculated_column_ranks_by_lookup():
     assert sorted(map(tuple, got.values.tolist())) == [(1, 1), (2, 2), (3, 3), (4, 4)]
 
 
+def test_12_topn_of_a_table_as_a_filter_matches_whole_rows(ref):
+    # Sales: Cid 40, Ann 30, Bob 30, Dan none. TOPN(2) keeps ties: Cid, Ann, Bob = 100
+    assert val(ref, "CALCULATE([Sales], TOPN(2, ALL(Customer), [Sales]))") == 100
+    assert re.search(r"\bIN \(SELECT", ref.last_sql.upper())  # matched on the key, not on every column
+    # removing the key from the filter keeps the rest of each row (Cid, Rome): still Cid
+    assert val(ref, "CALCULATE(CALCULATE([Sales], REMOVEFILTERS(Customer[ID])), TOPN(1, ALL(Customer), [Sales]))") == 40
+    # every column of the table is filtered, not only the key
+    assert val(ref, "CALCULATE(ISFILTERED(Customer[City]), TOPN(1, ALL(Customer), [Sales]))") is True
+
+
 # ---------------------------------------------------------------- §13 percentiles
 # https://learn.microsoft.com/en-us/dax/percentile-inc-function-dax, percentile-exc-function-dax
 
