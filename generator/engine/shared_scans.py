@@ -361,6 +361,20 @@ def share_scans(tree: exp.Expression, unique: frozenset[tuple[str, str]] = froze
     side of relationships); joins to them can be lifted above the aggregation (`_lift`).
     With a `cache`, pre-aggregations are temporary tables kept across queries; returns the
     statements to run before `tree` (creating new ones), else MATERIALIZED CTEs are used."""
+    ctes, prelude = [], []
+    for sig, leaves in _leaves_by_signature(tree, unique).items():
+        plan = _cached_plan(cache, sig, leaves) if cache is not None else None
+        if plan is None:
+            plan = _new_plan(sig, leaves, cache, ctes, prelude)
+        if plan is not None:
+            _rewrite(*plan)
+    if ctes:
+        tree.set("with_", exp.With(expressions=ctes))
+    return prelude
+
+
+def _leaves_by_signature(tree: exp.Expression, unique) -> dict[str, list[_Leaf]]:
+    """The statement's leaves (lifted where possible), grouped by the rows they read."""
     by_sig: dict[str, list[_Leaf]] = {}
     for sel in list(tree.find_all(exp.Select)):
         if sel is tree:
@@ -371,56 +385,60 @@ def share_scans(tree: exp.Expression, unique: frozenset[tuple[str, str]] = froze
         if leaf is not None:
             leaf = _lift(leaf, unique)
             by_sig.setdefault(leaf.sig, []).append(leaf)
-    ctes, prelude = [], []
-    for sig, leaves in by_sig.items():
-        shared = len(leaves) >= 2 or any(d is not None for d in leaves[0].dim_keys) or bool(leaves[0].dim_filters)
-        need_dims, leaf_dims = _dimension_values(leaves)
-        layout, fine, atoms, plans = None, [], {}, []
-        if cache is not None:  # a cached pre-aggregation that answers every leaf
-            for cand in cache.find(sig, set().union(*(set(lf.fact_key_sql) for lf in leaves))):
-                atoms, plans = _plans(leaves, cand.fine)
-                if all(p is not None for p in plans) and cand.covers(atoms, need_dims):
-                    layout, fine = cand, cand.fine
-                    break
-        if layout is None:
-            finest = max(leaves, key=lambda lf: len(set(lf.fact_key_sql)))
-            fine = list(dict.fromkeys(finest.fact_key_sql))
-            if not all(set(lf.fact_key_sql) <= set(fine) for lf in leaves):
-                continue
-            key_exprs = [next(k for lf in leaves for k, ks in zip(lf.fact_keys, lf.fact_key_sql) if ks == s)
-                         for s in fine]
-            if cache is not None:
-                for s_, k in _distinct_args(leaves).items():
-                    if s_ not in fine:
-                        fine.append(s_)
-                        key_exprs.append(k.copy())
-            if not shared and not (cache is not None and fine):
-                continue
-            atoms, plans = _plans(leaves, fine)
-            usable = [(lf, plan, d) for lf, plan, d in zip(leaves, plans, leaf_dims) if plan is not None]
-            if not usable or (len(usable) < 2 and not any(d is not None for d in usable[0][2])
-                              and not (cache is not None and fine)):
-                continue
-            leaves, plans, leaf_dims = [u[0] for u in usable], [u[1] for u in usable], [u[2] for u in usable]
-            need_dims = {d: need_dims[d] for ds in leaf_dims for d in ds if d is not None}
-            need_atoms = {s_: a for s_, (_, a) in sorted(atoms.items(), key=lambda x: x[1][0])}
-            if cache is None:
-                layout = _Layout(f"__scan{len(ctes) + 1}", sig, finest.body, fine, key_exprs, need_atoms, need_dims)
-                ctes.append(exp.CTE(this=layout.select(), alias=exp.TableAlias(this=exp.to_identifier(layout.name)),
-                                    materialized=True))
-            else:
-                extra = [exp.Count(this=exp.Star())]  # cheap, and what most later visuals need
-                base = finest.body.args["from_"].this
-                extra += [exp.Sum(this=exp.Column(this=exp.to_identifier(c, quoted=True), table=exp.to_identifier("s_a0")))
-                          for c in
-                          (cache.summed(base.name) if cache.summed and isinstance(base, exp.Table) else [])]
-                layout = cache.create(sig, finest.body, fine, key_exprs,
-                                      {**need_atoms, **{a.sql("duckdb"): a for a in extra}}, need_dims)
-                prelude.append(f"CREATE TEMP TABLE {layout.name} AS {layout.select().sql('duckdb')}")
-        _rewrite(leaves, plans, leaf_dims, layout, atoms)
-    if ctes:
-        tree.set("with_", exp.With(expressions=ctes))
-    return prelude
+    return by_sig
+
+
+def _cached_plan(cache: ScanCache, sig: str, leaves: list[_Leaf]):
+    """(leaves, plans, dimension values, layout, atoms) from a cached pre-aggregation that
+    answers every leaf, or None."""
+    need_dims, leaf_dims = _dimension_values(leaves)
+    for cand in cache.find(sig, set().union(*(set(lf.fact_key_sql) for lf in leaves))):
+        atoms, plans = _plans(leaves, cand.fine)
+        if all(p is not None for p in plans) and cand.covers(atoms, need_dims):
+            return leaves, plans, leaf_dims, cand, atoms
+    return None
+
+
+def _new_plan(sig: str, leaves: list[_Leaf], cache: ScanCache | None, ctes: list, prelude: list):
+    """A new pre-aggregation for the leaves that can share it (a CTE, or a cache entry whose
+    CREATE goes to `prelude`): (leaves, plans, dimension values, layout, atoms), or None
+    when sharing gains nothing."""
+    shared = len(leaves) >= 2 or any(d is not None for d in leaves[0].dim_keys) or bool(leaves[0].dim_filters)
+    finest = max(leaves, key=lambda lf: len(set(lf.fact_key_sql)))
+    fine = list(dict.fromkeys(finest.fact_key_sql))
+    if not all(set(lf.fact_key_sql) <= set(fine) for lf in leaves):
+        return None
+    key_exprs = [next(k for lf in leaves for k, ks in zip(lf.fact_keys, lf.fact_key_sql) if ks == s) for s in fine]
+    if cache is not None:  # group by distinct-counted columns too: the entry serves more visuals
+        for s_, k in _distinct_args(leaves).items():
+            if s_ not in fine:
+                fine.append(s_)
+                key_exprs.append(k.copy())
+    if not shared and not (cache is not None and fine):
+        return None
+    need_dims, leaf_dims = _dimension_values(leaves)
+    atoms, plans = _plans(leaves, fine)
+    usable = [(lf, plan, d) for lf, plan, d in zip(leaves, plans, leaf_dims) if plan is not None]
+    if not usable or (len(usable) < 2 and not any(d is not None for d in usable[0][2])
+                      and not (cache is not None and fine)):
+        return None
+    leaves, plans, leaf_dims = [u[0] for u in usable], [u[1] for u in usable], [u[2] for u in usable]
+    need_dims = {d: need_dims[d] for ds in leaf_dims for d in ds if d is not None}
+    need_atoms = {s_: a for s_, (_, a) in sorted(atoms.items(), key=lambda x: x[1][0])}
+    if cache is None:
+        layout = _Layout(f"__scan{len(ctes) + 1}", sig, finest.body, fine, key_exprs, need_atoms, need_dims)
+        ctes.append(exp.CTE(this=layout.select(), alias=exp.TableAlias(this=exp.to_identifier(layout.name)),
+                            materialized=True))
+    else:
+        base = finest.body.args["from_"].this
+        summed = cache.summed(base.name) if cache.summed and isinstance(base, exp.Table) else []
+        extra = [exp.Count(this=exp.Star())]  # cheap, and what most later visuals need
+        extra += [exp.Sum(this=exp.Column(this=exp.to_identifier(c, quoted=True), table=exp.to_identifier("s_a0")))
+                  for c in summed]
+        layout = cache.create(sig, finest.body, fine, key_exprs, {**need_atoms, **{a.sql("duckdb"): a for a in extra}},
+                              need_dims)
+        prelude.append(f"CREATE TEMP TABLE {layout.name} AS {layout.select().sql('duckdb')}")
+    return leaves, plans, leaf_dims, layout, atoms
 
 
 def _rewrite(leaves: list[_Leaf], plans: list, leaf_dims: list, layout: _Layout, atoms: dict) -> None:
