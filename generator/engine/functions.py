@@ -300,20 +300,21 @@ class ScalarFns(CompilerCore):
         a <= b (an ASOF join); none means every value is better. DENSE counts distinct
         values. Without this, every row would compare its value with every other
         (quadratic: 2 s for 12,500 customers, minutes for 100,000)."""
-        types: list[DaxType] = []
+        ranked: list[Scalar] = []
 
         def project(inner):
-            v = self.scalar(expr, inner)
-            types.append(v.type)
-            return [exp.alias_(v.sql, "a")]
+            ranked.append(self.scalar(expr, inner))
+            return [exp.alias_(ranked[-1].sql, "a")]
 
         probe = self.over(rel, env, project)  # a compile error here is the general form's too
-        if _outer_refs(probe) or not types:
+        if _outer_refs(probe) or not ranked:
             return None
-        t = unify([types[0], value.type])
+        t = unify([ranked[0].type, value.type])
         if t not in (DaxType.INT, DaxType.DOUBLE, DaxType.CURRENCY, DaxType.DATETIME):
             return None
-        values = self.over(rel, env, lambda inner: [exp.alias_(blank_as_zero(cast(self.scalar(expr, inner), t), t), "a")])
+        inner_alias = self.new_alias()
+        a_value = Scalar(exp.column("a", inner_alias), ranked[0].type, ranked[0].nullable)
+        values = exp.select(exp.alias_(blank_as_zero(cast(a_value, t), t), "a")).from_(probe.subquery(inner_alias))
         src, grouped, cum, q = self.new_alias(), self.new_alias(), self.new_alias(), self.new_alias()
         a = exp.column("a", src)
         counted = exp.select(exp.alias_(a, "a"), exp.alias_(

@@ -363,9 +363,10 @@ def share_scans(tree: exp.Expression, unique: frozenset[tuple[str, str]] = froze
     statements to run before `tree` (creating new ones), else MATERIALIZED CTEs are used."""
     ctes, prelude = [], []
     for sig, leaves in _leaves_by_signature(tree, unique).items():
-        plan = _cached_plan(cache, sig, leaves) if cache is not None else None
+        dims = _dimension_values(leaves)
+        plan = _cached_plan(cache, sig, leaves, dims) if cache is not None else None
         if plan is None:
-            plan = _new_plan(sig, leaves, cache, ctes, prelude)
+            plan = _new_plan(sig, leaves, dims, cache, ctes, prelude)
         if plan is not None:
             _rewrite(*plan)
     if ctes:
@@ -388,10 +389,10 @@ def _leaves_by_signature(tree: exp.Expression, unique) -> dict[str, list[_Leaf]]
     return by_sig
 
 
-def _cached_plan(cache: ScanCache, sig: str, leaves: list[_Leaf]):
+def _cached_plan(cache: ScanCache, sig: str, leaves: list[_Leaf], dims: tuple):
     """(leaves, plans, dimension values, layout, atoms) from a cached pre-aggregation that
-    answers every leaf, or None."""
-    need_dims, leaf_dims = _dimension_values(leaves)
+    answers every leaf, or None. `dims`: the leaves' `_dimension_values`."""
+    need_dims, leaf_dims = dims
     for cand in cache.find(sig, set().union(*(set(lf.fact_key_sql) for lf in leaves))):
         atoms, plans = _plans(leaves, cand.fine)
         if all(p is not None for p in plans) and cand.covers(atoms, need_dims):
@@ -399,7 +400,7 @@ def _cached_plan(cache: ScanCache, sig: str, leaves: list[_Leaf]):
     return None
 
 
-def _new_plan(sig: str, leaves: list[_Leaf], cache: ScanCache | None, ctes: list, prelude: list):
+def _new_plan(sig: str, leaves: list[_Leaf], dims: tuple, cache: ScanCache | None, ctes: list, prelude: list):
     """A new pre-aggregation for the leaves that can share it (a CTE, or a cache entry whose
     CREATE goes to `prelude`): (leaves, plans, dimension values, layout, atoms), or None
     when sharing gains nothing."""
@@ -416,7 +417,7 @@ def _new_plan(sig: str, leaves: list[_Leaf], cache: ScanCache | None, ctes: list
                 key_exprs.append(k.copy())
     if not shared and not (cache is not None and fine):
         return None
-    need_dims, leaf_dims = _dimension_values(leaves)
+    need_dims, leaf_dims = dims
     atoms, plans = _plans(leaves, fine)
     usable = [(lf, plan, d) for lf, plan, d in zip(leaves, plans, leaf_dims) if plan is not None]
     if not usable or (len(usable) < 2 and not any(d is not None for d in usable[0][2])
