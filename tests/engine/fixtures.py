@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 from pathlib import Path
 
 from generator.engine import Engine  # noqa: F401 (re-exported for tests)
@@ -64,3 +66,14 @@ def engine(*measures: Measure, orphan: bool = False, relationships=RELS, orders=
     rows = list(ORDERS if orders is None else orders) + ([ORPHAN] if orphan else [])
     return Engine(model(measures, relationships),
                   data={"Customer": CUSTOMERS, "Sales": rows, "Date": dates()}, as_of="2024-12-31")
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def build_project(out: Path, rows: int) -> Path:
+    """`build.py build` of the shipped project into `out` with `rows` orders (no TOM)."""
+    done = subprocess.run([sys.executable, str(REPO / "build.py"), "build", "--out", str(out), "--rows", str(rows),
+                           "--no-tom"], capture_output=True, text=True, cwd=REPO, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return out

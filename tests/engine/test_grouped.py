@@ -4,15 +4,13 @@ the values of the per-cell evaluation (correlated subqueries), which is the spec
 from __future__ import annotations
 
 import math
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from generator.engine import Engine
 from generator.engine.visuals import visual_query
-from tests.engine.fixtures import engine, measure
+from tests.engine.fixtures import build_project, engine, measure
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -87,11 +85,7 @@ def test_grouped_plan_uses_group_by_not_correlation():
 
 @pytest.fixture(scope="module")
 def project_engine(tmp_path_factory):
-    out = tmp_path_factory.mktemp("pf")
-    done = subprocess.run([sys.executable, str(REPO / "build.py"), "build", "--out", str(out), "--rows", "3000",
-                           "--no-tom"], capture_output=True, text=True, cwd=REPO, timeout=600)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return Engine.open(REPO, out=out)
+    return Engine.open(REPO, out=build_project(tmp_path_factory.mktemp("pf"), 3000))
 
 
 def test_every_report_visual_grouped_equals_per_cell(project_engine):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from generator.engine import DaxCompileError, DaxEvalError
-from tests.engine.fixtures import engine
+from tests.engine.fixtures import build_project, engine
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -108,11 +108,7 @@ def test_dateadd_needs_contiguous_dates(ref):
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    out = tmp_path_factory.mktemp("out")
-    done = subprocess.run([sys.executable, str(REPO / "build.py"), "build", "--out", str(out), "--rows", "2000",
-                           "--no-tom"], capture_output=True, text=True, cwd=REPO, timeout=600)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return out
+    return build_project(tmp_path_factory.mktemp("out"), 2000)
 
 
 def _cli(*args):
