@@ -77,7 +77,6 @@ class Engine:
             self.con.execute(macro)
         load_tables(self.con, model, data, out)
         self._parsed: dict[str, A.Expr] = {}
-        self._summed: dict[str, list[str]] | None = None
         self._blank: dict[str, bool] = {}
         self._calc_done: dict[str, list[str]] = {}
         self._calc_busy: set[str] = set()
@@ -152,21 +151,24 @@ class Engine:
 
     def summed_columns(self, table: str) -> list[str]:
         """Columns of `table` that a model measure aggregates with SUM (cache defaults)."""
-        if self._summed is None:
-            self._summed = {}
-            for m in self.model.measures:
-                try:
-                    tree = self.parsed_measure(m)
-                except DaxCompileError:
-                    continue
-                for node in tree.walk():
-                    if isinstance(node, A.FunctionCall) and node.name.upper() == "SUM" and len(node.args) == 1 \
-                            and isinstance(node.args[0], A.ColumnRef) and node.args[0].table:
-                        t = self.model.table(node.args[0].table)
-                        c = t.column(node.args[0].column) if t is not None else None
-                        if c is not None and c.name not in self._summed.setdefault(t.name.lower(), []):
-                            self._summed[t.name.lower()].append(c.name)
         return self._summed.get(table.lower(), [])
+
+    @cached_property
+    def _summed(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for m in self.model.measures:
+            try:
+                tree = self.parsed_measure(m)
+            except DaxCompileError:
+                continue
+            for node in tree.walk():
+                if isinstance(node, A.FunctionCall) and node.name.upper() == "SUM" and len(node.args) == 1 \
+                        and isinstance(node.args[0], A.ColumnRef) and node.args[0].table:
+                    t = self.model.table(node.args[0].table)
+                    c = t.column(node.args[0].column) if t is not None else None
+                    if c is not None and c.name not in out.setdefault(t.name.lower(), []):
+                        out[t.name.lower()].append(c.name)
+        return out
 
     @cached_property
     def unique_keys(self) -> frozenset[tuple[str, str]]:
