@@ -114,6 +114,10 @@ def generate(model: Model, rows: int | None = None, seed: int | None = None) -> 
 
 
 def write_parquet(table: pa.Table, path: Path) -> None:
-    """Deterministic Parquet: fixed row groups, zstd, no pandas metadata."""
-    pq.write_table(table.replace_schema_metadata(None), path, compression="zstd", row_group_size=1 << 20,
+    """Deterministic Parquet: fixed row groups, no pandas metadata.
+
+    SNAPPY, not ZSTD: Snappy is the codec every Microsoft Parquet reader (Power Query's
+    Parquet.Document, Fabric, ADF) is known to accept; ZSTD support is not documented for all.
+    """
+    pq.write_table(table.replace_schema_metadata(None), path, compression="snappy", row_group_size=1 << 20,
                    use_dictionary=True, write_statistics=True, version="2.6")
