@@ -56,7 +56,7 @@ def build(project: Path, out: Path, rows: int | None = None, seed: int | None = 
     stage = new_stage(out)
     try:
         with step("write files"):
-            files = render(model, data, stage, data_folder)
+            files = render(model, data, stage, data_folder, out)
         with step("validate"):
             checks = validate_output(stage, model, schemas=schemas, tom=tom)
         with step("swap in"):

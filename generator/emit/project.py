@@ -16,7 +16,6 @@ from generator.spec.model import Measure, Model
 from generator.synth import write_parquet
 
 _ILLEGAL_FILE_CHARS = re.compile(r'[\\/:*?"<>|]')
-DEFAULT_DATA_FOLDER = "C:\\pbi-forge\\powerbi\\data\\"
 
 
 def _format(expression: str) -> str:
@@ -60,9 +59,10 @@ def text_files(model: Model, data_folder: str) -> dict[str, str]:
     return files
 
 
-def render(model: Model, data: dict[str, pa.Table], stage: Path, data_folder: str | None = None) -> list[str]:
-    """Write the tree into `stage`; returns the relative paths written."""
-    folder = data_folder or model.data_folder or DEFAULT_DATA_FOLDER
+def render(model: Model, data: dict[str, pa.Table], stage: Path, data_folder: str | None = None,
+           out: Path | None = None) -> list[str]:
+    """Write the tree into `stage` (to be swapped into `out`); returns the relative paths written."""
+    folder = data_folder or model.data_folder or tmdl.default_data_folder((out or stage).resolve())
     written = []
     for rel, text in text_files(model, folder).items():
         path = stage / rel

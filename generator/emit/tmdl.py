@@ -9,8 +9,10 @@ object's path, so a rebuild never churns them.
 from __future__ import annotations
 
 import json
+import os
 import re
 import uuid
+from pathlib import PurePath, PureWindowsPath
 
 from generator.spec.model import CalculatedColumn, Column, Hierarchy, Measure, Model, Relationship, Table
 
@@ -20,6 +22,8 @@ TMDL_TYPES = {"string": "string", "int64": "int64", "double": "double", "decimal
               "boolean": "boolean", "date": "dateTime", "datetime": "dateTime"}
 M_TYPES = {"string": "type text", "int64": "Int64.Type", "double": "type number", "decimal": "Currency.Type",
            "boolean": "type logical", "date": "type date", "datetime": "type datetime"}
+# Where Desktop looks for the Parquet files when the build ran elsewhere (CI, Linux, a Mac).
+DEFAULT_DATA_FOLDER = "C:\\pbi-forge\\powerbi\\data\\"
 _SIMPLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -111,6 +115,18 @@ def culture_tmdl(model: Model) -> str:
 def m_string(value: str) -> str:
     """An M text literal: backslashes are literal, only `"` is escaped (doubled)."""
     return '"' + value.replace('"', '""') + '"'
+
+
+def default_data_folder(out: PurePath, os_name: str | None = None) -> str:
+    """DataFolder when neither --data-folder nor model.yaml names one.
+
+    On Windows the build runs where Desktop will open the project, so the build's own
+    absolute `data` folder (with Desktop's trailing backslash) makes the first Refresh work;
+    elsewhere no Windows path is known and the documented default stays.
+    """
+    if (os_name or os.name) != "nt":
+        return DEFAULT_DATA_FOLDER
+    return str(PureWindowsPath(out) / "data") + "\\"
 
 
 def expressions_tmdl(model: Model, data_folder: str) -> str:
