@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -276,10 +277,13 @@ def _bindings(v: PosDict, tables: dict[str, Table], measures: dict[str, Measure]
             continue
         values = v[role] if isinstance(v[role], list) else [v[role]]
         positions = v[role].item_pos if isinstance(v[role], PosList) else [v.value_pos[role]]
-        for text, pos in zip(values, positions):
+        for item, pos in zip(values, positions):
+            text, label = item, None
+            if isinstance(item, PosDict):  # {field: 'T[C]', label: 'Shown name'}
+                text, label, pos = item["field"], item.get("label"), item.value_pos["field"]
             binding = _resolve_field(text, role, pos, tables, measures, out)
             if binding:
-                found.append(binding)
+                found.append(replace(binding, label=label) if label is not None else binding)
     return tuple(found)
 
 
@@ -391,6 +395,21 @@ def _check_roles(v: PosDict, vtype: str, bindings: tuple[Binding, ...], out: _Co
                 f"add one of: {', '.join(sorted(need))}")
 
 
+def _check_position(v: PosDict, position: tuple[int, int, int, int], page_width: int,
+                    placed: list[tuple[tuple[int, int, int, int], Pos]], out: _Collector) -> None:
+    """An explicit position must lie inside the page width and not cover another explicit one
+    (Desktop would draw them on top of each other); the page grows downwards to fit."""
+    x, y, width, height = position
+    pos = v.value_pos["position"]
+    if width <= 0 or height <= 0 or x + width > page_width:
+        out.add(pos, f"position x={x} width={width} does not fit in the page width {page_width}"
+                if x + width > page_width else "position needs a width and height above 0")
+    for (ox, oy, ow, oh), other in placed:
+        if x < ox + ow and ox < x + width and y < oy + oh and oy < y + height:
+            out.add(pos, f"position overlaps the visual positioned at {other}")
+    placed.append((position, pos))
+
+
 def _pages(files: list[Path], root: Path, tables: dict[str, Table], measures: dict[str, Measure],
            out: _Collector) -> tuple[Page, ...]:
     pages: list[Page] = []
@@ -406,6 +425,7 @@ def _pages(files: list[Path], root: Path, tables: dict[str, Table], measures: di
         seen_ids[page_id] = doc.value_pos["name"]
         visuals: list[Visual] = []
         names: dict[str, Pos] = {}
+        placed: list[tuple[tuple[int, int, int, int], Pos]] = []
         for i, v in enumerate(doc["visuals"]):
             vpos = doc["visuals"].item_pos[i]
             vtype = VISUAL_TYPES.get(v["type"], v["type"])
@@ -420,6 +440,7 @@ def _pages(files: list[Path], root: Path, tables: dict[str, Table], measures: di
             if "position" in v:
                 p = v["position"]
                 position = (int(p["x"]), int(p["y"]), int(p["width"]), int(p["height"]))
+                _check_position(v, position, doc.get("width", 1280), placed, out)
             options = {k: v[k] for k in ("mode", "color_scale") if k in v}
             bindings = _bindings(v, tables, measures, out)
             _check_roles(v, vtype, bindings, out)

@@ -166,6 +166,12 @@ class Binding:
     name: str
     kind: str  # "column" | "measure" (resolved by the loader against the model)
     pos: Pos
+    label: str | None = None  # the YAML `label:`; None = the name with underscores as spaces
+
+    @property
+    def display_name(self) -> str:
+        """What the visual shows for the field (axis title, legend, header, slicer header)."""
+        return self.label if self.label is not None else self.name.replace("_", " ")
 
 
 @dataclass(frozen=True)
