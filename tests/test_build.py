@@ -41,7 +41,7 @@ def test_tree_has_every_required_file(built):
         f"{NAME}.Report/definition/report.json", f"{NAME}.Report/definition/version.json",
         f"{NAME}.Report/definition/pages/pages.json",
         f"{NAME}.Report/definition/pages/customer_snapshot/page.json",
-        f"{NAME}.Report/StaticResources/SharedResources/BaseThemes/CY26SU02.json",
+        f"{NAME}.Report/StaticResources/RegisteredResources/pbi-forge.json",
         "data/Fact_Orders.parquet", "dax/KPIs/Total Revenue.dax", MANIFEST,
     ]
     for rel in expected:

@@ -12,6 +12,7 @@ import json
 import uuid
 from typing import Any
 
+from generator.emit import theme
 from generator.spec.model import Binding, Model, Page, Visual
 from generator.spec.visuals import ROLES
 
@@ -27,13 +28,15 @@ VERSIONS = {
     "page": ("item/report/definition/page", "2.0.0"),
     "visual": ("item/report/definition/visualContainer", "2.6.0"),
 }
-THEME_NAME = "CY26SU02"
 PLATFORM_NAMESPACE = uuid.UUID("0b8f5d1e-2c4a-5f3e-8a71-9d2e6c4b1f07")
 
-# Automatic layout: a 12-column grid; (column span, height) per visual type.
-GRID = {"card": (2, 96), "slicer": (4, 64), "gauge": (4, 250), "pivotTable": (8, 250), "tableEx": (12, 260),
-        "lineChart": (6, 250), "scatterChart": (4, 250)}
-DEFAULT_CELL = (4, 250)
+# Automatic layout: rows on a 12-column grid; (column span, height) per visual type, heights as
+# Desktop saves them (dropdown slicers 68-78 px, a between date slicer ~113 px, cards ~110 px).
+GRID = {"card": (2, 112), "gauge": (4, 280), "pivotTable": (8, 280), "tableEx": (12, 300),
+        "lineChart": (6, 280), "scatterChart": (4, 280)}
+SLICER_CELLS = {"between": (4, 112), "dropdown": (4, 72), "list": (3, 240), "basic": (3, 240)}
+DEFAULT_CELL = (4, 280)
+FIT_TO_PAGE_MAX_HEIGHT = 720  # taller pages open FitToWidth (scroll) instead of shrinking
 MARGIN, GAP = 16, 12
 
 
@@ -64,10 +67,28 @@ def field_expr(b: Binding) -> dict[str, Any]:
     return {kind: {"Expression": {"SourceRef": {"Entity": b.table}}, "Property": b.name}}
 
 
-def projection(b: Binding) -> dict[str, Any]:
+# Visuals whose several grouping columns in one role form a drill path (Year > Quarter > Month):
+# Desktop marks only the level shown `active: true`, the deeper ones `active: false`. Matrix
+# rows/columns are different: every level is shown (expandable), so every level is active.
+DRILL_TYPES = frozenset({"clusteredColumnChart", "clusteredBarChart", "lineChart", "pieChart", "donutChart"})
+# Single-field visuals whose YAML `title` names their one field: Desktop shows the field's name
+# (card category label, slicer header) and no container title, so the title becomes the name.
+TITLED_BY_FIELD = frozenset({"card", "slicer"})
+
+
+def display_name(visual: Visual, b: Binding) -> str:
+    if b.label is None and visual.type in TITLED_BY_FIELD and visual.title:
+        return visual.title
+    return b.display_name
+
+
+def projection(b: Binding, active: bool | None = None, shown: str | None = None) -> dict[str, Any]:
+    """One field of a role; `displayName` only where it differs from the name, as Desktop writes it."""
     p: dict[str, Any] = {"field": field_expr(b), "queryRef": f"{b.table}.{b.name}", "nativeQueryRef": b.name}
+    if shown is not None and shown != b.name:
+        p["displayName"] = shown
     if b.kind == "column":
-        p["active"] = True
+        p["active"] = True if active is None else active
     return p
 
 
@@ -75,7 +96,10 @@ def query_state(visual: Visual) -> dict[str, Any]:
     """Projections per PBIR role; the loader has already checked every role against ROLES."""
     state: dict[str, Any] = {}
     for b in visual.bindings:
-        state.setdefault(ROLES[visual.type][b.role], {"projections": []})["projections"].append(projection(b))
+        projections = state.setdefault(ROLES[visual.type][b.role], {"projections": []})["projections"]
+        columns_before = sum(1 for p in projections if "active" in p)
+        active = columns_before == 0 if visual.type in DRILL_TYPES and b.kind == "column" else None
+        projections.append(projection(b, active, display_name(visual, b)))
     return state
 
 
@@ -161,7 +185,7 @@ def visual_json(visual: Visual, position: tuple[int, int, int, int], z: int,
     objects = _objects(visual, column_type)
     if objects:
         body["objects"] = objects
-    if visual.title:
+    if visual.title and visual.type not in TITLED_BY_FIELD:
         body["visualContainerObjects"] = {"title": [{"properties": {
             "show": literal(True), "text": literal(visual.title)}}]}
     body["drillFilterOtherVisuals"] = True
@@ -173,23 +197,64 @@ def visual_json(visual: Visual, position: tuple[int, int, int, int], z: int,
     }
 
 
-def layout(page: Page) -> list[tuple[int, int, int, int]]:
-    """Explicit positions where given; otherwise rows on a 12-column grid, left to right."""
-    usable = page.width - 2 * MARGIN
-    unit = (usable - 11 * GAP) / 12
-    out, col, y, row_height = [], 0, MARGIN, 0
-    for v in page.visuals:
-        if v.position:
-            out.append(v.position)
-            continue
-        span, height = GRID.get(v.type, DEFAULT_CELL)
-        if col + span > 12:
-            col, y, row_height = 0, y + row_height + GAP, 0
-        x = MARGIN + round(col * (unit + GAP))
-        width = round(span * unit + (span - 1) * GAP)
-        out.append((x, y, width, height))
-        col, row_height = col + span, max(row_height, height)
+def cell(visual: Visual) -> tuple[int, int]:
+    """(column span, height) of a visual in the automatic layout."""
+    if visual.type == "slicer":
+        return SLICER_CELLS[visual.options.get("mode", "list")]
+    return GRID.get(visual.type, DEFAULT_CELL)
+
+
+def _rows(visuals: list[Visual]) -> list[list[Visual]]:
+    """Consecutive visuals of one height share a row while their spans fit in 12 columns;
+    a visual of another height starts a new row, so no row leaves a hole under a short visual."""
+    rows: list[list[Visual]] = []
+    for v in visuals:
+        span, height = cell(v)
+        last = rows[-1] if rows else None
+        if last and cell(last[0])[1] == height and sum(cell(x)[0] for x in last) + span <= 12:
+            last.append(v)
+        else:
+            rows.append([v])
+    return rows
+
+
+def _widths(spans: list[int], usable: int) -> list[int]:
+    """Pixel widths in proportion to the spans, filling the row exactly (no empty columns)."""
+    free = usable - GAP * (len(spans) - 1)
+    total, out, used = sum(spans), [], 0
+    for i, span in enumerate(spans):
+        edge = round(free * sum(spans[:i + 1]) / total)
+        out.append(edge - used)
+        used = edge
     return out
+
+
+def _clear_of(fixed: list[tuple[int, int, int, int]], y: int, height: int) -> int:
+    """The first y at or below `y` where a full-width row of `height` meets no explicit position."""
+    moved = True
+    while moved:
+        moved = False
+        for _, fy, _, fh in fixed:
+            if fy < y + height and y < fy + fh:
+                y, moved = fy + fh + GAP, True
+    return y
+
+
+def layout(page: Page) -> list[tuple[int, int, int, int]]:
+    """Explicit positions where given (they reserve their band); the other visuals packed in
+    full-width rows below and between them, in YAML order."""
+    fixed = [v.position for v in page.visuals if v.position]
+    placed: dict[str, tuple[int, int, int, int]] = {}
+    y = MARGIN
+    for row in _rows([v for v in page.visuals if not v.position]):
+        height = cell(row[0])[1]
+        y = _clear_of(fixed, y, height)
+        x = MARGIN
+        for v, width in zip(row, _widths([cell(v)[0] for v in row], page.width - 2 * MARGIN)):
+            placed[v.name] = (x, y, width, height)
+            x += width + GAP
+        y += height + GAP
+    return [v.position or placed[v.name] for v in page.visuals]
 
 
 def page_height(page: Page, positions: list[tuple[int, int, int, int]]) -> int:
@@ -197,37 +262,18 @@ def page_height(page: Page, positions: list[tuple[int, int, int, int]]) -> int:
     return max(page.height, bottom + MARGIN)
 
 
-def theme() -> dict[str, Any]:
-    """Our base theme in Power BI's documented report-theme format."""
-    return {
-        "name": THEME_NAME,
-        "dataColors": ["#118DFF", "#12239E", "#E66C37", "#6B007B", "#E044A7", "#744EC2", "#D9B300", "#D64550",
-                       "#197278", "#1AAB40", "#15C6F4", "#4092FF", "#FFA058", "#BE5DC9", "#F472D0", "#B5A1FF"],
-        "foreground": "#252423", "foregroundNeutralSecondary": "#605E5C", "foregroundNeutralTertiary": "#B3B0AD",
-        "background": "#FFFFFF", "backgroundLight": "#F3F2F1", "backgroundNeutral": "#C8C6C4",
-        "tableAccent": "#118DFF", "good": "#1AAB40", "neutral": "#D9B300", "bad": "#D64554",
-        "maximum": "#118DFF", "center": "#D9B300", "minimum": "#DEEFFF", "null": "#FF7F48",
-        "hyperlink": "#0078d4", "visitedHyperlink": "#0078d4",
-        "textClasses": {
-            "callout": {"fontSize": 45, "fontFace": "DIN", "color": "#252423"},
-            "title": {"fontSize": 12, "fontFace": "DIN", "color": "#252423"},
-            "header": {"fontSize": 12, "fontFace": "Segoe UI Semibold", "color": "#252423"},
-            "label": {"fontSize": 10, "fontFace": "Segoe UI", "color": "#252423"},
-        },
-    }
+def display_option(height: int) -> str:
+    """FitToPage shrinks a tall page until it fits the window (a 1088 px page opens at ~66 %)."""
+    return "FitToPage" if height <= FIT_TO_PAGE_MAX_HEIGHT else "FitToWidth"
 
 
 def report_json() -> dict[str, Any]:
     _, report_version = VERSIONS["report"]
+    versions = {"visual": VERSIONS["visual"][1], "report": report_version, "page": VERSIONS["page"][1]}
     return {
         "$schema": schema_url("report"),
-        "themeCollection": {"baseTheme": {
-            "name": THEME_NAME,
-            "reportVersionAtImport": {"visual": VERSIONS["visual"][1], "report": report_version,
-                                      "page": VERSIONS["page"][1]},
-            "type": "SharedResources"}},
-        "resourcePackages": [{"name": "SharedResources", "type": "SharedResources", "items": [
-            {"name": THEME_NAME, "path": f"BaseThemes/{THEME_NAME}.json", "type": "BaseTheme"}]}],
+        "themeCollection": theme.theme_collection(versions),
+        "resourcePackages": theme.resource_packages(),
         "settings": {"useStylableVisualContainerHeader": True, "exportDataMode": "AllowSummarized",
                      "defaultDrillFilterOtherVisuals": True, "allowChangeFilterTypes": True,
                      "useEnhancedTooltips": True, "useDefaultAggregateDisplayName": True},
@@ -257,7 +303,7 @@ def report_files(model: Model) -> dict[str, str]:
         ".platform": dumps(platform(model, "Report")),
         "definition.pbir": dumps({"$schema": schema_url("pbir"), "version": "4.0",
                                   "datasetReference": {"byPath": {"path": f"../{name}.SemanticModel"}}}),
-        f"StaticResources/SharedResources/BaseThemes/{THEME_NAME}.json": dumps(theme()),
+        **{path: dumps(content) for path, content in theme.theme_files().items()},
         "definition/version.json": dumps({"$schema": schema_url("version"), "version": "2.0.0"}),
         "definition/report.json": dumps(report_json()),
     }
@@ -266,9 +312,10 @@ def report_files(model: Model) -> dict[str, str]:
                                                   "activePageName": order[0] if order else ""})
     for page in model.pages:
         positions = layout(page)
+        height = page_height(page, positions)
         files[f"definition/pages/{page.id}/page.json"] = dumps({
             "$schema": schema_url("page"), "name": page.id, "displayName": page.name,
-            "displayOption": "FitToPage", "height": page_height(page, positions), "width": page.width})
+            "displayOption": display_option(height), "height": height, "width": page.width})
         for z, (visual, pos) in enumerate(zip(page.visuals, positions)):
             column_type = _first_column_type(model, visual)
             files[f"definition/pages/{page.id}/visuals/{visual.name}/visual.json"] = dumps(
