@@ -15,7 +15,7 @@ import pytest
 from generator.cli import main
 from generator.emit import pbir
 from generator.spec import load_project
-from generator.spec.model import Binding, Page, Pos, Visual
+from generator.spec.model import Binding, Pos, Visual
 from generator.synth import generate
 
 REPO = Path(__file__).resolve().parents[1]
