@@ -33,6 +33,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     f.set_defaults(func=cmd_fmt)
     lint = subparsers.add_parser("lint", help="best-practice checks of the model's DAX")
     lint.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+    lint.add_argument("--min-severity", choices=("info", "warning", "error"), default="info",
+                      help="report only findings of this severity or worse (default: info, all); "
+                           "the exit code still follows errors only")
     lint.set_defaults(func=cmd_lint)
 
 
@@ -40,10 +43,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
-    from generator.dax.lint import RENDERERS, has_errors, lint_model
+    from generator.dax.lint import RENDERERS, at_least, has_errors, lint_model
     from generator.spec import load_project
 
-    findings = lint_model(load_project(args.project))
+    findings = at_least(lint_model(load_project(args.project)), args.min_severity)
     print(RENDERERS[args.format](findings))
     return 1 if has_errors(findings) else 0
 
