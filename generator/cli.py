@@ -19,7 +19,7 @@ from rich.table import Table as RichTable
 
 from generator.errors import ForgeError
 
-STAGE_COMMANDS = ("generator.dax.commands", "generator.engine.commands")
+STAGE_COMMANDS = ("generator.dax.commands", "generator.engine.commands", "generator.scaffold.commands")
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -48,6 +48,7 @@ COMMON_OPTIONS = {
     "test": (_project,),
     "query": (_project, _out),
     "evaluate": (_project, _out),
+    "init": (),  # makes a project; takes its folder as an argument
 }
 DEFAULT_OPTIONS = (_project, _out)
 
