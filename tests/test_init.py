@@ -152,3 +152,11 @@ def test_no_project_in_the_current_folder_says_what_to_do(tmp_path, monkeypatch,
     err = capsys.readouterr().err
     assert f"no semantic/model.yaml in the current folder {tmp_path.resolve()}" in err
     assert "--project DIR" in err and "pbi-forge init DIR" in err
+
+
+def test_usage_names_the_command_that_was_run(tmp_path):
+    script = subprocess.run([sys.executable, str(REPO / "build.py"), "fmt", "--help"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=120)
+    assert script.returncode == 0 and script.stdout.startswith("usage: build.py fmt ")
+    console = pbi_forge("fmt", "--help", cwd=tmp_path)
+    assert console.returncode == 0 and console.stdout.startswith("usage: pbi-forge fmt ")
