@@ -1,7 +1,7 @@
-"""`python build.py [command]`: the one command-line entry point.
+"""`python build.py [command]` / `pbi-forge [command]`: the one command-line entry point.
 
 Commands: build (default), validate; stages add theirs through a `commands.py` module
-with `register(subparsers)` (dax: fmt, lint; engine: query, test, evaluate).
+with `register(subparsers)` (dax: fmt, lint; engine: query, test, evaluate; scaffold: init).
 Exit codes: 0 success, 1 a check found problems (tests, lint, fmt), 2 bad input.
 """
 from __future__ import annotations
