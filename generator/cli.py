@@ -1,7 +1,7 @@
-"""`python build.py [command]`: the one command-line entry point.
+"""`python build.py [command]` / `pbi-forge [command]`: the one command-line entry point.
 
 Commands: build (default), validate; stages add theirs through a `commands.py` module
-with `register(subparsers)` (dax: fmt, lint; engine: query, test, evaluate).
+with `register(subparsers)` (dax: fmt, lint; engine: query, test, evaluate; scaffold: init).
 Exit codes: 0 success, 1 a check found problems (tests, lint, fmt), 2 bad input.
 """
 from __future__ import annotations
@@ -19,17 +19,43 @@ from rich.table import Table as RichTable
 
 from generator.errors import ForgeError
 
-STAGE_COMMANDS = ("generator.dax.commands", "generator.engine.commands")
+STAGE_COMMANDS = ("generator.dax.commands", "generator.engine.commands", "generator.scaffold.commands")
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _common(p: argparse.ArgumentParser) -> None:
+def _project(p: argparse.ArgumentParser) -> None:
     p.add_argument("--project", type=Path, default=None,
-                   help="folder holding semantic/ and measures/ (default: the current folder if it has "
-                        "semantic/model.yaml, else the repository)")
+                   help="folder holding semantic/model.yaml and measures/ (default: the current folder)")
+
+
+def _out(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, default=None, help="output folder (default: <project>/powerbi)")
+
+
+def _synth(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rows", type=int, default=None, help="orders to generate (default: model.yaml synth.orders)")
     p.add_argument("--seed", type=int, default=None, help="random seed (default: model.yaml synth.seed)")
+
+
+# The shared options each command takes: --out only where the command reads or writes the
+# output folder, --rows/--seed only where data is generated. A stage command not listed
+# gets --project and --out; one that adds its own --project gets nothing.
+COMMON_OPTIONS = {
+    "build": (_project, _out, _synth),
+    "validate": (_project, _out),
+    "fmt": (_project,),
+    "lint": (_project,),
+    "test": (_project,),
+    "query": (_project, _out),
+    "evaluate": (_project, _out),
+    "init": (),  # makes a project; takes its folder as an argument
+}
+DEFAULT_OPTIONS = (_project, _out)
+
+
+def _common(p: argparse.ArgumentParser, command: str) -> None:
+    for add in COMMON_OPTIONS.get(command, DEFAULT_OPTIONS):
+        add(p)
 
 
 def _build_args(p: argparse.ArgumentParser) -> None:
@@ -44,15 +70,35 @@ def _build_args(p: argparse.ArgumentParser) -> None:
     tom.add_argument("--no-tom", dest="tom", action="store_false", help="skip the TOM check")
 
 
+def version() -> str:
+    """The installed distribution's version; pyproject.toml's when run from a checkout that is not installed."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+
+    try:
+        return dist_version("pbi-forge")
+    except PackageNotFoundError:
+        import tomllib
+
+        with open(REPO / "pyproject.toml", "rb") as fh:
+            return tomllib.load(fh)["project"]["version"]
+
+
+def _prog() -> str:
+    """`build.py` when run as the repository script, else the console command's name."""
+    return "build.py" if Path(sys.argv[0]).name == "build.py" else "pbi-forge"
+
+
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="build.py", description="pbi-forge: Power BI as code")
+    top = argparse.ArgumentParser(prog=_prog(), description="pbi-forge: Power BI as code")
+    top.add_argument("--version", action="version", version=f"pbi-forge {version()}")
     sub = top.add_subparsers(dest="command")
     b = sub.add_parser("build", help="generate data, TMDL, PBIR and DAX files (default)")
-    _common(b)
+    _common(b, "build")
     _build_args(b)
     b.set_defaults(func=cmd_build)
     v = sub.add_parser("validate", help="check the output folder: schemas, visual bindings, TOM")
-    _common(v)
+    _common(v, "validate")
     v.add_argument("--schemas", type=Path, default=None, help="folder with Microsoft's PBIR/PBIP JSON schemas")
     v.add_argument("--tom", action="store_true", default=None, help="also check the TMDL with Microsoft's TOM")
     v.set_defaults(func=cmd_validate)
@@ -67,18 +113,29 @@ def parser() -> argparse.ArgumentParser:
         module.register(sub)
         for added in set(sub.choices) - before:
             if not any(a.dest == "project" for a in sub.choices[added]._actions):
-                _common(sub.choices[added])
+                _common(sub.choices[added], added)
     return top
 
 
 def _resolve(args: argparse.Namespace) -> argparse.Namespace:
-    if getattr(args, "project", None) is None:
-        args.project = Path.cwd() if (Path.cwd() / "semantic" / "model.yaml").is_file() else REPO
-    args.project = args.project.resolve()
-    if getattr(args, "out", None) is None:
+    """Absolute --project and --out; a folder without semantic/model.yaml is an error, never the demo."""
+    if hasattr(args, "project"):
+        args.project = _project_folder(args.project)
+    if getattr(args, "out", None) is None and hasattr(args, "project"):
         args.out = args.project / "powerbi"
-    args.out = Path(args.out).resolve()
+    if getattr(args, "out", None) is not None:
+        args.out = Path(args.out).resolve()
     return args
+
+
+def _project_folder(given: Path | None) -> Path:
+    folder = (given or Path.cwd()).resolve()
+    if (folder / "semantic" / "model.yaml").is_file():
+        return folder
+    if given is not None:
+        raise ForgeError(f"--project {given}: no semantic/model.yaml in {folder}")
+    raise ForgeError(f"no semantic/model.yaml in the current folder {folder}; pass --project DIR, "
+                     "or start a project with `pbi-forge init DIR`")
 
 
 BUILD_STEPS = 6  # load YAML, check DAX, generate data, write files, validate, swap in
@@ -154,11 +211,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     top = parser()
-    if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
+    if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"):
         argv = ["build", *argv]
-    args = _resolve(top.parse_args(argv))
+    args = top.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        return int(args.func(_resolve(args)) or 0)
     except ForgeError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)

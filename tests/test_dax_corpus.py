@@ -2,16 +2,14 @@
 
 Corpus: ../shared/dax-corpus/measures.jsonl (836 measures from 21 public repositories).
 """
-import json
-from pathlib import Path
-
 import pytest
 
 from generator.dax import DaxSyntaxError, format_dax, parse_expression
 from generator.dax import ast as A
+from tests.conftest import needs_shared, shared_jsonl
 
-CORPUS = Path(__file__).resolve().parents[1] / ".." / "shared" / "dax-corpus" / "measures.jsonl"
-ROWS = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
+ROWS = shared_jsonl("dax-corpus/measures.jsonl")
+pytestmark = needs_shared("dax-corpus/measures.jsonl")
 
 # Measures that are not valid DAX, with the reason. Every entry must still fail to
 # parse (checked below), so this list cannot hide a regression. Currently empty: all

@@ -104,3 +104,78 @@ def test_comments_never_disappear():
     for mark in ("/*a*/", "/*b*/", "/*c*/", "// d", "-- e"):
         assert mark in out
     assert format_dax(out) == out
+
+
+# ---------------------------------------------------------------- style rules (docs/dax-style.md)
+
+STYLE_DOC = Path(__file__).resolve().parents[1] / "docs" / "dax-style.md"
+
+
+def _documented_rules() -> dict[str, tuple[str, list[tuple[str, str]]]]:
+    """rule id -> (name in the heading, [(before, after), ...]) from docs/dax-style.md."""
+    import re
+
+    out = {}
+    for section in re.split(r"^## ", STYLE_DOC.read_text(encoding="utf-8"), flags=re.M)[1:]:
+        heading, _, body = section.partition("\n")
+        rule_id, _, name = heading.partition(" ")
+        blocks = re.findall(r"```dax\n(.*?)\n```", body, flags=re.S)
+        assert len(blocks) % 2 == 0, f"{rule_id}: examples come in before/after pairs"
+        out[rule_id] = (name, list(zip(blocks[::2], blocks[1::2])))
+    return out
+
+
+def test_every_style_rule_is_documented_under_its_name():
+    from generator.dax.style import RULES
+
+    documented = _documented_rules()
+    assert sorted(documented) == sorted(RULES)
+    assert {rule_id: name for rule_id, (name, _) in documented.items()} == {r.id: r.name for r in RULES.values()}
+    assert all(examples for rule_id, (_, examples) in documented.items() if rule_id != "FMT000")
+
+
+@pytest.mark.parametrize("rule_id, before, after", [
+    (rule_id, before, after)
+    for rule_id, (_, examples) in _documented_rules().items() for before, after in examples
+])
+def test_each_documented_example_is_what_fmt_does_and_is_named_by_its_rule(rule_id, before, after):
+    from generator.dax.style import differences
+
+    assert format_dax(before) == after
+    assert {d.rule for d in differences(before, after)} == {rule_id}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_every_golden_difference_is_named_by_a_rule(case):
+    from generator.dax.style import differences
+
+    source = (GOLDEN / f"{case}.in.dax").read_text(encoding="utf-8").strip("\n")
+    found = differences(source, format_dax(source))
+    assert found and "FMT000" not in {d.rule for d in found}
+
+
+def test_fmt_labels_each_hunk_with_the_rules_of_its_lines():
+    from generator.dax.commands import Expression, diff
+    from generator.spec.model import ExprOrigin
+
+    source = "VAR a = DIVIDE ( [x],[y] )\n" + "".join(f"VAR v{i} = {i}\n" for i in range(7)) + "RETURN\n  a + v0"
+    expr = Expression("measure 'M'", "M", source, ExprOrigin("measures/m.yaml", 3, 7))
+    headers = [line for line in diff(expr, format_dax(source)).splitlines() if line.startswith("@@")]
+    # line 1 only misses a space after the comma; lines 9-10 only the 4-space indent of the body
+    assert headers == ["@@ -1,4 +1,4 @@ FMT002 space after comma", "@@ -7,4 +7,4 @@ FMT007 indentation"]
+
+
+def test_fmt_command_names_the_rules(tmp_path, capsys):
+    import shutil
+
+    from generator.cli import main
+
+    fixture = Path(__file__).resolve().parent / "fixtures" / "dax" / "project"
+    for part in ("semantic", "measures"):
+        shutil.copytree(fixture / part, tmp_path / part)
+    assert main(["fmt", "--project", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert ("@@ -1 +1 @@ FMT003 space before a call's parenthesis; FMT004 spaces inside parentheses\n"
+            "-COUNTROWS(Channel)\n+COUNTROWS ( Channel )\n") in out
+    # DIVIDE(\n [Named Channels],\n [Channels]\n) fits on one line: joined, and the name gets its space
+    assert "@@ -1,4 +1 @@ FMT003 space before a call's parenthesis; FMT006 line breaks\n-DIVIDE(\n" in out

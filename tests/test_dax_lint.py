@@ -1,6 +1,12 @@
 """Lint rules, per-object disabling and the three output formats."""
 import json
+import shutil
 from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from generator.cli import main
 
 from generator.dax.lint import RULES, has_errors, lint_model, render_json, render_sarif, render_text
 from generator.spec.model import (
@@ -122,3 +128,54 @@ def test_renderers():
     }
     assert run["tool"]["driver"]["rules"][first["ruleIndex"]]["id"] == "DAX000"
 
+
+
+# ---------------------------------------------------------------- --min-severity
+
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "dax" / "project"
+
+
+def _project_with_a_warning(tmp_path: Path, error: bool = False) -> Path:
+    """The fmt/lint fixture (2 info findings: unused [Share], unused Sales[Channel_Name])
+    plus one measure dividing with '/' (DAX001, a warning) and, with `error`, one bad column."""
+    for part in ("semantic", "measures"):
+        shutil.copytree(FIXTURE / part, tmp_path / part)
+    sales = tmp_path / "measures" / "sales.yaml"
+    sales.write_text(sales.read_text(encoding="utf-8") + (
+        "  - name: Per Channel\n"
+        "    expression: '[Named Channels] / [Channels]'\n"
+        "    format: '0.0'\n"
+        "    description: Names per channel.\n"
+    ) + ("  - name: Broken\n    expression: 'COUNTROWS ( Nope )'\n    format: '0'\n    description: x\n"
+         if error else ""), encoding="utf-8")
+    return tmp_path
+
+
+def _lint(capsys, project: Path, *extra: str) -> tuple[int, list[tuple[str, str]]]:
+    code = main(["lint", "--project", str(project), "--format", "json", *extra])
+    rows = json.loads(capsys.readouterr().out)
+    return code, sorted((r["severity"], r["rule"]) for r in rows)
+
+
+def test_min_severity_filters_the_findings(tmp_path, capsys):
+    project = _project_with_a_warning(tmp_path)
+    everything = [("info", "DAX005"), ("info", "DAX006"), ("info", "DAX006"), ("warning", "DAX001")]
+    assert _lint(capsys, project) == (0, everything)  # [Per Channel] is unused too
+    assert _lint(capsys, project, "--min-severity", "info") == (0, everything)
+    assert _lint(capsys, project, "--min-severity", "warning") == (0, [("warning", "DAX001")])
+    assert _lint(capsys, project, "--min-severity", "error") == (0, [])
+
+
+def test_min_severity_keeps_errors_and_the_exit_code(tmp_path, capsys):
+    project = _project_with_a_warning(tmp_path, error=True)
+    code, found = _lint(capsys, project, "--min-severity", "error")
+    assert (code, found) == (1, [("error", "DAX000")])
+    main(["lint", "--project", str(project), "--min-severity", "warning"])
+    assert capsys.readouterr().out.strip().splitlines()[-1] == "1 error(s), 1 warning(s), 0 info"
+
+
+def test_min_severity_rejects_an_unknown_level(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["lint", "--project", str(_project_with_a_warning(tmp_path)), "--min-severity", "notice"])
+    assert exc.value.code == 2
+    assert "invalid choice: 'notice'" in capsys.readouterr().err

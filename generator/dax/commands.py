@@ -1,7 +1,8 @@
 """`python build.py fmt [--write]` and `python build.py lint [--format ...]`.
 
 fmt compares every measure and calculated-column expression with `format_dax` of it.
-Without --write it prints a unified diff per unformatted expression and exits 1. With
+Without --write it prints a unified diff per unformatted expression, each hunk labelled
+with the style rules (generator/dax/style.py, docs/dax-style.md) it is about, and exits 1. With
 --write it rewrites only the expression scalars in their YAML files: the text between
 the scalar's first and last character is replaced (multi-line results as a ``|`` block
 scalar indented two spaces past its key), so comments, key order and every other byte
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import yaml
 
+from generator.dax import style
 from generator.dax.errors import DaxSyntaxError
 from generator.dax.formatter import format_dax
 from generator.errors import ForgeError, Problem
@@ -33,6 +35,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     f.set_defaults(func=cmd_fmt)
     lint = subparsers.add_parser("lint", help="best-practice checks of the model's DAX")
     lint.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+    lint.add_argument("--min-severity", choices=("info", "warning", "error"), default="info",
+                      help="report only findings of this severity or worse (default: info, all); "
+                           "the exit code still follows errors only")
     lint.set_defaults(func=cmd_lint)
 
 
@@ -40,10 +45,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
-    from generator.dax.lint import RENDERERS, has_errors, lint_model
+    from generator.dax.lint import RENDERERS, at_least, has_errors, lint_model
     from generator.spec import load_project
 
-    findings = lint_model(load_project(args.project))
+    findings = at_least(lint_model(load_project(args.project)), args.min_severity)
     print(RENDERERS[args.format](findings))
     return 1 if has_errors(findings) else 0
 
@@ -121,11 +126,20 @@ def unformatted(model: Model) -> tuple[list[tuple[Expression, str]], list[Proble
 
 
 def diff(expr: Expression, formatted: str) -> str:
-    lines = difflib.unified_diff(
-        expr.text.strip("\n").splitlines(), formatted.splitlines(),
-        f"{expr.origin.file} ({expr.label})", "formatted", lineterm="",
-    )
-    return "".join(line + "\n" for line in lines)
+    """A unified diff; each hunk header names the style rules its changes are about
+    (``@@ -1 +1 @@ FMT003 space before a call's parenthesis; ...``, docs/dax-style.md)."""
+    before, after = expr.text.strip("\n").splitlines(), formatted.splitlines()
+    found = style.differences(expr.text.strip("\n"), formatted)
+    groups = iter(difflib.SequenceMatcher(None, before, after).get_grouped_opcodes(3))
+    out = []
+    for line in difflib.unified_diff(before, after, f"{expr.origin.file} ({expr.label})", "formatted", lineterm=""):
+        if line.startswith("@@"):
+            changed = [op for op in next(groups) if op[0] != "equal"]
+            rules = style.hunk_rules(found, range(changed[0][1] + 1, changed[-1][2] + 1),
+                                     range(changed[0][3] + 1, changed[-1][4] + 1))
+            line += " " + "; ".join(f"{r.id} {r.name}" for r in rules)
+        out.append(line + "\n")
+    return "".join(out)
 
 
 def rewrite_file(path: Path, items: list[tuple[Expression, str]]) -> None:

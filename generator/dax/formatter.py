@@ -13,6 +13,8 @@ Rules:
   that followed it; a comment after code stays at the end of that line.
 
 The result parses to the same AST (spans aside) and formatting it again changes nothing.
+The rules have ids (FMT001 ...) in generator/dax/style.py, which names the rule behind each
+difference for `fmt`'s diff; docs/dax-style.md shows each with an example.
 """
 from __future__ import annotations
 

@@ -325,6 +325,15 @@ _CHECKS: tuple[Callable[[Model, ModelAnalysis], Iterator[Finding]], ...] = (
 # ---------------------------------------------------------------- output
 
 
+SEVERITY_RANK = {INFO: 0, WARNING: 1, ERROR: 2}
+
+
+def at_least(findings: list[Finding], severity: str) -> list[Finding]:
+    """The findings of `severity` or worse: `warning` hides the info advice, `error` leaves errors only."""
+    floor = SEVERITY_RANK[severity]
+    return [f for f in findings if SEVERITY_RANK[f.severity] >= floor]
+
+
 def has_errors(findings: list[Finding]) -> bool:
     return any(f.severity == ERROR for f in findings)
 

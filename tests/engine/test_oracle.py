@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import needs_shared
 from tests.engine import oracle
 
-pytestmark = pytest.mark.skipif(not oracle.available(), reason="shared oracle files not present")
+pytestmark = needs_shared("dax-corpus/oracle")
 
 
 @pytest.fixture(scope="module")
