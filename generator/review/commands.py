@@ -26,6 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     d.add_argument("--fail-on-change", action="store_true", help="exit 1 when any value moves")
     d.add_argument("--as-of", default=None, help="date TODAY()/NOW() return (default: model as_of)")
     d.set_defaults(func=cmd_diff)
+    _register_docs(subparsers)
 
 
 def _by(text: str | None, model) -> str | None:
@@ -75,3 +76,60 @@ def cmd_diff(args: argparse.Namespace) -> int:
     text = render(result, args.format, color=sys.stdout.isatty())
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return 1 if args.fail_on_change and result.moved else 0
+
+
+def _register_docs(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("docs", help="write the data dictionary: Markdown in docs/model/, "
+                                           "HTML in <powerbi>/preview/model.html")
+    p.add_argument("--project", type=Path, default=None, help="project folder (default: as for build)")
+    p.add_argument("--out", dest="docs_out", type=Path, default=None,
+                   help="folder for the Markdown dictionary (default: <project>/docs/model)")
+    p.add_argument("--powerbi", dest="out", type=Path, default=None,
+                   help="build output folder with data/ (default: <project>/powerbi); the HTML goes to its preview/")
+    p.set_defaults(func=cmd_docs)
+    lin = subparsers.add_parser("lineage", help="upstream and downstream of a measure, column or table")
+    lin.add_argument("name", help="[Measure], Table[Column] or Table")
+    lin.add_argument("--format", choices=("tree", "json"), default="tree")
+    lin.set_defaults(func=cmd_lineage)
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    from generator.dax.analysis import analyze_model
+    from generator.review.dictionary import collect, open_engine
+    from generator.review.dictionary_html import page
+    from generator.review.dictionary_md import files
+    from generator.spec import load_project
+
+    model = load_project(args.project)
+    problems = analyze_model(model)
+    if problems:
+        raise ForgeError(problems)
+    d = collect(model, args.project, open_engine(model, args.out))
+    docs = Path(args.docs_out or args.project / "docs" / "model").resolve()
+    written = {docs / name: text for name, text in files(d).items()}
+    written[args.out / "preview" / "model.html"] = page(d)
+    for path, text in written.items():  # everything is rendered before the first file is written
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8", newline="\n")
+        print(f"wrote {path}")
+    return 0
+
+
+def cmd_lineage(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from generator.dax.analysis import analyze_model
+    from generator.review.graph import build_graph
+    from generator.review.lineage import as_json, as_tree, lineage, resolve
+    from generator.spec import load_project
+
+    model = load_project(args.project)
+    problems = analyze_model(model)
+    if problems:
+        raise ForgeError(problems)
+    doc = lineage(build_graph(model), resolve(model, args.name))
+    if args.format == "json":
+        print(as_json(doc))
+    else:
+        Console(highlight=False).print(as_tree(doc))
+    return 0

@@ -43,16 +43,24 @@ class Coverage:
         return 100.0 if self.total == 0 else 100.0 * self.covered / self.total
 
 
+def tests_by_measure(project: Path, model: Model) -> dict[str, tuple[str, ...]]:
+    """Lower-case measure name -> the tests (`file: test name`) that expect or query it."""
+    names = {m.name.lower() for m in model.measures}
+    out: dict[str, list[str]] = {}
+    for path in test_files(project):
+        label = path.relative_to(project).as_posix()
+        for case in load_cases(path, project):
+            used = {k.lower() for k in case.expect}
+            if case.query is not None:
+                used |= _query_measures(case.query)
+            for name in sorted(used & names):
+                out.setdefault(name, []).append(f"{label}: {case.name}")
+    return {k: tuple(v) for k, v in out.items()}
+
+
 def tested_measures(project: Path, model: Model) -> set[str]:
     """Lower-case names of the measures some test expects or queries."""
-    names = {m.name.lower() for m in model.measures}
-    out: set[str] = set()
-    for path in test_files(project):
-        for case in load_cases(path, project):
-            out.update(k.lower() for k in case.expect)
-            if case.query is not None:
-                out.update(_query_measures(case.query) & names)
-    return out & names
+    return set(tests_by_measure(project, model))
 
 
 def _query_measures(text: str) -> set[str]:

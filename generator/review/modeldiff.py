@@ -55,10 +55,11 @@ def dax_diff(old: str, new: str) -> tuple[str, ...]:
                  if not line.startswith(("---", "+++")))
 
 
-def _source(src: Source, root: Path) -> str:
+def describe_source(src: Source, root: Path, params: bool = True) -> str:
+    """`generator customers (k=v, ...)` or `csv data/x.csv` (the path relative to the project)."""
     if src.kind == "generator":
-        params = ", ".join(f"{k}={v!r}" for k, v in sorted(src.params.items()))
-        return f"generator {src.generator}" + (f" ({params})" if params else "")
+        shown = ", ".join(f"{k}={v!r}" for k, v in sorted(src.params.items())) if params else ""
+        return f"generator {src.generator}" + (f" ({shown})" if shown else "")
     path = Path(src.path) if src.path else None
     shown = path.relative_to(root).as_posix() if path and path.is_relative_to(root) else (path.name if path else "")
     return f"{src.kind} {shown}"
@@ -100,8 +101,8 @@ def diff_models(old: Model, new: Model) -> ModelDiff:
 
     def table(a, b):
         details = list(_attrs(a, b, ("description", "is_date_table")))
-        if _source(a.source, old.root) != _source(b.source, new.root):
-            details.append(f"source: {_source(a.source, old.root)!r} -> {_source(b.source, new.root)!r}")
+        if describe_source(a.source, old.root) != describe_source(b.source, new.root):
+            details.append(f"source: {describe_source(a.source, old.root)!r} -> {describe_source(b.source, new.root)!r}")
         hier = lambda t: [(h.name, [(lv.name, lv.column) for lv in h.levels]) for h in t.hierarchies]  # noqa: E731
         if hier(a) != hier(b):
             details.append("hierarchies changed")

@@ -14,22 +14,11 @@ from rich.markup import escape
 from rich.table import Table as RichTable
 
 from generator.review.change import Review
-from generator.review.values import Row, Value
+from generator.review.values import Row, Value, display
 
 
 def show(value: Value) -> str:
-    if value.note:
-        return f"({value.note})"
-    v = value.value
-    if v is None:
-        return "BLANK"
-    if isinstance(v, bool):
-        return "TRUE" if v else "FALSE"
-    if isinstance(v, int):
-        return f"{v:,}"
-    if isinstance(v, float):
-        return format(v, ",.10g")
-    return str(v)
+    return f"({value.note})" if value.note else display(value.value)
 
 
 def delta(row: Row) -> str:

@@ -162,6 +162,19 @@ def plain(value: Any) -> Any:
     return value
 
 
+def display(value: Any) -> str:
+    """A plain value as a reviewer reads it: BLANK, TRUE/FALSE, 1,234, 0.1234567891, text."""
+    if value is None:
+        return "BLANK"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return format(value, ",.10g")  # ten significant digits: stable across summation orders
+    return str(value)
+
+
 def _first_line(exc: ForgeError) -> str:
     problem = exc.problems[0] if exc.problems else None
     return (problem.message if problem else str(exc)).splitlines()[0]
