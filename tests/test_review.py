@@ -304,8 +304,10 @@ def test_lineage_json_of_a_measure(tmp_path):
     code, out, err = cli("lineage", "[Repeat Customers]", "--project", REPO, "--format", "json")
     assert code == 0, err
     doc = json.loads(out)
+    # loyalty.yaml: VALUES ( Fact_Orders[Customer_ID] ) and COUNTROWS ( Fact_Orders )
     assert doc["upstream"] == [{"kind": "column", "name": "Fact_Orders[Customer_ID]",
-                                "children": [{"kind": "table", "name": "Fact_Orders"}]}]
+                                "children": [{"kind": "table", "name": "Fact_Orders"}]},
+                               {"kind": "table", "name": "Fact_Orders", "repeated": True}]
     [rate] = doc["downstream"]
     assert rate["name"] == "Repeat Purchase Rate"
     assert {c["name"] for c in rate["children"]} == REPEAT_VISUALS
@@ -402,3 +404,22 @@ def test_review_commands_are_registered():
                           cwd=REPO)
     for name in ("diff", "docs", "lineage"):
         assert name in done.stdout
+
+
+def test_a_changed_relationship_reaches_the_measures_over_its_tables(built, tmp_path):
+    """Filtering Dim_Channel both ways changes no grand total: nothing filters Fact_Orders."""
+    base, after = copy_project(tmp_path / "base"), copy_project(tmp_path / "after")
+    edit(after / "semantic" / "model.yaml", "    to: Dim_Channel[Channel_ID]\n",
+         "    to: Dim_Channel[Channel_ID]\n    cross_filter: both\n")
+    code, out, err = cli("diff", base, "--project", after, "--out", built, "--format", "json", "--fail-on-change")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert [(c["kind"], c["status"], c["details"]) for c in doc["changes"]] == [
+        ("relationship", "changed", ["cross_filter: 'single' -> 'both'"])]
+    reached = {r["name"] for r in doc["reached"] if r["kind"] == "measure"}
+    assert {"Total Orders", "Orders per Customer", "Customers in Band"} <= reached
+    orders = (built / "data" / "Fact_Orders.parquet").as_posix()
+    n, customers = duckdb.connect().execute(
+        f"SELECT count(*), count(DISTINCT Customer_ID) FROM read_parquet('{orders}')").fetchone()
+    [row] = [r for r in doc["values"] if r["measure"] == "Orders per Customer"]
+    assert row["before"]["value"] == row["after"]["value"] == pytest.approx(n / customers, rel=1e-12)

@@ -32,10 +32,16 @@ class Data:
     def engine(self, model: Model) -> Engine | ForgeError:
         try:
             if self.given is not None:
-                return Engine(model, data=self.given, as_of=self.as_of)
-            return Engine(model, out=self.out, as_of=self.as_of)
+                engine = Engine(model, data=self.given, as_of=self.as_of)
+            else:
+                engine = Engine(model, out=self.out, as_of=self.as_of)
         except ForgeError as exc:  # e.g. the old model names a column the data no longer has
             return exc
+        # each query self-contained (as `build.py query` runs): with the cross-query scan
+        # cache, a both-directions relationship made [Orders per Customer] read 1.0 after
+        # [Customers in Band] had run; a review must not show such a number
+        engine.scan_cache = None
+        return engine
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """The model's dependency graph: which object uses which.
 
 Nodes are tables, columns (physical and calculated), measures and visuals; an edge
-points from a user to what it uses (a measure to the measures and columns its DAX
-references, a visual to its bound fields, a column to its table). Upstream of a node is
+points from a user to what it uses (a measure to the measures, columns and whole tables
+its DAX references, a visual to its bound fields, a column to its table). Upstream of a node is
 everything it needs; downstream is everything that changes when it changes. Built from
 `generator.dax.analysis`, so references resolve exactly as the build checks them.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
+from generator.dax import ast as A
 from generator.dax.analysis import analyze
 from generator.spec.model import Model
 
@@ -83,6 +84,15 @@ def _closure(start: Node, edges: dict[Node, tuple[Node, ...]]) -> set[Node]:
     return seen
 
 
+def _tables(model: Model, tree: A.Expr | None) -> set[str]:
+    """Canonical names of the model tables an expression names as a whole."""
+    out = set()
+    for node in tree.walk() if tree is not None else ():
+        if isinstance(node, A.TableRef) and model.table(node.name) is not None:
+            out.add(model.table(node.name).name)
+    return out
+
+
 def build_graph(model: Model) -> Graph:
     """The dependency graph of `model` (its DAX must have passed the build's checks)."""
     uses: dict[Node, set[Node]] = {}
@@ -95,6 +105,7 @@ def build_graph(model: Model) -> Graph:
         refs = uses.setdefault(node, set())
         refs.update(measure_node(m) for m in obj.measures)
         refs.update(column_node(t, c) for t, c in obj.columns)
+        refs.update(table_node(t) for t in _tables(model, obj.tree))  # COUNTROWS ( Fact_Orders )
     for page in model.pages:
         for v in page.visuals:
             uses[visual_node(page.name, v.name)] = {

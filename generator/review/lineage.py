@@ -62,8 +62,9 @@ def _tree(node: Node, edges: dict[Node, tuple[Node, ...]], seen: set[Node]) -> d
 
 def lineage(graph: Graph, node: Node) -> dict[str, Any]:
     """{"kind", "name", "upstream": [...], "downstream": [...]}: nested direct edges."""
-    up = [_tree(n, graph.uses, {node}) for n in graph.uses.get(node, ())]
-    down = [_tree(n, graph.used_by, {node}) for n in graph.used_by.get(node, ())]
+    seen_up, seen_down = {node}, {node}  # one per side: a node repeats as a marked leaf
+    up = [_tree(n, graph.uses, seen_up) for n in graph.uses.get(node, ())]
+    down = [_tree(n, graph.used_by, seen_down) for n in graph.used_by.get(node, ())]
     return {"kind": node.kind, "name": node.name, "upstream": up, "downstream": down}
 
 

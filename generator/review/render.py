@@ -48,8 +48,12 @@ def _summary(r: Review) -> str:
     return ", ".join(parts) + f"; {moved} of {len(r.rows)} values moved"
 
 
+def _details(c) -> str:
+    return "; ".join((*c.details, *(("DAX changed (diff below)",) if c.dax else ())))
+
+
 def _value_columns(r: Review) -> list[str]:
-    return ["measure", "reached through", r.by or "", "before", "after", "change"]
+    return ["measure", "reached through", *([r.by] if r.by else []), "before", "after", "change"]
 
 
 def _value_cells(r: Review) -> list[list[str]]:
@@ -59,7 +63,7 @@ def _value_cells(r: Review) -> list[list[str]]:
         first = row.measure != last
         last = row.measure
         out.append([f"[{row.measure}]" if first else "", because.get(row.measure, "") if first else "",
-                    _group(row), show(row.before), show(row.after), delta(row)])
+                    *([_group(row)] if r.by else []), show(row.before), show(row.after), delta(row)])
     return out
 
 
@@ -85,7 +89,7 @@ def markdown(r: Review) -> str:
     lines = [f"### pbi-forge review: `{r.before}` → `{r.after}`", "", _summary(r), ""]
     if r.diff.changes:
         lines += _md_table(["change", "object", "name", "details"],
-                           [[c.status, c.kind, c.name, "; ".join(c.details)] for c in r.diff.changes])
+                           [[c.status, c.kind, c.name, _details(c)] for c in r.diff.changes])
         lines.append("")
     for c in r.diff.changes:
         if c.dax:
@@ -139,7 +143,7 @@ def terminal(r: Review, color: bool = False) -> str:
     console.print(f"pbi-forge review: {escape(r.before)} -> {escape(r.after)}\n{escape(_summary(r))}")
     if r.diff.changes:
         console.print(_rich_table("model changes", ["change", "object", "name", "details"],
-                                  [[c.status, c.kind, c.name, "; ".join(c.details)] for c in r.diff.changes]))
+                                  [[c.status, c.kind, c.name, _details(c)] for c in r.diff.changes]))
     for c in r.diff.changes:
         if c.dax:
             console.print(f"{c.kind} {escape(c.name)}")

@@ -1,8 +1,8 @@
 """Before and after values of the measures a change reaches, on the same data.
 
 A change reaches the measures whose DAX changed (or that were added or removed), the
-calculated columns whose DAX changed, and everything downstream of those in either
-version's dependency graph. Each reached measure is evaluated with the engine's public
+calculated columns whose DAX changed, the columns of both tables of a changed
+relationship, and everything downstream of those in either version's dependency graph. Each reached measure is evaluated with the engine's public
 query API in both versions: at the grand total (`ROW`) and, with `by`, per value of one
 column (`SUMMARIZECOLUMNS`). A version the measure does not exist in, or cannot be
 evaluated in, shows why instead of a number.
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from generator.errors import ForgeError
-from generator.review.graph import Graph, Node, column_node, measure_node
+from generator.review.graph import Graph, Node, column_node, measure_node, table_node
 from generator.review.modeldiff import ModelDiff
 
 TOLERANCE = 1e-9  # relative, as the measure tests compare numbers
@@ -73,15 +73,28 @@ def seeds(diff: ModelDiff) -> tuple[Node, ...]:
     return tuple(out)
 
 
+def _relationship_seeds(diff: ModelDiff) -> dict[Node, str]:
+    """A changed relationship moves what filters flow between its two tables: both tables
+    (so every column and measure over them) are seeds, labelled with the relationship."""
+    out: dict[Node, str] = {}
+    for c in diff.of("relationship"):
+        for part in c.name.split(" -> "):
+            out.setdefault(table_node(part.split("[", 1)[0]), f"relationship {c.name}")
+    return out
+
+
 def reached(diff: ModelDiff, old: Graph, new: Graph) -> tuple[Reached, ...]:
     """Every measure and visual downstream of a seed in either version, sorted by kind and name."""
     because: dict[Node, set[str]] = {}
-    for seed in seeds(diff):
+    labelled = {seed: seed.label for seed in seeds(diff)}
+    for node, label in _relationship_seeds(diff).items():
+        labelled.setdefault(node, label)
+    for seed, label in labelled.items():
         if seed.kind == "measure":
-            because.setdefault(seed, set()).add(seed.label)
+            because.setdefault(seed, set()).add(label)
         for node in old.downstream(seed) | new.downstream(seed):
             if node.kind in ("measure", "visual"):
-                because.setdefault(node, set()).add(seed.label)
+                because.setdefault(node, set()).add(label)
     measures = {n.name for n in because if n.kind == "measure"}
     out = []
     for node in sorted(because, key=lambda n: (n.kind != "measure", n.name.lower())):
