@@ -65,10 +65,10 @@ def describe_source(src: Source, root: Path, params: bool = True) -> str:
     return f"{src.kind} {shown}"
 
 
-def _attrs(old: Any, new: Any, names: Iterable[str], show: Callable[[Any], Any] = lambda v: v) -> tuple[str, ...]:
+def _attrs(old: Any, new: Any, names: Iterable[str]) -> tuple[str, ...]:
     out = []
     for name in names:
-        a, b = show(getattr(old, name)), show(getattr(new, name))
+        a, b = getattr(old, name), getattr(new, name)
         if a != b:
             out.append(f"{name}: {a!r} -> {b!r}")
     return tuple(out)
@@ -103,8 +103,7 @@ def diff_models(old: Model, new: Model) -> ModelDiff:
         details = list(_attrs(a, b, ("description", "is_date_table")))
         if describe_source(a.source, old.root) != describe_source(b.source, new.root):
             details.append(f"source: {describe_source(a.source, old.root)!r} -> {describe_source(b.source, new.root)!r}")
-        hier = lambda t: [(h.name, [(lv.name, lv.column) for lv in h.levels]) for h in t.hierarchies]  # noqa: E731
-        if hier(a) != hier(b):
+        if _hierarchies(a) != _hierarchies(b):
             details.append("hierarchies changed")
         return tuple(details), ()
 
@@ -124,6 +123,14 @@ def diff_models(old: Model, new: Model) -> ModelDiff:
     return ModelDiff(tuple(changes))
 
 
+def _hierarchies(t) -> list:
+    return [(h.name, [(lv.name, lv.column) for lv in h.levels]) for h in t.hierarchies]
+
+
+def _fields(v) -> list[str]:
+    return [f"{x.role}: {x.table}[{x.name}]" for x in v.bindings]
+
+
 def _columns(model: Model, attr: str) -> dict[str, Any]:
     return {f"{t.name}[{c.name}]": c for t in model.tables for c in getattr(t, attr)}
 
@@ -134,9 +141,8 @@ def _visuals(model: Model) -> dict[str, Any]:
 
 def _visual(a, b) -> tuple[str, ...]:
     details = list(_attrs(a, b, ("type", "title", "position")))
-    fields = lambda v: [f"{x.role}: {x.table}[{x.name}]" for x in v.bindings]  # noqa: E731
-    if fields(a) != fields(b):
-        details.append(f"fields: {', '.join(fields(a))} -> {', '.join(fields(b))}")
+    if _fields(a) != _fields(b):
+        details.append(f"fields: {', '.join(_fields(a))} -> {', '.join(_fields(b))}")
     if a.options != b.options:
         keys = sorted(k for k in set(a.options) | set(b.options) if a.options.get(k) != b.options.get(k))
         details.append("options changed: " + ", ".join(keys))
