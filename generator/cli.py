@@ -19,7 +19,8 @@ from rich.table import Table as RichTable
 
 from generator.errors import ForgeError
 
-STAGE_COMMANDS = ("generator.dax.commands", "generator.engine.commands", "generator.scaffold.commands")
+STAGE_COMMANDS = ("generator.dax.commands", "generator.engine.commands", "generator.scaffold.commands",
+                  "generator.review.commands")
 REPO = Path(__file__).resolve().parents[1]
 
 

@@ -30,6 +30,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     t = subparsers.add_parser("test", help="run the YAML measure tests in measures/*.tests.yaml")
     t.add_argument("--junit", type=Path, default=None, help="also write JUnit XML to this file")
     t.add_argument("--as-of", default=None, help="date TODAY()/NOW() return in tests")
+    t.add_argument("--coverage", action="store_true", help="also list untested measures and those the engine "
+                                                           "cannot evaluate (generator/review/coverage.py)")
+    t.add_argument("--min-coverage", type=float, default=None, metavar="PCT", help="exit 1 below PCT %% coverage")
     t.set_defaults(func=cmd_test)
     e = subparsers.add_parser("evaluate", help="evaluate every report visual; JSON under <out>/preview/")
     e.add_argument("--as-of", default=None)
@@ -93,10 +96,15 @@ def cmd_test(args: argparse.Namespace) -> int:
     print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
     if args.junit:
         Path(args.junit).write_text(junit_xml(results), encoding="utf-8")
+    covered = True
+    if args.coverage or args.min_coverage is not None:
+        from generator.review.coverage import gate
+
+        covered = gate(args.project, model, args.min_coverage, args.junit)
     if not results:
         print("no measure tests found (measures/*.tests.yaml)")
         return 1
-    return 1 if failed else 0
+    return 1 if failed or not covered else 0
 
 
 def _show(value) -> str:
