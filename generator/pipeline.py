@@ -11,14 +11,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
+import pyarrow as pa
+
 from generator.dax.analysis import analyze_model
+from generator.dax.column_cycles import column_cycle_problems
 from generator.emit.project import render
 from generator.emit.writer import SwapReport, new_stage, swap_in
 from generator.errors import ForgeError
 from generator.spec import load_project
+from generator.spec.integrity import relationship_problems
 from generator.spec.model import Model
 from generator.synth import generate
 from generator.validate import validate_output
+from generator.validate.integrity import integrity_problems
 
 
 @dataclass
@@ -37,8 +42,19 @@ def _no_progress(label: str) -> Iterator[None]:
 
 
 def check_model(model: Model) -> None:
-    """Model-aware DAX checks (syntax, references, arity, cycles); raise on any problem."""
+    """Model checks that need no data: DAX (syntax, references, arity, measure and
+    calculated-column cycles) and the relationship graph; raise on any problem."""
     problems = analyze_model(model)  # every analysis problem is an error
+    if not problems:  # a column cycle needs every expression to parse and resolve
+        problems = column_cycle_problems(model)
+    problems += relationship_problems(model)
+    if problems:
+        raise ForgeError(problems)
+
+
+def check_data(model: Model, data: dict[str, pa.Table]) -> None:
+    """What Power BI's refresh would refuse: duplicate or blank one sides and keys."""
+    problems = integrity_problems(model, data)
     if problems:
         raise ForgeError(problems)
 
@@ -53,6 +69,7 @@ def build(project: Path, out: Path, rows: int | None = None, seed: int | None = 
         check_model(model)
     with step("generate data"):
         data = generate(model, rows=rows, seed=seed)
+        check_data(model, data)
     stage = new_stage(out)
     try:
         with step("write files"):

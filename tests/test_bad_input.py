@@ -76,3 +76,114 @@ def test_a_failed_build_leaves_the_previous_output_untouched(project, tmp_path):
     _edit(project, "measures/kpis.yaml", "folder: KPIs\n", "folder: [KPIs\n")
     assert main(["build", "--project", str(project), "--out", str(out), "--no-tom", "--rows", "2000"]) == 2
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+# ---------------------------------------------------------------------------------------
+# Model integrity and containment ("trust-integrity"): what Power BI would refuse, and
+# names or manifest entries that would make the build write or delete outside its folder.
+# Each case: edits (file, old, new), extra files to create, the expected message.
+# ---------------------------------------------------------------------------------------
+
+_CHANNEL_CSV = "source:\n  csv: ../../data/channels.csv\n"
+_CHANNEL_GENERATOR = ("source:\n  generator: channels\n  params:\n    channels: {Online: 45, Mobile App: 30, "
+                      "In-Store: 18, Marketplace: 7}\n")
+_CHANNEL_REL = "  - from: Fact_Orders[Channel_ID]\n    to: Dim_Channel[Channel_ID]\n"
+_BAND_ROW = "      - {Band: 1 order, Band_Order: 1, Min_Orders: 1, Max_Orders: 1}\n"
+
+INTEGRITY_CASES = {
+    "duplicate value on the one side": (
+        [("semantic/tables/Dim_Channel.yaml", _CHANNEL_GENERATOR, _CHANNEL_CSV)],
+        {"data/channels.csv": "Channel_ID,Channel_Name\n1,Online\n2,Mobile App\n2,In-Store\n4,Marketplace\n"},
+        "semantic/model.yaml:27:5: error: relationship Fact_Orders[Channel_ID] -> Dim_Channel[Channel_ID]: "
+        "column 'Channel_ID' in table 'Dim_Channel' contains a duplicate value '2' (2 rows), and this is not "
+        "allowed for columns on the one side of a many-to-one relationship"),
+    "several duplicate values on the one side": (
+        [("semantic/tables/Dim_Channel.yaml", _CHANNEL_GENERATOR, _CHANNEL_CSV)],
+        {"data/channels.csv": "Channel_ID,Channel_Name\n1,a\n1,b\n1,c\n2,d\n2,e\n3,f\n3,g\n4,h\n4,i\n"},
+        "semantic/model.yaml:27:5: error: relationship Fact_Orders[Channel_ID] -> Dim_Channel[Channel_ID]: "
+        "column 'Channel_ID' in table 'Dim_Channel' contains 4 duplicate values: '1' (3 rows), '2' (2 rows), "
+        "'3' (2 rows), and 1 more, and this is not allowed"),
+    "blank value on the one side": (
+        [("semantic/tables/Dim_Channel.yaml", _CHANNEL_GENERATOR, _CHANNEL_CSV)],
+        {"data/channels.csv": "Channel_ID,Channel_Name\n1,Online\n2,Mobile App\n,In-Store\n4,Marketplace\n"},
+        "semantic/model.yaml:27:5: error: relationship Fact_Orders[Channel_ID] -> Dim_Channel[Channel_ID]: "
+        "column 'Channel_ID' in table 'Dim_Channel' contains blank values (1 row), and this is not allowed "
+        "for columns on the one side of a many-to-one relationship"),
+    "duplicate in a key column": (
+        [("semantic/tables/Order_Frequency_Band.yaml", "  - {name: Band, type: string",
+          "  - {name: Band, type: string, key: true"),
+         ("semantic/tables/Order_Frequency_Band.yaml", _BAND_ROW, _BAND_ROW + _BAND_ROW.replace("1 order", "'1 ORDER '"))],
+        {},
+        "semantic/tables/Order_Frequency_Band.yaml:15:5: error: column 'Band' in table "
+        "'Order_Frequency_Band' contains a duplicate value '1 ORDER ' (2 rows), and this is not allowed for a "
+        "column marked key: true"),
+    "relationship between an int64 and a string column": (
+        [("semantic/tables/Dim_Channel.yaml", "{name: Channel_ID, type: int64", "{name: Channel_ID, type: string")],
+        {},
+        "semantic/model.yaml:27:5: error: relationship Fact_Orders[Channel_ID] -> Dim_Channel[Channel_ID] relates "
+        "columns of different types: Fact_Orders[Channel_ID] is int64, Dim_Channel[Channel_ID] is string"),
+    "relationship cycle": (
+        [("semantic/model.yaml", _CHANNEL_REL, _CHANNEL_REL + "  - from: Dim_Channel[Channel_ID]\n"
+                                                           "    to: Fact_Orders[Order_ID]\n")],
+        {},
+        "semantic/model.yaml:29:5: error: relationship cycle: Fact_Orders -> Dim_Channel -> Fact_Orders"),
+    "two active paths between two tables": (
+        [("semantic/model.yaml", _CHANNEL_REL, _CHANNEL_REL + "  - from: Dim_Customer[Signup_Date]\n"
+                                                           "    to: Dim_Date[Date]\n")],
+        {},
+        "semantic/model.yaml:29:5: error: ambiguous relationships: filters on 'Dim_Date' reach 'Fact_Orders' along "
+        "two active paths: Dim_Date -> Fact_Orders and Dim_Date -> Dim_Customer -> Fact_Orders"),
+    "duplicate relationship": (
+        [("semantic/model.yaml", _CHANNEL_REL, _CHANNEL_REL + "  - from: fact_orders[channel_id]\n"
+                                                           "    to: Dim_Channel[Channel_ID]\n    active: false\n")],
+        {},
+        "semantic/model.yaml:29:5: error: duplicate relationship Fact_Orders[channel_id] -> "
+        "Dim_Channel[Channel_ID] (first defined at semantic/model.yaml:27:5)"),
+    "table related to itself": (
+        [("semantic/model.yaml", _CHANNEL_REL, _CHANNEL_REL + "  - from: Fact_Orders[Customer_ID]\n"
+                                                           "    to: Fact_Orders[Order_ID]\n")],
+        {},
+        "semantic/model.yaml:29:5: error: relationship Fact_Orders[Customer_ID] -> Fact_Orders[Order_ID] relates "
+        "table 'Fact_Orders' to itself"),
+    "calculated column that refers to itself": (
+        [("semantic/tables/Dim_Customer.yaml", "          Dim_Customer[Age] <= 30,\n",
+          "          Dim_Customer[Age_Group] = \"x\",\n")],
+        {},
+        "semantic/tables/Dim_Customer.yaml:{line}:11: error: calculated column 'Dim_Customer'[Age_Group], DAX 3:5: "
+        "refers to itself: Dim_Customer[Age_Group] -> Dim_Customer[Age_Group]"),
+}
+
+
+def _break(project: Path, edits: list[tuple[str, str, str]], files: dict[str, str]) -> int:
+    """Apply the edits and create the files; returns the line where the first edit lands."""
+    rel, old, _ = edits[0]
+    line = 1 + (project / rel).read_text().split(old)[0].count("\n")
+    for rel, old, new in edits:
+        _edit(project, rel, old, new)
+    for rel, text in files.items():
+        (project / rel).parent.mkdir(parents=True, exist_ok=True)
+        (project / rel).write_text(text)
+    return line
+
+
+def _build(project: Path, out: Path, *extra: str) -> int:
+    return main(["build", "--project", str(project), "--out", str(out), "--no-tom", "--rows", "2000", *extra])
+
+
+def _assert_refused(code: int, err: str, expected: str) -> None:
+    assert code == 2
+    assert expected in err, err
+    assert err.count("error:") == 1, f"one problem, one message: {err}"
+    assert "Traceback" not in err
+    assert "nothing was written" in err
+
+
+@pytest.mark.parametrize("case", sorted(INTEGRITY_CASES))
+def test_model_integrity_is_checked_before_anything_is_written(case, project, tmp_path, capsys):
+    edits, files, expected = INTEGRITY_CASES[case]
+    expected = expected.replace("{line}", str(_break(project, edits, files)))
+    out = tmp_path / "powerbi"
+    code = _build(project, out)
+    _assert_refused(code, capsys.readouterr().err, expected)
+    assert not out.exists() or not any(out.iterdir())
+    assert not any(p.name.startswith(".powerbi.") for p in tmp_path.iterdir())
