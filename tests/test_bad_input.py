@@ -151,6 +151,15 @@ INTEGRITY_CASES = {
         {},
         "semantic/tables/Dim_Customer.yaml:{line}:11: error: calculated column 'Dim_Customer'[Age_Group], DAX 3:5: "
         "refers to itself: Dim_Customer[Age_Group] -> Dim_Customer[Age_Group]"),
+    "calculated columns in a cycle": (
+        [("semantic/tables/Dim_Customer.yaml", "          Dim_Customer[Age] <= 30,\n          \"18-30\",\n",
+          "          Dim_Customer[Age_Group_Order] <= 1,\n          \"18-30\",\n"),
+         ("semantic/tables/Dim_Customer.yaml", "          Dim_Customer[Age] <= 30,\n          1,\n",
+          "          Dim_Customer[Age_Group] = \"18-30\",\n          1,\n")],
+        {},
+        "semantic/tables/Dim_Customer.yaml:{line}:11: error: calculated column 'Dim_Customer'[Age_Group], DAX 3:5: "
+        "is part of a circular dependency: Dim_Customer[Age_Group] -> Dim_Customer[Age_Group_Order] -> "
+        "Dim_Customer[Age_Group]"),
 }
 
 
