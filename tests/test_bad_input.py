@@ -160,13 +160,42 @@ INTEGRITY_CASES = {
         "semantic/tables/Dim_Customer.yaml:{line}:11: error: calculated column 'Dim_Customer'[Age_Group], DAX 3:5: "
         "is part of a circular dependency: Dim_Customer[Age_Group] -> Dim_Customer[Age_Group_Order] -> "
         "Dim_Customer[Age_Group]"),
+    "measure folder that climbs out of the output": (
+        [("measures/kpis.yaml", "folder: KPIs\n", "folder: '..\\..\\..\\..\\x'\n")],
+        {},
+        "measures/kpis.yaml:3:9: error: measure folder '..\\..\\..\\..\\x' cannot be a folder name: part '..': "
+        "'..' would name a folder outside its own"),
+    "measure folders that differ only in case": (
+        [("measures/loyalty.yaml", "folder: Loyalty\n", "folder: kpis\n")],
+        {},
+        "measures/loyalty.yaml:3:9: error: measure folder 'kpis' differs only in case from 'KPIs' (at "
+        "measures/kpis.yaml:3:9); they would be one folder on Windows and macOS"),
+    "table named CON": (
+        [],
+        {"semantic/tables/CON.yaml": "name: CON\nsource:\n  generator: rows\n  params:\n    rows:\n"
+                                     "      - {a: 1}\ncolumns:\n  - {name: a, type: int64}\n"},
+        "semantic/tables/CON.yaml:1:7: error: table name 'CON' cannot be a file or folder name: 'CON' is a "
+        "reserved device name on Windows"),
+    "page id that is a device name": (
+        [("semantic/pages/01_customer_snapshot.yaml", "order: 1\n", "order: 1\nid: Lpt1\n")],
+        {},
+        "semantic/pages/01_customer_snapshot.yaml:3:5: error: page id 'Lpt1' cannot be a file or folder name: "
+        "'Lpt1' is a reserved device name on Windows"),
+    "visual names that differ only in case": (
+        [("semantic/pages/01_customer_snapshot.yaml", "{name: kpi_total_orders,", "{name: KPI_Total_Customers,")],
+        {},
+        "semantic/pages/01_customer_snapshot.yaml:6:12: error: visual name 'KPI_Total_Customers' differs only in "
+        "case from 'kpi_total_customers' (at semantic/pages/01_customer_snapshot.yaml:5:5); they would be one "
+        "folder on Windows and macOS"),
 }
 
 
 def _break(project: Path, edits: list[tuple[str, str, str]], files: dict[str, str]) -> int:
     """Apply the edits and create the files; returns the line where the first edit lands."""
-    rel, old, _ = edits[0]
-    line = 1 + (project / rel).read_text().split(old)[0].count("\n")
+    line = 0
+    if edits:
+        rel, old, _ = edits[0]
+        line = 1 + (project / rel).read_text().split(old)[0].count("\n")
     for rel, old, new in edits:
         _edit(project, rel, old, new)
     for rel, text in files.items():
