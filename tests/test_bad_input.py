@@ -1,6 +1,9 @@
 """Bad input: one clear message per problem with file:line:column, exit code 2, nothing written."""
 from __future__ import annotations
 
+import hashlib
+import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -225,3 +228,67 @@ def test_model_integrity_is_checked_before_anything_is_written(case, project, tm
     _assert_refused(code, capsys.readouterr().err, expected)
     assert not out.exists() or not any(out.iterdir())
     assert not any(p.name.startswith(".powerbi.") for p in tmp_path.iterdir())
+
+
+def _tamper(out: Path, entries: dict[str, str | None]) -> None:
+    path = out / ".pbi-forge-manifest.json"
+    body = json.loads(path.read_text())
+    body["files"].update(entries)
+    path.write_text(json.dumps(body))
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _victim(path: Path) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("not pbi-forge's\n")
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+MANIFEST_CASES = {
+    # entry -> (file it points at, relative to tmp_path; whether the entry carries its hash; message)
+    "a '..' entry with a matching hash": (
+        "../project/semantic/extra.yaml", "project/semantic/extra.yaml", True, "it has a '..', '.' or empty part"),
+    "an absolute entry with a matching hash": (
+        "{abs}", "elsewhere/victim.txt", True, "it is an absolute path or not a POSIX path"),
+    "a null hash outside data/": (
+        "notes/readme.txt", "powerbi/notes/readme.txt", False, "it has no hash, and only data/ files may be unhashed"),
+    "a null hash on a '..' entry under data/": (
+        "data/../../elsewhere/victim.txt", "elsewhere/victim.txt", False, "it has a '..', '.' or empty part"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MANIFEST_CASES))
+def test_a_manifest_entry_outside_the_output_is_refused_not_deleted(case, project, tmp_path, capsys):
+    entry, victim_rel, hashed, why = MANIFEST_CASES[case]
+    out = tmp_path / "powerbi"
+    assert _build(project, out) == 0
+    victim = tmp_path / victim_rel
+    digest = _victim(victim)
+    entry = entry.replace("{abs}", str(victim))
+    _tamper(out, {entry: digest if hashed else None})
+    before = _tree(tmp_path)
+    capsys.readouterr()
+    code = _build(project, out)
+    expected = f"error: {out / '.pbi-forge-manifest.json'}: entry '{entry}': {why}; refusing to act on it"
+    _assert_refused(code, capsys.readouterr().err, expected)
+    assert victim.read_text() == "not pbi-forge's\n"
+    assert _tree(tmp_path) == before
+
+
+def test_a_symlink_out_of_the_output_is_neither_written_through_nor_deleted_through(project, tmp_path, capsys):
+    out = tmp_path / "powerbi"
+    assert _build(project, out) == 0
+    outside = tmp_path / "elsewhere"
+    shutil.move(out / "dax", outside)  # the generated dax/ tree now lives outside, reached by a symlink
+    (out / "dax").symlink_to(outside, target_is_directory=True)
+    _edit(project, "measures/kpis.yaml", "SUM ( Fact_Orders[Revenue] )", "SUM ( Fact_Orders[Revenue] ) + 0")
+    before = _tree(outside)
+    capsys.readouterr()
+    code = _build(project, out)
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err and "nothing was written" in err
+    assert "resolves outside the output folder (through a symlink); refusing to act on it" in err, err
+    assert _tree(outside) == before
