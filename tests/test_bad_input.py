@@ -163,6 +163,14 @@ INTEGRITY_CASES = {
         "semantic/tables/Dim_Customer.yaml:{line}:11: error: calculated column 'Dim_Customer'[Age_Group], DAX 3:5: "
         "is part of a circular dependency: Dim_Customer[Age_Group] -> Dim_Customer[Age_Group_Order] -> "
         "Dim_Customer[Age_Group]"),
+    "calculated column in a cycle through a measure": (
+        [("semantic/tables/Dim_Customer.yaml", "IF ( Dim_Customer[Children] > 0", "IF ( [Looping] > 0"),
+         ("measures/kpis.yaml", "measures:\n", "measures:\n  - name: Looping\n    expression: COUNTROWS ( FILTER "
+                                "( Dim_Customer, Dim_Customer[Children_Status] = \"x\" ) )\n")],
+        {},
+        "semantic/tables/Dim_Customer.yaml:{line}:22: error: calculated column 'Dim_Customer'[Children_Status], "
+        "DAX 1:6: is part of a circular dependency: Dim_Customer[Children_Status] -> [Looping] -> "
+        "Dim_Customer[Children_Status]"),
     "measure folder that climbs out of the output": (
         [("measures/kpis.yaml", "folder: KPIs\n", "folder: '..\\..\\..\\..\\x'\n")],
         {},
