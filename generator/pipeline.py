@@ -76,7 +76,7 @@ def build(project: Path, out: Path, rows: int | None = None, seed: int | None = 
         data = generate(model, rows=rows, seed=seed)
         check_data(model, data)
     with build_lock(out, lock_timeout):
-        recover(out)
+        recover(out, force=force)
         remove_stale_stages(out)
         stage = new_stage(out)
         try:

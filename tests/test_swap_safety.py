@@ -169,3 +169,18 @@ def test_a_build_that_cannot_get_the_lock_fails_clearly(trees, tmp_path, capsys,
     assert "Traceback" not in err and "nothing was written" in err
     assert _tree(out) == old
     assert _leftovers(out) == []
+
+
+def test_a_journal_that_cannot_be_finished_is_reported_and_force_drops_it(trees, tmp_path, capsys):
+    _, new_project, pristine, _, new = trees
+    out = _old_output(pristine, tmp_path)
+    assert _run(new_project, out, crash="journal-written").returncode == CRASH_EXIT
+    for stage in out.parent.glob(".powerbi.staging-*"):
+        shutil.rmtree(stage)  # the files the journal would move are gone
+    capsys.readouterr()
+    assert main(["build", "--project", str(new_project), "--out", str(out), *ARGS]) == 2
+    err = capsys.readouterr().err
+    assert "error: cannot finish the interrupted build: " in err and "hint: rebuild with --force" in err, err
+    assert "Traceback" not in err
+    assert main(["build", "--project", str(new_project), "--out", str(out), "--force", *ARGS]) == 0
+    assert _tree(out) == new and _leftovers(out) == []

@@ -39,7 +39,7 @@ def crash_point(name: str) -> None:
 @dataclass(frozen=True)
 class Plan:
     stage: Path
-    moves: tuple[str, ...]  # relative paths moved from the stage into the output
+    moves: tuple[tuple[str, str | None], ...]  # (relative path moved from the stage, its hash; None = data)
     deletes: tuple[tuple[str, str | None], ...]  # (relative path, hash it must still have, None = any)
     manifest: str  # the new manifest's text
 
@@ -60,7 +60,7 @@ def write_atomic(path: Path, text: str) -> None:
 
 def commit(plan: Plan, out: Path, manifest_name: str) -> None:
     """Journal the plan, apply it, remove the journal."""
-    body = {"stage": plan.stage.name, "moves": list(plan.moves),
+    body = {"stage": plan.stage.name, "moves": [list(m) for m in plan.moves],
             "deletes": [list(d) for d in plan.deletes], "manifest": plan.manifest}
     write_atomic(journal_path(out), json.dumps(body, indent=1) + "\n")
     crash_point("journal-written")
@@ -70,12 +70,12 @@ def commit(plan: Plan, out: Path, manifest_name: str) -> None:
 
 def apply(plan: Plan, out: Path, manifest_name: str) -> list[str]:
     """Carry out a journaled plan; safe to repeat. Returns the files it deleted."""
-    for i, rel in enumerate(plan.moves):
+    for i, (rel, digest) in enumerate(plan.moves):
         src, target = contained(plan.stage, rel), contained(out, rel)
         if src.is_file():
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(src, target)
-        elif not target.is_file():
+        elif not target.is_file() or (digest is not None and sha256(target) != digest):
             raise ForgeError(Problem(None, f"cannot finish the interrupted build: {rel} is neither in {plan.stage} "
                                            f"nor in {out}", "rebuild with --force"))
         if i == 0:
@@ -114,12 +114,12 @@ def _read(path: Path, out: Path) -> Plan:
         stage = out.parent / body["stage"]
         if not body["stage"].startswith(f".{out.name}.staging-") or "/" in body["stage"] or "\\" in body["stage"]:
             raise ValueError("stage")
-        moves = tuple(str(m) for m in body["moves"])
+        moves = tuple((str(r), None if h is None else str(h)) for r, h in body["moves"])
         deletes = tuple((str(r), None if h is None else str(h)) for r, h in body["deletes"])
         return Plan(stage, moves, deletes, str(body["manifest"]))
     except (OSError, ValueError, KeyError, TypeError):
         raise ForgeError(Problem(None, f"{path} is not a pbi-forge journal of an interrupted build",
-                                 f"if no build is running, delete it and rebuild {out} with --force")) from None
+                                 "rebuild with --force to drop it")) from None
 
 
 def discard_stage(stage: Path, out: Path) -> None:

@@ -130,7 +130,7 @@ def swap_in(stage: Path, out: Path, force: bool = False) -> SwapReport:
         if digest is not None and target.is_file() and sha256(target) == digest:
             report.unchanged += 1
         else:
-            moves.append(rel)
+            moves.append((rel, digest))
     deletes = []
     for rel in sorted(set(old) - set(rels)):
         target = contained(out, rel)
@@ -149,9 +149,19 @@ def swap_in(stage: Path, out: Path, force: bool = False) -> SwapReport:
     return report
 
 
-def recover(out: Path) -> bool:
-    """Finish a swap-in a crash interrupted (see generator.emit.journal); True if there was one."""
-    return journal.recover(out, MANIFEST)
+def recover(out: Path, force: bool = False) -> bool:
+    """Finish a swap-in a crash interrupted (see generator.emit.journal); True if there was one.
+
+    If it cannot be finished (its staging folder was deleted, the journal was edited),
+    `force` drops the journal: the build that follows overwrites every generated file.
+    """
+    try:
+        return journal.recover(out, MANIFEST)
+    except ForgeError:
+        if not force:
+            raise
+        journal.journal_path(out).unlink(missing_ok=True)
+        return False
 
 
 def new_stage(out: Path) -> Path:
