@@ -181,6 +181,11 @@ INTEGRITY_CASES = {
         {},
         "measures/loyalty.yaml:3:9: error: measure folder 'kpis' differs only in case from 'KPIs' (at "
         "measures/kpis.yaml:3:9); they would be one folder on Windows and macOS"),
+    "measure named NUL": (
+        [("measures/kpis.yaml", "measures:\n", "measures:\n  - name: Nul\n    expression: 1\n")],
+        {},
+        "measures/kpis.yaml:5:11: error: measure name 'Nul' cannot be a file or folder name: 'Nul' is a reserved "
+        "device name on Windows"),
     "table named CON": (
         [],
         {"semantic/tables/CON.yaml": "name: CON\nsource:\n  generator: rows\n  params:\n    rows:\n"

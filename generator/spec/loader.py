@@ -185,9 +185,9 @@ def _table(doc: PosDict, path: Path, date_table: str | None, out: _Collector) ->
         lint_disable=_disabled(doc))
 
 
-def _check_file_name(name: str, what: str, pos: Pos, out: _Collector) -> None:
-    """`name` becomes a file or folder of the output: see generator.spec.names."""
-    why = segment_problem(name)
+def _check_file_name(name: str, what: str, pos: Pos, out: _Collector, suffix: str = "") -> None:
+    """`name` (+ `suffix`) becomes a file or folder of the output: see generator.spec.names."""
+    why = segment_problem(name + suffix)
     if why:
         out.add(pos, f"{what} '{name}' cannot be a file or folder name: {why}")
 
@@ -283,7 +283,7 @@ def _measures(files: list[Path], root: Path, tables: dict[str, Table], out: _Col
             if home.column(name) is not None:
                 out.add(m.key_pos["name"], f"measure '{name}' has the same name as a column of '{home.name}'")
             seen[name.lower()] = pos
-            _check_file_name(name, "measure name", m.value_pos["name"], out)
+            _check_file_name(name, "measure name", m.value_pos["name"], out, suffix=".dax")
             _check_folder(m.get("folder", doc.get("folder")),
                           m.value_pos["folder"] if "folder" in m else doc.value_pos.get("folder", pos), folders, out)
             expression = m["expression"]
