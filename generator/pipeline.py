@@ -1,24 +1,34 @@
 """The build: load → check → synthesise → render into a staging folder → validate → swap in.
 
-Nothing reaches the output folder unless every step before the swap succeeded.
+Nothing reaches the output folder unless every step before the swap succeeded. The
+model and its data are checked before the staging folder exists. From the staging
+folder on, the build holds the output's lock (a second build on the same output waits),
+first finishes a swap-in an earlier build was killed in, and removes staging folders
+that dead builds left behind.
 """
 from __future__ import annotations
 
-import shutil
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
+import pyarrow as pa
+
 from generator.dax.analysis import analyze_model
+from generator.dax.column_cycles import column_cycle_problems
 from generator.emit.project import render
-from generator.emit.writer import SwapReport, new_stage, swap_in
+from generator.emit.journal import discard_stage
+from generator.emit.lock import build_lock, remove_stale_stages
+from generator.emit.writer import SwapReport, new_stage, recover, swap_in
 from generator.errors import ForgeError
 from generator.spec import load_project
+from generator.spec.integrity import relationship_problems
 from generator.spec.model import Model
 from generator.synth import generate
 from generator.validate import validate_output
+from generator.validate.integrity import integrity_problems
 
 
 @dataclass
@@ -37,15 +47,26 @@ def _no_progress(label: str) -> Iterator[None]:
 
 
 def check_model(model: Model) -> None:
-    """Model-aware DAX checks (syntax, references, arity, cycles); raise on any problem."""
+    """Model checks that need no data: DAX (syntax, references, arity, measure and
+    calculated-column cycles) and the relationship graph; raise on any problem."""
     problems = analyze_model(model)  # every analysis problem is an error
+    if not problems:  # a column cycle needs every expression to parse and resolve
+        problems = column_cycle_problems(model)
+    problems += relationship_problems(model)
+    if problems:
+        raise ForgeError(problems)
+
+
+def check_data(model: Model, data: dict[str, pa.Table]) -> None:
+    """What Power BI's refresh would refuse: duplicate or blank one sides and keys."""
+    problems = integrity_problems(model, data)
     if problems:
         raise ForgeError(problems)
 
 
 def build(project: Path, out: Path, rows: int | None = None, seed: int | None = None, force: bool = False,
           data_folder: str | None = None, schemas: Path | None = None, tom: bool | None = None,
-          step: Callable[[str], object] = _no_progress) -> BuildResult:
+          step: Callable[[str], object] = _no_progress, lock_timeout: float | None = None) -> BuildResult:
     started = time.perf_counter()
     with step("load YAML"):
         model = load_project(project)
@@ -53,16 +74,20 @@ def build(project: Path, out: Path, rows: int | None = None, seed: int | None = 
         check_model(model)
     with step("generate data"):
         data = generate(model, rows=rows, seed=seed)
-    stage = new_stage(out)
-    try:
-        with step("write files"):
-            files = render(model, data, stage, data_folder, out)
-        with step("validate"):
-            checks = validate_output(stage, model, schemas=schemas, tom=tom)
-        with step("swap in"):
-            report = swap_in(stage, out, force=force)
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
+        check_data(model, data)
+    with build_lock(out, lock_timeout):
+        recover(out, force=force)
+        remove_stale_stages(out)
+        stage = new_stage(out)
+        try:
+            with step("write files"):
+                files = render(model, data, stage, data_folder, out)
+            with step("validate"):
+                checks = validate_output(stage, model, schemas=schemas, tom=tom)
+            with step("swap in"):
+                report = swap_in(stage, out, force=force)
+        finally:
+            discard_stage(stage, out)
     return BuildResult(model, {k: v.num_rows for k, v in data.items()}, len(files), report,
                        time.perf_counter() - started, checks)
 

@@ -12,6 +12,7 @@ import pyarrow as pa
 
 from generator.dax import format_dax
 from generator.emit import pbir, tmdl
+from generator.emit.paths import contained
 from generator.spec.model import Measure, Model
 from generator.synth import write_parquet
 
@@ -61,16 +62,20 @@ def text_files(model: Model, data_folder: str) -> dict[str, str]:
 
 def render(model: Model, data: dict[str, pa.Table], stage: Path, data_folder: str | None = None,
            out: Path | None = None) -> list[str]:
-    """Write the tree into `stage` (to be swapped into `out`); returns the relative paths written."""
+    """Write the tree into `stage` (to be swapped into `out`); returns the relative paths written.
+
+    Names were checked at load time; `contained` refuses any path that would still land
+    outside `stage`, so no name can make the build write elsewhere.
+    """
     folder = data_folder or model.data_folder or tmdl.default_data_folder((out or stage).resolve())
     written = []
     for rel, text in text_files(model, folder).items():
-        path = stage / rel
+        path = contained(stage, rel)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(text.encode("utf-8"))
         written.append(rel)
     (stage / "data").mkdir(exist_ok=True)
     for name, table in data.items():
-        write_parquet(table, stage / "data" / f"{name}.parquet")
+        write_parquet(table, contained(stage, f"data/{name}.parquet"))
         written.append(f"data/{name}.parquet")
     return written

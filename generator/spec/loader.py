@@ -32,6 +32,7 @@ from generator.spec.model import (
     Table,
     Visual,
 )
+from generator.spec.names import folder_parts, folder_problem, segment_problem
 from generator.spec.visuals import COLUMN_ROLES, MEASURE_ROLES, REQUIRED, ROLES, SINGLE, VISUAL_TYPES
 from generator.spec.yamlpos import PosDict, PosList, display_path, load_yaml, position_of
 
@@ -177,11 +178,38 @@ def _table(doc: PosDict, path: Path, date_table: str | None, out: _Collector) ->
     name = doc["name"]
     if set(name) & _WINDOWS_ILLEGAL:
         out.add(doc.value_pos["name"], f"table name '{name}' contains a character not allowed in file names")
+    _check_file_name(name, "table name", doc.value_pos["name"], out)
     return Table(
         name=name, source=_source(doc, path, out), columns=_columns(doc), pos=doc.pos,
         description=doc.get("description"), calculated_columns=_calculated(doc),
         hierarchies=_hierarchies(doc), is_date_table=(date_table is not None and name == date_table),
         lint_disable=_disabled(doc))
+
+
+def _check_file_name(name: str, what: str, pos: Pos, out: _Collector, suffix: str = "") -> None:
+    """`name` (+ `suffix`) becomes a file or folder of the output: see generator.spec.names."""
+    why = segment_problem(name + suffix)
+    if why:
+        out.add(pos, f"{what} '{name}' cannot be a file or folder name: {why}")
+
+
+def _check_folder(folder: str | None, pos: Pos, siblings: dict[tuple[str, ...], tuple[str, Pos]],
+                  out: _Collector) -> None:
+    """A measure folder becomes folders under dax/: safe parts, no case-only twins."""
+    if not folder or any(p.pos == pos and p.message.startswith("measure folder") for p in out.problems):
+        return  # a file-level folder is reported once, not once per measure
+    why = folder_problem(folder)
+    if why:
+        out.add(pos, f"measure folder '{folder}' cannot be a folder name: {why}")
+        return
+    parts = folder_parts(folder)
+    for i in range(1, len(parts) + 1):
+        key = tuple(p.lower() for p in parts[:i])
+        other = siblings.setdefault(key, (parts[i - 1], pos))
+        if other[0] != parts[i - 1]:
+            out.add(pos, f"measure folder '{parts[i - 1]}' differs only in case from '{other[0]}' (at {other[1]}); "
+                         "they would be one folder on Windows and macOS", f"spell it '{other[0]}'")
+            return
 
 
 def _check_table(t: Table, out: _Collector) -> None:
@@ -234,6 +262,7 @@ def _relationships(doc: PosDict, tables: dict[str, Table], out: _Collector) -> t
 def _measures(files: list[Path], root: Path, tables: dict[str, Table], out: _Collector) -> tuple[Measure, ...]:
     measures: list[Measure] = []
     seen: dict[str, Pos] = {}
+    folders: dict[tuple[str, ...], tuple[str, Pos]] = {}
     for path in files:
         doc = _load(path, "measures", root, out)
         if doc is None:
@@ -255,6 +284,9 @@ def _measures(files: list[Path], root: Path, tables: dict[str, Table], out: _Col
             if home.column(name) is not None:
                 out.add(m.key_pos["name"], f"measure '{name}' has the same name as a column of '{home.name}'")
             seen[name.lower()] = pos
+            _check_file_name(name, "measure name", m.value_pos["name"], out, suffix=".dax")
+            _check_folder(m.get("folder", doc.get("folder")),
+                          m.value_pos["folder"] if "folder" in m else doc.value_pos.get("folder", pos), folders, out)
             expression = m["expression"]
             origin = m.origins["expression"]
             if not isinstance(expression, str):  # a bare number such as 0.40: keep it as written
@@ -413,29 +445,42 @@ def _check_position(v: PosDict, position: tuple[int, int, int, int], page_width:
 def _pages(files: list[Path], root: Path, tables: dict[str, Table], measures: dict[str, Measure],
            out: _Collector) -> tuple[Page, ...]:
     pages: list[Page] = []
-    seen_ids: dict[str, Pos] = {}
+    seen_ids: dict[str, tuple[str, Pos]] = {}  # lower-case id -> (id, position)
     for n, path in enumerate(files):
         doc = _load(path, "page", root, out)
         if doc is None:
             continue
         page_id = doc.get("id") or _slug(doc["name"])[:50] or f"page_{n}"
-        if page_id in seen_ids:
-            out.add(doc.value_pos["name"], f"two pages share the id '{page_id}' (other at {seen_ids[page_id]})",
-                    "give one of them an explicit 'id'")
-        seen_ids[page_id] = doc.value_pos["name"]
+        id_pos = doc.value_pos.get("id", doc.value_pos["name"])
+        _check_file_name(page_id, "page id", id_pos, out)
+        if page_id.lower() in seen_ids:
+            other, other_pos = seen_ids[page_id.lower()]
+            if other == page_id:
+                out.add(doc.value_pos["name"], f"two pages share the id '{page_id}' (other at {other_pos})",
+                        "give one of them an explicit 'id'")
+            else:
+                out.add(id_pos, f"page id '{page_id}' differs only in case from '{other}' (at {other_pos}); "
+                                "they would be one folder on Windows and macOS")
+        seen_ids.setdefault(page_id.lower(), (page_id, doc.value_pos["name"]))
         visuals: list[Visual] = []
-        names: dict[str, Pos] = {}
+        names: dict[str, tuple[str, Pos]] = {}  # lower-case name -> (name, position): folders of one page
         placed: list[tuple[tuple[int, int, int, int], Pos]] = []
         for i, v in enumerate(doc["visuals"]):
             vpos = doc["visuals"].item_pos[i]
             vtype = VISUAL_TYPES.get(v["type"], v["type"])
             vname = v.get("name") or _slug(f"{v['type']}_{v.get('title', '')}")[:46] or f"visual_{i}"
-            if vname in names:
-                if "name" in v:
-                    out.add(v.value_pos["name"], f"two visuals share the name '{vname}' (other at {names[vname]})")
-                else:
+            if vname.lower() in names:
+                other, other_pos = names[vname.lower()]
+                if "name" not in v:
                     vname = f"{vname[:44]}_{i:02d}"
-            names[vname] = vpos
+                elif other == vname:
+                    out.add(v.value_pos["name"], f"two visuals share the name '{vname}' (other at {other_pos})")
+                else:
+                    out.add(v.value_pos["name"], f"visual name '{vname}' differs only in case from '{other}' (at "
+                                                 f"{other_pos}); they would be one folder on Windows and macOS")
+            if "name" in v:
+                _check_file_name(vname, "visual name", v.value_pos["name"], out)
+            names.setdefault(vname.lower(), (vname, vpos))
             position = None
             if "position" in v:
                 p = v["position"]
@@ -513,6 +558,7 @@ def load_project(root: Path) -> Model:
     out.raise_if_any()
     assert model_doc is not None
     date_table = model_doc.get("date_table")
+    _check_file_name(model_doc["name"], "model name", model_doc.value_pos["name"], out)
 
     tables: dict[str, Table] = {}
     for path in sorted((semantic / "tables").glob("*.yaml")):
