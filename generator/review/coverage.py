@@ -5,8 +5,8 @@ references it. A measure is *evaluable* when the engine compiles it (with every 
 it uses); one that calls a function the engine does not implement (say WEEKNUM) builds,
 lints and passes the tests as long as no test touches it, so it is listed with the
 function that blocks it. Coverage is the share of measures both tested and evaluable.
-Measures pbi-forge generates (e.g. [As Of Date] from model.yaml `as_of`) need no test of
-their own (pbi-forge's tests cover them), but they must still be evaluable.
+Measures pbi-forge generates (e.g. [As Of Date] from model.yaml `as_of`) count like any
+other: their value depends on the user's data and `as_of` setting, so they need a test too.
 """
 from __future__ import annotations
 
@@ -97,7 +97,7 @@ def measure_coverage(project: Path, model: Model) -> Coverage:
     blocked = blocked_measures(model)
     gaps = []
     for m in sorted(model.measures, key=lambda m: m.name.lower()):
-        if m.name.lower() not in tested and not m.generated:
+        if m.name.lower() not in tested:
             gaps.append(Gap(m.name, "no test", str(m.pos)))
         if m.name in blocked:
             gaps.append(Gap(m.name, f"engine cannot evaluate: {blocked[m.name]}", str(m.pos)))
