@@ -1,0 +1,328 @@
+"""Conformance of CALCULATE in row contexts (and LOOKUPVALUE, year-end time intelligence,
+SUMMARIZE name/expression columns, HASONEFILTER) on the reference model of
+tests/engine/fixtures.py. Every expected value is worked out by hand below; none is the
+engine's output pasted back.
+
+  Customer: 1 Ann Oslo, 2 Bob Oslo, 3 Cid Rome, 4 Dan Rome
+  Sales: 1 cust1 2024-01-10 Qty2 Amt10 Promo A    Disc 1
+         2 cust1 2024-02-05 Qty1 Amt20 Promo -    Disc -
+         3 cust2 2024-02-20 Qty5 Amt30 Promo B    Disc 3
+         4 cust3 2023-02-15 Qty1 Amt40 Promo A    Disc 0
+  so: Ann 30, Bob 30, Cid 40, Dan BLANK; Oslo 60, Rome 40; total 100.
+
+The rule under test is CALCULATE's order of evaluation (dax-semantics.md §5.1; SQLBI,
+"Context transition and filters in CALCULATE",
+https://www.sqlbi.com/articles/context-transition-and-filters-in-calculate/;
+https://learn.microsoft.com/en-us/dax/calculate-function-dax):
+  1. the filter arguments are evaluated in the original (outer) context,
+  2. context transition turns the row contexts into filters,
+  3. modifiers apply (ALL, ALLEXCEPT, REMOVEFILTERS, ALLSELECTED, USERELATIONSHIP, CROSSFILTER),
+  4. the filter arguments replace the filters on their columns (KEEPFILTERS: intersect).
+A measure reference [M] is CALCULATE(<body of M>) (context transition, §7), so
+CALCULATE([M], f) is "transition, then f" once, exactly like CALCULATE(<body>, f): each case
+is written with the measure and with the same expression inline, and both must agree.
+
+Each query runs three ways: cached (default), CTE (scan_cache=None) and per-cell
+(grouped=False), as in test_adversarial_speedups.py.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from tests.engine.fixtures import (
+    CUSTOMER, CUSTOMERS, DATE, MEASURES, ORDERS, RELS, SALES, Engine, dates, measure,
+)
+from generator.spec.model import CalculatedColumn, ExprOrigin, Model, Pos
+
+MODES = ("cached", "cte", "per_cell")
+
+EXTRA = (
+    measure("Amt", "SUM(Sales[Amount])"),
+    measure("Ann Amt", 'CALCULATE([Amt], Customer[Name] = "Ann")'),
+    measure("All Amt", "CALCULATE([Amt], ALL(Customer))"),
+    measure("Share", "DIVIDE([Amt], [All Amt])"),
+    measure("Via Ann", 'CALCULATE([Ann Amt], Customer[Name] = "Cid")'),
+    measure("Cust", "COUNTROWS(Customer)"),
+    measure("Sel Sum", "SUMX(VALUES(Customer[Name]), DIVIDE([Amt], CALCULATE([Amt], ALLSELECTED(Customer))))"),
+)
+
+
+def _calc(name: str, expr: str, type_: str = "double", line: int = 30) -> CalculatedColumn:
+    return CalculatedColumn(name, type_, expr, Pos("semantic/customer.yaml", line, 5),
+                            ExprOrigin("semantic/customer.yaml", line, 17))
+
+
+CALC = (
+    # measure and inline forms of the same CALCULATE, in the row context of each Customer row
+    _calc("AnnM", 'CALCULATE([Amt], Customer[Name] = "Ann")', line=30),
+    _calc("AnnI", 'CALCULATE(SUM(Sales[Amount]), Customer[Name] = "Ann")', line=31),
+    _calc("ShareM", "DIVIDE([Amt], CALCULATE([Amt], ALL(Customer)))", line=32),
+    _calc("ShareI", "DIVIDE(CALCULATE(SUM(Sales[Amount])), CALCULATE(SUM(Sales[Amount]), ALL(Customer)))", line=33),
+    _calc("CityM", "CALCULATE([Amt], ALLEXCEPT(Customer, Customer[City]))", line=34),
+    _calc("CityI", "CALCULATE(SUM(Sales[Amount]), ALLEXCEPT(Customer, Customer[City]))", line=35),
+)
+
+
+def make_engine(mode: str) -> Engine:
+    customer = replace(CUSTOMER, calculated_columns=CALC)
+    model = Model("Ref", "en-US", (customer, SALES, DATE), RELS, MEASURES + EXTRA, (), Path("."),
+                  date_table="Date")
+    e = Engine(model, data={"Customer": CUSTOMERS, "Sales": list(ORDERS), "Date": dates()}, as_of="2024-12-31")
+    if mode == "cte":
+        e.scan_cache = None
+    elif mode == "per_cell":
+        e.grouped = False
+    return e
+
+
+@pytest.fixture(scope="module", params=MODES)
+def eng(request):
+    return make_engine(request.param)
+
+
+def _norm(v):
+    if v is None:
+        return None
+    try:
+        if math.isnan(v):
+            return None
+    except TypeError:
+        pass
+    if hasattr(v, "item"):
+        v = v.item()
+    if isinstance(v, float):
+        v = round(v, 9)
+        if v == int(v):
+            v = int(v)
+    return v
+
+
+def rows(e: Engine, dax: str) -> list[tuple]:
+    frame = e.query(dax)
+    return sorted((tuple(_norm(x) for x in r) for r in frame.itertuples(index=False, name=None)), key=repr)
+
+
+def srt(xs):
+    return sorted(xs, key=repr)
+
+
+def by_name(e: Engine, expr: str) -> dict:
+    return dict(rows(e, f'EVALUATE ADDCOLUMNS(VALUES(Customer[Name]), "x", {expr})'))
+
+
+def by_city(e: Engine, expr: str) -> dict:
+    return dict(rows(e, f'EVALUATE ADDCOLUMNS(VALUES(Customer[City]), "x", {expr})'))
+
+
+def scalar(e: Engine, expr: str):
+    (row,) = rows(e, f'EVALUATE ROW("x", {expr})')
+    return row[0]
+
+
+NAMES = ("Ann", "Bob", "Cid", "Dan")
+
+
+def every(value) -> dict:
+    return {n: value for n in NAMES}
+
+
+# ---------------------------------------------------------------- filter argument overrides the transitioned row
+# ADDCOLUMNS row Name=X: transition gives Name=X, then Name="Ann" replaces it (step 4):
+# Ann's 30 on every row, Dan included.
+
+@pytest.mark.parametrize("expr", [
+    'CALCULATE([Amt], Customer[Name] = "Ann")',
+    'CALCULATE(SUM(Sales[Amount]), Customer[Name] = "Ann")',
+    "[Ann Amt]",  # measure calling a measure: [Ann Amt] transitions, then its own filter overrides
+])
+def test_addcolumns_filter_overrides_the_row(eng, expr):
+    assert by_name(eng, expr) == every(30)
+
+
+@pytest.mark.parametrize("expr", [
+    'CALCULATE([Amt], Customer[Name] = "Ann")',
+    'CALCULATE(SUM(Sales[Amount]), Customer[Name] = "Ann")',
+])
+def test_sumx_filter_overrides_the_row(eng, expr):
+    # four rows of VALUES(Customer[Name]), each 30: 120 (not 30+30+40 = 100)
+    assert scalar(eng, f"SUMX(VALUES(Customer[Name]), {expr})") == 120
+
+
+# ---------------------------------------------------------------- ALL / REMOVEFILTERS undo the transition
+
+@pytest.mark.parametrize("expr", [
+    "DIVIDE([Amt], CALCULATE([Amt], ALL(Customer)))",
+    "DIVIDE(CALCULATE(SUM(Sales[Amount])), CALCULATE(SUM(Sales[Amount]), ALL(Customer)))",
+    "DIVIDE([Amt], CALCULATE([Amt], REMOVEFILTERS(Customer[City])))",
+    "DIVIDE(CALCULATE(SUM(Sales[Amount])), CALCULATE(SUM(Sales[Amount]), REMOVEFILTERS(Customer[City])))",
+    "[Share]",  # DIVIDE([Amt], [All Amt]): measures calling measures
+])
+def test_share_of_total_by_city(eng, expr):
+    # share-of-total (SQLBI; dax-semantics.md §5.5): Oslo 60/100, Rome 40/100
+    assert by_city(eng, expr) == {"Oslo": 0.6, "Rome": 0.4}
+
+
+@pytest.mark.parametrize("expr", [
+    "CALCULATE([Amt], ALL(Customer[Name]))",
+    "CALCULATE(SUM(Sales[Amount]), ALL(Customer[Name]))",
+])
+def test_nested_row_contexts_all_removes_only_the_inner_column(eng, expr):
+    # ADDCOLUMNS over City, SUMX over names: in each name row the transition gives City
+    # (outer row) and Name (inner row); ALL(Name) removes Name only, so every name row sees
+    # its city's total. A row context filters nothing (§7), so VALUES(Customer[Name]) in a
+    # City row is all four names: Oslo 4 × 60 = 240, Rome 4 × 40 = 160
+    assert by_city(eng, f"SUMX(VALUES(Customer[Name]), {expr})") == {"Oslo": 240, "Rome": 160}
+    # CALCULATETABLE transitions the City row first: Oslo {Ann, Bob} 2 × 60 = 120,
+    # Rome {Cid, Dan} 2 × 40 = 80
+    assert by_city(eng, f"SUMX(CALCULATETABLE(VALUES(Customer[Name])), {expr})") == {"Oslo": 120, "Rome": 80}
+
+
+# ---------------------------------------------------------------- FILTER over VALUES
+
+@pytest.mark.parametrize("expr", [
+    "CALCULATE([Amt], ALL(Customer)) = 100",
+    "CALCULATE(SUM(Sales[Amount]), ALL(Customer)) = 100",
+])
+def test_filter_over_values_predicate(eng, expr):
+    # every name's predicate sees the total 100 (ALL removes the transitioned Name): 4 rows
+    assert scalar(eng, f"COUNTROWS(FILTER(VALUES(Customer[Name]), {expr}))") == 4
+
+
+@pytest.mark.parametrize("expr", [
+    'CALCULATE([Amt], Customer[City] = "Oslo") > 0',
+    'CALCULATE(SUM(Sales[Amount]), Customer[City] = "Oslo") > 0',
+])
+def test_filter_over_values_other_column_intersects(eng, expr):
+    # City = "Oslo" replaces filters on City only; the transitioned Name stays:
+    # Ann 30, Bob 30 pass; Cid (Rome) and Dan (no sales) give BLANK > 0 = FALSE
+    assert scalar(eng, f"COUNTROWS(FILTER(VALUES(Customer[Name]), {expr}))") == 2
+
+
+@pytest.mark.parametrize("expr", [
+    "CALCULATE([Amt], FILTER(VALUES(Customer[Name]), CALCULATE([Amt], ALL(Customer)) > 50))",
+    "CALCULATE(SUM(Sales[Amount]), FILTER(VALUES(Customer[Name]), CALCULATE(SUM(Sales[Amount]), ALL(Customer)) > 50))",
+])
+def test_filter_over_values_as_a_calculate_filter(eng, expr):
+    # every name keeps (100 > 50), so the filter is all four names: 100
+    assert scalar(eng, expr) == 100
+
+
+# ---------------------------------------------------------------- KEEPFILTERS
+
+@pytest.mark.parametrize("expr, expected", [
+    # replaces the transitioned Name: Ann + Cid = 70 on every row
+    ('CALCULATE([Amt], Customer[Name] IN {"Ann", "Cid"})', every(70)),
+    ('CALCULATE(SUM(Sales[Amount]), Customer[Name] IN {"Ann", "Cid"})', every(70)),
+    # KEEPFILTERS intersects with it (learn.microsoft.com/dax/keepfilters-function-dax):
+    # Ann 30, Bob {Bob}∩{Ann,Cid} empty, Cid 40, Dan empty
+    ('CALCULATE([Amt], KEEPFILTERS(Customer[Name] IN {"Ann", "Cid"}))',
+     {"Ann": 30, "Bob": None, "Cid": 40, "Dan": None}),
+    ('CALCULATE(SUM(Sales[Amount]), KEEPFILTERS(Customer[Name] IN {"Ann", "Cid"}))',
+     {"Ann": 30, "Bob": None, "Cid": 40, "Dan": None}),
+])
+def test_keepfilters_in_row_context(eng, expr, expected):
+    assert by_name(eng, expr) == expected
+
+
+# ---------------------------------------------------------------- ALLEXCEPT
+
+@pytest.mark.parametrize("expr", [
+    "CALCULATE([Amt], ALLEXCEPT(Customer, Customer[City]))",
+    "CALCULATE(SUM(Sales[Amount]), ALLEXCEPT(Customer, Customer[City]))",
+])
+def test_allexcept_over_customer_rows(eng, expr):
+    # the row of Customer transitions ID, Name and City; ALLEXCEPT keeps City only:
+    # Ann, Bob → Oslo 60; Cid, Dan → Rome 40 (dax-semantics.md §5.5)
+    got = dict(rows(eng, f'EVALUATE SELECTCOLUMNS(Customer, "n", Customer[Name], "x", {expr})'))
+    assert got == {"Ann": 60, "Bob": 60, "Cid": 40, "Dan": 40}
+
+
+# ---------------------------------------------------------------- ALLSELECTED
+
+def test_allselected_inside_an_iterator_of_a_visual(eng):
+    # slicer City = "Oslo", no grouping: SUMX iterates Ann, Bob. In each row ALLSELECTED(Customer)
+    # removes the transitioned Name and restores the selection (Oslo = Ann + Bob = 60), so
+    # 30/60 + 30/60 = 1 (learn.microsoft.com/dax/allselected-function-dax; the iterator's
+    # shadow context is {Ann, Bob}, the same set here)
+    got = rows(eng, 'EVALUATE SUMMARIZECOLUMNS(TREATAS({"Oslo"}, Customer[City]), "s", [Sel Sum])')
+    assert got == [(1,)]
+
+
+def test_allselected_inline_matches_the_measure(eng):
+    expr = ("SUMX(VALUES(Customer[Name]), DIVIDE(CALCULATE(SUM(Sales[Amount])), "
+            "CALCULATE(SUM(Sales[Amount]), ALLSELECTED(Customer))))")
+    got = rows(eng, f'EVALUATE SUMMARIZECOLUMNS(TREATAS({{"Oslo"}}, Customer[City]), "s", {expr})')
+    assert got == [(1,)]
+
+
+# ---------------------------------------------------------------- table filter arguments
+
+@pytest.mark.parametrize("expr, expected", [
+    # a table filter over all Customer columns replaces the transitioned Name: Rome = 40
+    ('CALCULATE([Amt], FILTER(ALL(Customer), Customer[City] = "Rome"))', every(40)),
+    ('CALCULATE(SUM(Sales[Amount]), FILTER(ALL(Customer), Customer[City] = "Rome"))', every(40)),
+    # FILTER(Customer, …) is evaluated in the outer context (step 1), where the row context
+    # filters nothing: {Cid, Dan}, replacing the transitioned Name: 40 on every row
+    ('CALCULATE([Amt], FILTER(Customer, Customer[City] = "Rome"))', every(40)),
+    ('CALCULATE(SUM(Sales[Amount]), FILTER(Customer, Customer[City] = "Rome"))', every(40)),
+    # KEEPFILTERS of the table filter intersects: Cid 40, others empty
+    ('CALCULATE([Amt], KEEPFILTERS(FILTER(ALL(Customer), Customer[City] = "Rome")))',
+     {"Ann": None, "Bob": None, "Cid": 40, "Dan": None}),
+])
+def test_table_filter_argument_in_row_context(eng, expr, expected):
+    assert by_name(eng, expr) == expected
+
+
+# ---------------------------------------------------------------- nested CALCULATE
+
+@pytest.mark.parametrize("expr, expected", [
+    # outer: transition Name, ALL(Customer) removes it; inner: City = "Rome" → 40 everywhere
+    ('CALCULATE(CALCULATE([Amt], Customer[City] = "Rome"), ALL(Customer))', 40),
+    ('CALCULATE(CALCULATE(SUM(Sales[Amount]), Customer[City] = "Rome"), ALL(Customer))', 40),
+    # the inner CALCULATE has no row context left to transition: ALL stands → 100
+    ("CALCULATE(CALCULATE([Amt]), ALL(Customer))", 100),
+    ("CALCULATE(CALCULATE(SUM(Sales[Amount])), ALL(Customer))", 100),
+    # inner filter overrides the outer one on the same column: Bob's 30
+    ('CALCULATE(CALCULATE([Amt], Customer[Name] = "Bob"), Customer[Name] = "Cid")', 30),
+    # a measure whose own CALCULATE overrides the caller's: [Ann Amt] under Name = "Cid" is 30
+    ("[Via Ann]", 30),
+    ('CALCULATE([Ann Amt], ALL(Customer))', 30),
+])
+def test_nested_calculate_in_row_context(eng, expr, expected):
+    assert by_name(eng, expr) == every(expected)
+
+
+# ---------------------------------------------------------------- modifiers on relationships
+
+@pytest.mark.parametrize("expr", [
+    "CALCULATE([Cust], CROSSFILTER(Sales[CustomerID], Customer[ID], BOTH))",
+    "CALCULATE(COUNTROWS(Customer), CROSSFILTER(Sales[CustomerID], Customer[ID], BOTH))",
+])
+def test_crossfilter_in_row_context(eng, expr):
+    # row Promo = X transitions a Sales filter; BOTH lets it reach Customer:
+    # A: orders 1 (Ann), 4 (Cid) → 2; B: Bob → 1; BLANK: order 2 (Ann) → 1
+    got = dict(rows(eng, f'EVALUATE ADDCOLUMNS(VALUES(Sales[Promo]), "x", {expr})'))
+    assert got == {"A": 2, "B": 1, None: 1}
+
+
+# ---------------------------------------------------------------- calculated columns
+
+def test_calculated_columns_measure_and_inline_agree(eng):
+    got = rows(eng, "EVALUATE SELECTCOLUMNS(Customer, \"n\", Customer[Name], \"am\", Customer[AnnM], "
+                    "\"ai\", Customer[AnnI], \"sm\", Customer[ShareM], \"si\", Customer[ShareI], "
+                    "\"cm\", Customer[CityM], \"ci\", Customer[CityI])")
+    # The row of a calculated column is a whole Customer row: the transition filters ID, Name
+    # and City (§7). AnnM/AnnI: Name = "Ann" replaces the Name filter only, ID and City stay:
+    # Ann 30, the others {ID = 2 and Name = Ann} etc. are empty → BLANK.
+    # ShareM/ShareI: ALL(Customer) removes all three: own / 100 (Dan BLANK / 100 = BLANK).
+    # CityM/CityI: ALLEXCEPT keeps the row's City: Oslo 60, Rome 40
+    assert got == srt([
+        ("Ann", 30, 30, 0.3, 0.3, 60, 60),
+        ("Bob", None, None, 0.3, 0.3, 60, 60),
+        ("Cid", None, None, 0.4, 0.4, 40, 40),
+        ("Dan", None, None, None, None, 40, 40),
+    ])
