@@ -513,7 +513,16 @@ class TableFns(ScalarFns):
                 return row.cols[key]
         raise self.err(env, call, "EARLIEST: no row context for this column")
 
+    _LOOKUP_MANY = "LOOKUPVALUE: a table of multiple values was supplied where a single value was expected."
+
     def fn_LOOKUPVALUE(self, call, env):
+        """The result column's value on the rows matching every search pair.
+
+        learn.microsoft.com/dax/lookupvalue-function-dax: no row → alternateResult (else
+        BLANK); several rows with one value (BLANK counts as a value) → that value; several
+        values → alternateResult if given, else an error. The matches are summarised in one
+        scan as (state, value), state 0 none / 1 one value / 2 several; the choice is made
+        outside it, so alternateResult is evaluated in the caller's context."""
         args = self.args(call, env, 3, -1)
         result = self.colref(env, args[0])
         pairs = args[1:]
@@ -529,15 +538,20 @@ class TableFns(ScalarFns):
             v = self.scalar(pairs[i + 1], env)
             conds.append(compare("=", Scalar(scan.col(k), self.col_type(k)), v).sql)
         r = scan.col(result)
-        pick = exp.Case(ifs=[exp.If(this=exp.GT(this=exp.Count(this=exp.Distinct(expressions=[r])), expression=N(1)),
-                                    true=fn("error", S("LOOKUPVALUE: a table of multiple values was supplied where a single value was expected.")))],
-                        default=exp.Max(this=r.copy()))
-        sel = scan.build(exp.select(exp.cast(pick, sql_type(self.col_type(result)))), and_all(conds))
-        value = Scalar(exp.Subquery(this=sel), self.col_type(result))
-        if alt is not None:
-            t = unify([value.type, alt.type])
-            return Scalar(fn("coalesce", cast(value, t).sql, cast(alt, t).sql), t)
-        return value
+        has_blank = exp.Max(this=exp.Case(ifs=[exp.If(this=r.copy().is_(exp.null()), true=N(1))], default=N(0)))
+        distinct = exp.Add(this=exp.Count(this=exp.Distinct(expressions=[r.copy()])), expression=has_blank)
+        state = exp.Case(ifs=[exp.If(this=exp.EQ(this=exp.Count(this=exp.Star()), expression=N(0)), true=N(0)),
+                              exp.If(this=exp.GT(this=distinct, expression=N(1)), true=N(2))], default=N(1))
+        sel = scan.build(exp.select(exp.alias_(state, "s"), exp.alias_(exp.Max(this=r.copy()), "v")), and_all(conds))
+        t = self.col_type(result) if alt is None else unify([self.col_type(result), alt.type])
+        alias = self.new_alias()
+        found = cast(Scalar(exp.column("v", alias), self.col_type(result)), t).sql
+        none = cast(alt, t).sql if alt is not None else exp.cast(exp.null(), sql_type(t))
+        many = cast(alt, t).sql if alt is not None else exp.cast(fn("error", S(self._LOOKUP_MANY)), sql_type(t))
+        s = exp.column("s", alias)
+        pick = exp.Case(ifs=[exp.If(this=exp.EQ(this=s, expression=N(1)), true=found),
+                             exp.If(this=exp.EQ(this=s.copy(), expression=N(2)), true=many)], default=none)
+        return Scalar(exp.Subquery(this=exp.select(pick).from_(sel.subquery(alias))), t)
 
     # ------------------------------------------------------------ filter-context information
 

@@ -33,6 +33,7 @@ from pathlib import Path
 
 import pytest
 
+from generator.engine import DaxEvalError
 from tests.engine.fixtures import (
     CUSTOMER, CUSTOMERS, DATE, MEASURES, ORDERS, RELS, SALES, Engine, dates, measure,
 )
@@ -326,3 +327,39 @@ def test_calculated_columns_measure_and_inline_agree(eng):
         ("Cid", None, None, 0.4, 0.4, 40, 40),
         ("Dan", None, None, None, None, 40, 40),
     ])
+
+
+# ---------------------------------------------------------------- LOOKUPVALUE
+# learn.microsoft.com/dax/lookupvalue-function-dax: "If multiple rows match the search values
+# and in all cases result_column values are identical, then that value is returned. However,
+# if result_column returns different values, an error or alternateResult (if supplied) is
+# returned." No match: alternateResult, else BLANK.
+
+@pytest.mark.parametrize("expr, expected", [
+    ('LOOKUPVALUE(Customer[City], Customer[City], "Oslo")', "Oslo"),  # Ann, Bob: both Oslo
+    ('LOOKUPVALUE(Customer[Name], Customer[City], "Oslo", "many")', "many"),  # Ann ≠ Bob
+    ('LOOKUPVALUE(Customer[Name], Customer[City], "Paris", "none")', "none"),  # no row
+    ('LOOKUPVALUE(Customer[Name], Customer[City], "Paris")', None),
+    ("LOOKUPVALUE(Sales[Discount], Sales[OrderID], 2, -1)", None),  # one row, its value is BLANK
+    ('LOOKUPVALUE(Sales[Promo], Sales[CustomerID], 1, "x")', "x"),  # "A" and BLANK differ
+    ('LOOKUPVALUE(Sales[Promo], Sales[CustomerID], 2, "x")', "B"),
+    ('LOOKUPVALUE(Customer[Name], Customer[City], "Rome", Customer[ID], 3)', "Cid"),  # two search pairs
+])
+def test_lookupvalue(eng, expr, expected):
+    assert scalar(eng, expr) == expected
+
+
+def test_lookupvalue_per_row(eng):
+    # customer 1: "A" and BLANK → "x"; 2: "B"; 3: "A"; 4: no sales → "x"
+    got = dict(rows(eng, 'EVALUATE ADDCOLUMNS(VALUES(Customer[ID]), "p", '
+                         'LOOKUPVALUE(Sales[Promo], Sales[CustomerID], Customer[ID], "x"))'))
+    assert got == {1: "x", 2: "B", 3: "A", 4: "x"}
+
+
+@pytest.mark.parametrize("expr", [
+    'LOOKUPVALUE(Customer[Name], Customer[City], "Oslo")',
+    "LOOKUPVALUE(Sales[Qty], Sales[CustomerID], 1)",
+])
+def test_lookupvalue_different_values_without_alternate_is_an_error(eng, expr):
+    with pytest.raises(DaxEvalError, match="LOOKUPVALUE: a table of multiple values"):
+        scalar(eng, expr)
