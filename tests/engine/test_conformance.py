@@ -34,6 +34,7 @@ from pathlib import Path
 import pytest
 
 from generator.engine import DaxEvalError
+from generator.engine.errors import DaxCompileError
 from tests.engine.fixtures import (
     CUSTOMER, CUSTOMERS, DATE, MEASURES, ORDERS, RELS, SALES, Engine, dates, measure,
 )
@@ -362,4 +363,77 @@ def test_lookupvalue_per_row(eng):
 ])
 def test_lookupvalue_different_values_without_alternate_is_an_error(eng, expr):
     with pytest.raises(DaxEvalError, match="LOOKUPVALUE: a table of multiple values"):
+        scalar(eng, expr)
+
+
+# ---------------------------------------------------------------- year-end dates of time intelligence
+# learn.microsoft.com/dax/totalytd-function-dax, datesytd-, previousyear-, nextyear-function-dax:
+# year_end_date is a string literal (en-US "6/30", "Jun 30", "30 June"); its year is ignored.
+# Only the year functions take it; DATESQTD/DATESMTD/TOTALQTD/TOTALMTD/SAMEPERIODLASTYEAR do not.
+# Sales dates: 2023-02-15 (40), 2024-01-10 (10), 2024-02-05 (20), 2024-02-20 (30).
+
+YTD_MEASURES = "DEFINE MEASURE Sales[Y630] = TOTALYTD([Sales], 'Date'[Date], \"6/30\") " \
+               "MEASURE Sales[Y630F] = TOTALYTD([Sales], 'Date'[Date], Sales[Qty] >= 2, \"6/30\") " \
+               "MEASURE Sales[D630] = CALCULATE([Sales], DATESYTD('Date'[Date], \"6/30\")) "
+
+
+def test_totalytd_with_a_fiscal_year_end_by_month(eng):
+    got = rows(eng, YTD_MEASURES + "EVALUATE SUMMARIZECOLUMNS('Date'[Year], 'Date'[Month], "
+                                   "\"y\", [Y630], \"f\", [Y630F], \"d\", [D630])")
+    # fiscal years Jul–Jun. 2023-02..06: FY from 2022-07-01 (dates exist from 2023-01-01),
+    # holds the 40; 2023-07..12: new FY, nothing yet (row hidden); 2024-01: 10; 2024-02..06:
+    # 10+20+30 = 60; 2024-07..: new FY, BLANK. Jan 2023 is before the 40: BLANK.
+    # With the filter Qty >= 2 only orders 1 (10) and 3 (30) count: 2024-01 10, 2024-02..06 40.
+    assert got == srt([(2023, m, 40, None, 40) for m in range(2, 7)]
+                      + [(2024, 1, 10, 10, 10)] + [(2024, m, 60, 40, 60) for m in range(2, 7)])
+
+
+@pytest.mark.parametrize("year_end, days", [
+    # context 2024-02-15: default (Dec 31) → Jan 1..Feb 15 = 31 + 15 = 46
+    ("12/31", 46),
+    # Jun 30 → from 2023-07-01: Jul..Dec 2023 = 31+31+30+31+30+31 = 184, + 46 = 230
+    ("6/30", 230), ("Jun 30", 230), ("30 June", 230), ("2024-06-30", 230), ("6/30/2019", 230),
+    # Mar 31 → from 2023-04-01: Apr..Dec 2023 = 275, + 46 = 321
+    ("3/31", 321),
+    # Feb 29 ends February: 2024-02-15 is before 2024-02-29, so from 2023-03-01: 306 + 46 = 352
+    ("2/29", 352),
+])
+def test_datesytd_year_end(eng, year_end, days):
+    assert scalar(eng, f"CALCULATE(COUNTROWS(DATESYTD('Date'[Date], \"{year_end}\")), "
+                       "'Date'[Date] = DATE(2024, 2, 15))") == days
+
+
+@pytest.mark.parametrize("expr, expected", [
+    # on 2024-02-15 the fiscal year (Jun 30) is 2023-07..2024-06; the previous one is
+    # 2022-07-01..2023-06-30, restricted to existing dates: Jan..Jun 2023 = 181 days
+    ("CALCULATE(COUNTROWS(PREVIOUSYEAR('Date'[Date], \"6/30\")), 'Date'[Date] = DATE(2024, 2, 15))", 181),
+    # on 2024-08-15: previous fiscal year 2023-07..2024-06 holds 10+20+30 = 60; calendar 2023: 40
+    ("CALCULATE(CALCULATE([Sales], PREVIOUSYEAR('Date'[Date], \"6/30\")), 'Date'[Date] = DATE(2024, 8, 15))", 60),
+    ("CALCULATE(CALCULATE([Sales], PREVIOUSYEAR('Date'[Date])), 'Date'[Date] = DATE(2024, 8, 15))", 40),
+    # NEXTYEAR is based on the first date: on 2023-03-10 the fiscal year ends 2023-06-30, the
+    # next is 2023-07-01..2024-06-30 = 184 + 182 (2024 is a leap year) = 366 days
+    ("CALCULATE(COUNTROWS(NEXTYEAR('Date'[Date], \"6/30\")), 'Date'[Date] = DATE(2023, 3, 10))", 366),
+    # on 2023-08-01 the next fiscal year starts 2024-07-01: 184 existing days, no sales;
+    # the next calendar year 2024 holds 60
+    ("CALCULATE(COUNTROWS(NEXTYEAR('Date'[Date], \"6/30\")), 'Date'[Date] = DATE(2023, 8, 1))", 184),
+    ("CALCULATE(CALCULATE([Sales], NEXTYEAR('Date'[Date], \"6/30\")), 'Date'[Date] = DATE(2023, 8, 1))", None),
+    ("CALCULATE(CALCULATE([Sales], NEXTYEAR('Date'[Date])), 'Date'[Year] = 2023, 'Date'[Month] = 2)", 60),
+    # no filter: the last date is 2024-12-31, whose fiscal year (from 2024-07-01) has no sales
+    ("TOTALYTD([Sales], 'Date'[Date], , \"6/30\")", None),
+])
+def test_previous_and_next_year_with_a_year_end(eng, expr, expected):
+    assert scalar(eng, expr) == expected
+
+
+@pytest.mark.parametrize("expr, message", [
+    ("COUNTROWS(DATESYTD('Date'[Date], \"13/1\"))", "is not a year-end date"),
+    ("COUNTROWS(DATESYTD('Date'[Date], 630))", "must be a string literal"),
+    ("COUNTROWS(DATESQTD('Date'[Date], \"6/30\"))", "DATESQTD takes 1 arguments"),
+    ("COUNTROWS(DATESMTD('Date'[Date], \"6/30\"))", "DATESMTD takes 1 arguments"),
+    ("TOTALQTD([Sales], 'Date'[Date], \"6/30\")", "TOTALQTD has no year-end date"),
+    ("TOTALMTD([Sales], 'Date'[Date], Sales[Qty] > 1, \"6/30\")", "TOTALMTD takes 2 to 3 arguments"),
+    ("COUNTROWS(SAMEPERIODLASTYEAR('Date'[Date], \"6/30\"))", "SAMEPERIODLASTYEAR takes 1 arguments"),
+])
+def test_year_end_where_there_is_none_is_a_compile_error(eng, expr, message):
+    with pytest.raises(DaxCompileError, match=message):
         scalar(eng, expr)
