@@ -242,7 +242,9 @@ class TableFns(ScalarFns):
 
         return Rel(tuple(out_cols), sel), pred_env
 
-    def _new_columns(self, call, env, pairs, rel: Rel, keep: bool) -> Rel:
+    def _new_columns(self, call, env, pairs, rel: Rel, keep: bool, row_env=None) -> Rel:
+        """ADDCOLUMNS/SELECTCOLUMNS: name/expression pairs evaluated per row of `rel`, in
+        its row context, or in the environment `row_env` makes of it (SUMMARIZE)."""
         if len(pairs) % 2:
             raise self.err(env, call, f"{call.name} expects name/expression pairs")
         names = []
@@ -256,9 +258,10 @@ class TableFns(ScalarFns):
 
         def project(inner: Env) -> list[exp.Expression]:
             outs = [exp.alias_(inner.rows[-1].names[c.name.lower()].sql, c.sql) for c in rel.cols] if keep else []
+            where = row_env(inner) if row_env is not None else inner
             for j, i in enumerate(range(1, len(pairs), 2)):
                 node = pairs[i]
-                v = self.scalar(node, inner)
+                v = self.scalar(node, where)
                 types.append(v.type)
                 key = None
                 if isinstance(node, A.ColumnRef) and node.table is not None and self.model.table(node.table):
@@ -288,11 +291,17 @@ class TableFns(ScalarFns):
         return self._new_columns(call, env, tuple(pairs), rel, False)
 
     def fn_SUMMARIZE(self, call, env):
+        """SUMMARIZE(T, group columns…, name, expression, …): the distinct group values of
+        T's rows; each expression is evaluated, like CALCULATE, in a filter context holding
+        the group's rows of T (T as a table filter, the group values as equality filters)
+        (learn.microsoft.com/dax/summarize-function-dax; SQLBI, "All the secrets of
+        SUMMARIZE": a filter on T's rows, not only on the group columns)."""
         args = self.args(call, env, 1, -1)
-        groups = []
+        groups, pairs = [], []
         for a in args[1:]:
-            if isinstance(a, A.String):
-                raise self.unsupported(env, a, "SUMMARIZE with name/expression columns (use ADDCOLUMNS(SUMMARIZE(...)))")
+            if pairs or isinstance(a, A.String):
+                pairs.append(a)
+                continue
             if isinstance(a, A.FunctionCall) and a.name in ("ROLLUP", "ROLLUPGROUP"):
                 raise self.unsupported(env, a, f"SUMMARIZE with {a.name}")
             groups.append(self.colref(env, a))
@@ -308,7 +317,21 @@ class TableFns(ScalarFns):
             sel = self.over(rel, env, lambda inner: [exp.alias_(self.column_value(k, inner, call).sql, f"c{i}")
                                                      for i, k in enumerate(groups)], distinct=True)
         cols = tuple(RelCol(f"{k[0]}[{k[1]}]", f"c{i}", k, self.col_type(k)) for i, k in enumerate(groups))
-        return Rel(cols, sel)
+        out = Rel(cols, sel)
+        if not pairs:
+            return out
+        if not groups:
+            raise self.err(env, call, "SUMMARIZE needs a group-by column before its name/expression columns")
+        rows_filter = self.rel_filter(rel, env, args[0])
+
+        def group_env(inner: Env) -> Env:
+            row = inner.rows[-1]
+            ctx = self.transition(replace(inner, rows=inner.rows[:-1]))
+            ctx = ctx.remove(rows_filter.keys() | frozenset(groups)).add(rows_filter)
+            ctx = ctx.add(EqFilter(tuple(groups), tuple(row.cols[k].sql for k in groups)))
+            return inner.inside_calculate(ctx)
+
+        return self._new_columns(call, env, tuple(pairs), out, True, row_env=group_env)
 
     def fn_TOPN(self, call, env):
         args = self.args(call, env, 2, -1)

@@ -437,3 +437,42 @@ def test_previous_and_next_year_with_a_year_end(eng, expr, expected):
 def test_year_end_where_there_is_none_is_a_compile_error(eng, expr, message):
     with pytest.raises(DaxCompileError, match=message):
         scalar(eng, expr)
+
+
+# ---------------------------------------------------------------- SUMMARIZE with name/expression columns
+# learn.microsoft.com/dax/summarize-function-dax; SQLBI "All the secrets of SUMMARIZE": each
+# expression is evaluated in a filter context holding the rows of the summarized table that
+# belong to the group (not only a filter on the group columns), hence the differences with
+# ADDCOLUMNS(SUMMARIZE(…)) below.
+
+@pytest.mark.parametrize("dax, expected", [
+    ('SUMMARIZE(Sales, Customer[City], "x", [Sales])', [("Oslo", 60), ("Rome", 40)]),
+    ('SUMMARIZE(Customer, Customer[City], "x", [Sales])', [("Oslo", 60), ("Rome", 40)]),
+    # two expressions, inline aggregations: Ann 30 (max Qty 2), Bob 30 (5), Cid 40 (1); Dan has no sales
+    ('SUMMARIZE(Sales, Customer[Name], "x", SUM(Sales[Amount]), "q", MAX(Sales[Qty]))',
+     [("Ann", 30, 2), ("Bob", 30, 5), ("Cid", 40, 1)]),
+    ("SUMMARIZE(Sales, Customer[City], 'Date'[Year], \"x\", [Sales])", [("Oslo", 2024, 60), ("Rome", 2023, 40)]),
+    # the group's rows are the FILTERed ones: Oslo = orders 1 and 3 (Qty 2, 5) = 40; Rome's only
+    # order has Qty 1, so no Rome group
+    ('SUMMARIZE(FILTER(Sales, Sales[Qty] >= 2), Customer[City], "x", [Sales])', [("Oslo", 40)]),
+    # ADDCOLUMNS only filters the group column: Oslo = 60
+    ('ADDCOLUMNS(SUMMARIZE(FILTER(Sales, Sales[Qty] >= 2), Customer[City]), "x", [Sales])', [("Oslo", 60)]),
+    # the Sales rows of the group filter Customer through the expanded table: customers with
+    # sales, Oslo {Ann, Bob} = 2, Rome {Cid} = 1; with ADDCOLUMNS Rome counts Dan too
+    ('SUMMARIZE(Sales, Customer[City], "n", COUNTROWS(Customer))', [("Oslo", 2), ("Rome", 1)]),
+    ('ADDCOLUMNS(SUMMARIZE(Sales, Customer[City]), "n", CALCULATE(COUNTROWS(Customer)))', [("Oslo", 2), ("Rome", 2)]),
+    # under an outer filter Promo = "A": Oslo order 1 (10), Rome order 4 (40)
+    ('CALCULATETABLE(SUMMARIZE(Sales, Customer[City], "x", [Sales]), Sales[Promo] = "A")', [("Oslo", 10), ("Rome", 40)]),
+])
+def test_summarize_name_expression_columns(eng, dax, expected):
+    assert rows(eng, f"EVALUATE {dax}") == srt(expected)
+
+
+@pytest.mark.parametrize("dax, message", [
+    ('SUMMARIZE(Sales, "x", [Sales])', "needs a group-by column"),
+    ('SUMMARIZE(Sales, Customer[City], "x")', "expects name/expression pairs"),
+    ('SUMMARIZE(Sales, ROLLUP(Customer[City]), "x", [Sales])', "ROLLUP"),
+])
+def test_summarize_bad_forms_are_compile_errors(eng, dax, message):
+    with pytest.raises(DaxCompileError, match=message):
+        rows(eng, f"EVALUATE {dax}")
