@@ -646,6 +646,22 @@ class TableFns(ScalarFns):
         return self._col_rel([key], env, Ctx(filters=tuple(f for f in env.ctx.filters if key in f.keys()),
                                              rels=env.ctx.rels), True)
 
+    def fn_HASONEFILTER(self, call, env):
+        """TRUE when the column is filtered directly and that filter leaves one value:
+        COUNTROWS(FILTERS(col)) = 1 (dax.guide/HASONEFILTER). Unlike HASONEVALUE, a column
+        reduced to one value only by cross-filtering (another column, a related table) is
+        FALSE, and so is a column whose only value is unfiltered."""
+        (arg,) = self.args(call, env, 1)
+        key = self.colref(env, arg)
+        if key not in self._direct_keys(env):
+            return lit(False)
+        rel = self._col_rel([key], env, Ctx(filters=tuple(f for f in env.ctx.filters if key in f.keys()),
+                                            rels=env.ctx.rels), True)
+        alias = self.new_alias()
+        sel = exp.select(exp.EQ(this=exp.Count(this=exp.Star()), expression=N(1))).from_(
+            self.rel_select(rel).subquery(alias))
+        return Scalar(exp.Subquery(this=sel), DaxType.BOOL, False)
+
     def fn_NONVISUAL(self, call, env):
         raise self.err(env, call, "NONVISUAL can only wrap a SUMMARIZECOLUMNS filter argument")
 

@@ -476,3 +476,44 @@ def test_summarize_name_expression_columns(eng, dax, expected):
 def test_summarize_bad_forms_are_compile_errors(eng, dax, message):
     with pytest.raises(DaxCompileError, match=message):
         rows(eng, f"EVALUATE {dax}")
+
+
+# ---------------------------------------------------------------- HASONEFILTER vs HASONEVALUE
+# dax.guide/HASONEFILTER: TRUE when the number of values directly filtered on the column is
+# one (COUNTROWS(FILTERS(col)) = 1); HASONEVALUE counts the visible values, so it is TRUE
+# also when cross-filtering alone leaves one value.
+
+@pytest.mark.parametrize("expr, expected", [
+    ("HASONEFILTER(Customer[City])", False),  # not filtered (two values anyway)
+    ('CALCULATE(HASONEFILTER(Customer[City]), Customer[City] = "Oslo")', True),
+    # Name = Ann leaves only Oslo visible, but City is not filtered directly
+    ('CALCULATE(HASONEFILTER(Customer[City]), Customer[Name] = "Ann")', False),
+    ('CALCULATE(HASONEVALUE(Customer[City]), Customer[Name] = "Ann")', True),
+    # two values filtered on City; one visible because of Name
+    ('CALCULATE(HASONEFILTER(Customer[City]), Customer[City] IN {"Oslo", "Rome"}, Customer[Name] = "Ann")', False),
+    ('CALCULATE(HASONEVALUE(Customer[City]), Customer[City] IN {"Oslo", "Rome"}, Customer[Name] = "Ann")', True),
+    # a filter on Sales does not reach Customer (single direction), and is not on City
+    ('CALCULATE(HASONEFILTER(Customer[City]), Sales[Promo] = "B")', False),
+    ('CALCULATE(CALCULATE(HASONEFILTER(Customer[City]), ALL(Customer)), Customer[City] = "Oslo")', False),
+    # a table filter on Customer filters all its columns directly: Ann's row → {Oslo}
+    ('CALCULATE(HASONEFILTER(Customer[City]), FILTER(ALL(Customer), Customer[Name] = "Ann"))', True),
+    # rows Ann, Bob, Cid → {Oslo, Rome}
+    ('CALCULATE(HASONEFILTER(Customer[City]), FILTER(ALL(Customer), Customer[ID] <= 3))', False),
+])
+def test_hasonefilter(eng, expr, expected):
+    assert scalar(eng, expr) is expected
+
+
+def test_hasonefilter_in_visuals_and_row_contexts(eng):
+    # each City cell filters City directly; the total does not
+    got = rows(eng, 'EVALUATE SUMMARIZECOLUMNS(ROLLUPADDISSUBTOTAL(Customer[City], "T"), '
+                    '"f", IF(HASONEFILTER(Customer[City]), 1, 0))')
+    assert got == srt([("Oslo", False, 1), ("Rome", False, 1), (None, True, 0)])
+    # a slicer City = Oslo is a direct filter on City in every Name cell
+    got = rows(eng, 'EVALUATE SUMMARIZECOLUMNS(Customer[Name], TREATAS({"Oslo"}, Customer[City]), '
+                    '"f", IF(HASONEFILTER(Customer[City]), 1, 0))')
+    assert got == [("Ann", 1), ("Bob", 1)]
+    # a row context filters nothing; CALCULATE's transition does (§7)
+    got = rows(eng, 'EVALUATE ADDCOLUMNS(VALUES(Customer[City]), "f", HASONEFILTER(Customer[City]), '
+                    '"c", CALCULATE(HASONEFILTER(Customer[City])))')
+    assert got == srt([("Oslo", False, True), ("Rome", False, True)])
