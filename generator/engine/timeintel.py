@@ -104,17 +104,28 @@ class TimeFns(ScalarFns):
         key = self.colref(env, node)
         return key
 
+    def _dates_env(self, env: Env) -> Env:
+        """The context the dates column is read in: a column reference stands for
+        CALCULATETABLE(DISTINCT(<dates>)), so a row context transitions first (dax.guide
+        marks the time-intelligence functions "Context Transition"): in SUMX over years,
+        DATESYTD sees each year's dates, in a calculated column of Date the row's date."""
+        if len(env.rows) > env.transitioned:
+            return env.inside_calculate(self.transition(env))
+        return env
+
     def _visible(self, key: ColKey, env: Env, agg: type) -> exp.Expression:
         """MIN/MAX of the dates visible in the current filter context.
 
         Through `agg_over`, so in a visual it is a grouped leaf: a column of each cell, which
         lets DuckDB join the shifted period (PREVIOUSMONTH, DATEADD…) to the fact table as a
         range join, where a correlated subquery made it a product of cells and rows."""
+        env = self._dates_env(env)
         rel = self.base_rel(self.model.table(key[0]), env)
         return self.agg_over(rel, env, lambda inner: self.column_value(key, inner, None),
                              lambda v: agg(this=_date(v.sql)))
 
     def _visible_set(self, key: ColKey, env: Env) -> exp.Select:
+        env = self._dates_env(env)
         table = self.model.table(key[0])
         scan = Scan(self, table, env.ctx.rels or self.base_rels())
         return scan.build(exp.select(exp.alias_(_date(scan.col(key)), "v")).distinct(), self.where_for(scan, env.ctx))

@@ -69,9 +69,16 @@ CALC = (
 )
 
 
+DATE_CALC = (
+    # TOTALYTD in the row context of each Date row: the dates column transitions the row
+    _calc("RowYTD", "TOTALYTD([Sales], 'Date'[Date])", line=40),
+)
+
+
 def make_engine(mode: str) -> Engine:
     customer = replace(CUSTOMER, calculated_columns=CALC)
-    model = Model("Ref", "en-US", (customer, SALES, DATE), RELS, MEASURES + EXTRA, (), Path("."),
+    date = replace(DATE, calculated_columns=DATE_CALC)
+    model = Model("Ref", "en-US", (customer, SALES, date), RELS, MEASURES + EXTRA, (), Path("."),
                   date_table="Date")
     e = Engine(model, data={"Customer": CUSTOMERS, "Sales": list(ORDERS), "Date": dates()}, as_of="2024-12-31")
     if mode == "cte":
@@ -517,3 +524,32 @@ def test_hasonefilter_in_visuals_and_row_contexts(eng):
     got = rows(eng, 'EVALUATE ADDCOLUMNS(VALUES(Customer[City]), "f", HASONEFILTER(Customer[City]), '
                     '"c", CALCULATE(HASONEFILTER(Customer[City])))')
     assert got == srt([("Oslo", False, True), ("Rome", False, True)])
+
+
+# ---------------------------------------------------------------- time intelligence in a row context
+# dax.guide/DATESYTD ("Context Transition"): a dates column reference is
+# CALCULATETABLE(DISTINCT(<dates>)), so in a row context the row transitions first.
+
+@pytest.mark.parametrize("expr, expected", [
+    # per year, YTD at the year's last date is the whole year: 2023 40 + 2024 60 = 100
+    # (without the transition every row would see 2024-12-31: 60 + 60 = 120)
+    ("SUMX(VALUES('Date'[Year]), CALCULATE([Sales], DATESYTD('Date'[Date])))", 100),
+    ("SUMX(VALUES('Date'[Year]), TOTALYTD([Sales], 'Date'[Date]))", 100),
+    ("SUMX(VALUES('Date'[Year]), TOTALYTD(SUM(Sales[Amount]), 'Date'[Date]))", 100),
+    # previous year per year: 2023 → 2022 (no dates) BLANK, 2024 → 2023 = 40
+    ("SUMX(VALUES('Date'[Year]), CALCULATE([Sales], PREVIOUSYEAR('Date'[Date])))", 40),
+    ("SUMX(VALUES('Date'[Year]), CALCULATE([Sales], SAMEPERIODLASTYEAR('Date'[Date])))", 40),
+    # the last date of each year: 2023-12-31 and 2024-12-31, no sales on either
+    ("SUMX(VALUES('Date'[Year]), CALCULATE([Sales], LASTDATE('Date'[Date])))", None),
+    ("COUNTROWS(FILTER(VALUES('Date'[Year]), MONTH(LASTDATE('Date'[Date])) = 12))", 2),
+])
+def test_time_intelligence_transitions_the_row(eng, expr, expected):
+    assert scalar(eng, expr) == expected
+
+
+def test_totalytd_in_a_calculated_column_of_the_date_table(eng):
+    got = rows(eng, "EVALUATE SELECTCOLUMNS(FILTER('Date', 'Date'[Date] IN {DATE(2023, 12, 31), DATE(2024, 1, 9), "
+                    "DATE(2024, 1, 10), DATE(2024, 2, 5), DATE(2024, 2, 20)}), \"d\", DAY('Date'[Date]), "
+                    "\"m\", 'Date'[Month], \"y\", 'Date'[RowYTD])")
+    # up to each day: 2023-12-31 → 40; 2024-01-09 → BLANK; 01-10 → 10; 02-05 → 30; 02-20 → 60
+    assert got == srt([(31, 12, 40), (9, 1, None), (10, 1, 10), (5, 2, 30), (20, 2, 60)])
