@@ -553,3 +553,19 @@ def test_totalytd_in_a_calculated_column_of_the_date_table(eng):
                     "\"m\", 'Date'[Month], \"y\", 'Date'[RowYTD])")
     # up to each day: 2023-12-31 → 40; 2024-01-09 → BLANK; 01-10 → 10; 02-05 → 30; 02-20 → 60
     assert got == srt([(31, 12, 40), (9, 1, None), (10, 1, 10), (5, 2, 30), (20, 2, 60)])
+
+
+# ---------------------------------------------------------------- step 1: filter arguments see the outer context
+
+@pytest.mark.parametrize("expr, expected", [
+    # VALUES(City) is evaluated in the outer context, where the row context filters nothing:
+    # {Oslo, Rome}, which then replaces the transitioned City: 100 on both rows
+    ("CALCULATE([Sales], VALUES(Customer[City]))", {"Oslo": 100, "Rome": 100}),
+    ("CALCULATE(SUM(Sales[Amount]), VALUES(Customer[City]))", {"Oslo": 100, "Rome": 100}),
+    # KEEPFILTERS intersects {Oslo, Rome} with the row's city: own value
+    ("CALCULATE([Sales], KEEPFILTERS(VALUES(Customer[City])))", {"Oslo": 60, "Rome": 40}),
+    # CALCULATETABLE transitions the row before VALUES: {own city}
+    ("CALCULATE([Sales], CALCULATETABLE(VALUES(Customer[City])))", {"Oslo": 60, "Rome": 40}),
+])
+def test_filter_arguments_are_evaluated_in_the_outer_context(eng, expr, expected):
+    assert by_city(eng, expr) == expected
