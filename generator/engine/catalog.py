@@ -61,14 +61,12 @@ RUNNINGSUM ISATLEVEL""")
 
 # Handlers that reject some argument forms (with a compile error naming the form).
 PARTIAL: dict[str, str] = {
-    "SUMMARIZE": "group-by columns only; name/expression columns and ROLLUP are rejected (use ADDCOLUMNS)",
+    "SUMMARIZE": "ROLLUP/ROLLUPGROUP are rejected",
     "SUBSTITUTE": "no instance-number argument",
     "FORMAT": "common format strings only (0, 0.00, #,##0, #,##0.00, 0%, 0.0%, $#,##0, dates such as yyyy-mm-dd, mmm yyyy); others are rejected",
     "YEARFRAC": "basis 0 and 3 only",
     "NETWORKDAYS": "weekend code 1 only; no holidays table",
     "WEEKDAY": "return types 1, 2 and 3",
-    "DATESYTD": "no year-end date argument",
-    "PREVIOUSYEAR": "no year-end date argument",
     "SUMMARIZECOLUMNS": "group-level filters inside ROLLUPADDISSUBTOTAL are rejected",
     "ROLLUPGROUP": "only inside ROLLUPADDISSUBTOTAL in SUMMARIZECOLUMNS (columns rolled up together, "
                    "as a table visual's grand total); elsewhere (ROLLUP, SUMMARIZE) it is rejected",

@@ -191,9 +191,19 @@ class Env:
     placeholders: dict[ColKey, exp.Expression] = field(default_factory=dict)
     stack: tuple[str, ...] = ()
     scope: CellScope | None = None
+    # how many of `rows` (from the outermost) a CALCULATE has already turned into filters:
+    # inside CALCULATE(<expr>, …) the transitioned filters may since have been overridden
+    # by the filter arguments or removed by ALL, so a measure reference (an implicit
+    # CALCULATE) or a nested CALCULATE must not transition those rows again (§5.1, §7)
+    transitioned: int = 0
 
     def push(self, row: Row) -> "Env":
         return replace(self, rows=(*self.rows, row))
+
+    def inside_calculate(self, ctx: Ctx) -> "Env":
+        """The environment of CALCULATE's expression: the new filter context, with every
+        current row context already transitioned into it."""
+        return replace(self, ctx=ctx, transitioned=len(self.rows))
 
 
 # Functions whose arguments are evaluated in a new row/filter context: a Boolean
@@ -689,9 +699,10 @@ class CompilerCore:
         return self.scalar(body, Env(ctx=ctx, src=src, stack=(*env.stack, lname), scope=env.scope))
 
     def transition(self, env: Env) -> Ctx:
-        """Context transition: every row context becomes equality filters."""
+        """Context transition: every row context not yet transitioned by an enclosing
+        CALCULATE (`Env.transitioned`) becomes equality filters."""
         ctx = env.ctx
-        for row in env.rows:
+        for row in env.rows[env.transitioned:]:
             keys = [k for k in row.cols if row.base is None or k[0] == row.base.name]
             if not keys:
                 continue

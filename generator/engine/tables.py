@@ -31,7 +31,7 @@ class TableFns(ScalarFns):
         args = self.args(call, env, 1, -1)
         fns = self.filter_args(args[1:], env)
         ctx = self.apply_filters(env, fns)
-        return self.guarded(self.scalar(args[0], replace(env, ctx=ctx)), fns)
+        return self.guarded(self.scalar(args[0], env.inside_calculate(ctx)), fns)
 
     def fn_CALCULATETABLE(self, call, env):
         args = self.args(call, env, 1, -1)
@@ -39,7 +39,7 @@ class TableFns(ScalarFns):
         if any(k == "filter" and p[2] is not None for k, p in fns):
             raise self.unsupported(env, call, "CALCULATETABLE with a DATEADD/SAMEPERIODLASTYEAR filter")
         ctx = self.apply_filters(env, fns)
-        return self.table(args[0], replace(env, ctx=ctx))
+        return self.table(args[0], env.inside_calculate(ctx))
 
     def fn_KEEPFILTERS(self, call, env):
         (arg,) = self.args(call, env, 1)
@@ -242,7 +242,9 @@ class TableFns(ScalarFns):
 
         return Rel(tuple(out_cols), sel), pred_env
 
-    def _new_columns(self, call, env, pairs, rel: Rel, keep: bool) -> Rel:
+    def _new_columns(self, call, env, pairs, rel: Rel, keep: bool, row_env=None) -> Rel:
+        """ADDCOLUMNS/SELECTCOLUMNS: name/expression pairs evaluated per row of `rel`, in
+        its row context, or in the environment `row_env` makes of it (SUMMARIZE)."""
         if len(pairs) % 2:
             raise self.err(env, call, f"{call.name} expects name/expression pairs")
         names = []
@@ -256,9 +258,10 @@ class TableFns(ScalarFns):
 
         def project(inner: Env) -> list[exp.Expression]:
             outs = [exp.alias_(inner.rows[-1].names[c.name.lower()].sql, c.sql) for c in rel.cols] if keep else []
+            where = row_env(inner) if row_env is not None else inner
             for j, i in enumerate(range(1, len(pairs), 2)):
                 node = pairs[i]
-                v = self.scalar(node, inner)
+                v = self.scalar(node, where)
                 types.append(v.type)
                 key = None
                 if isinstance(node, A.ColumnRef) and node.table is not None and self.model.table(node.table):
@@ -288,11 +291,17 @@ class TableFns(ScalarFns):
         return self._new_columns(call, env, tuple(pairs), rel, False)
 
     def fn_SUMMARIZE(self, call, env):
+        """SUMMARIZE(T, group columns…, name, expression, …): the distinct group values of
+        T's rows; each expression is evaluated, like CALCULATE, in a filter context holding
+        the group's rows of T (T as a table filter, the group values as equality filters)
+        (learn.microsoft.com/dax/summarize-function-dax; SQLBI, "All the secrets of
+        SUMMARIZE": a filter on T's rows, not only on the group columns)."""
         args = self.args(call, env, 1, -1)
-        groups = []
+        groups, pairs = [], []
         for a in args[1:]:
-            if isinstance(a, A.String):
-                raise self.unsupported(env, a, "SUMMARIZE with name/expression columns (use ADDCOLUMNS(SUMMARIZE(...)))")
+            if pairs or isinstance(a, A.String):
+                pairs.append(a)
+                continue
             if isinstance(a, A.FunctionCall) and a.name in ("ROLLUP", "ROLLUPGROUP"):
                 raise self.unsupported(env, a, f"SUMMARIZE with {a.name}")
             groups.append(self.colref(env, a))
@@ -308,7 +317,21 @@ class TableFns(ScalarFns):
             sel = self.over(rel, env, lambda inner: [exp.alias_(self.column_value(k, inner, call).sql, f"c{i}")
                                                      for i, k in enumerate(groups)], distinct=True)
         cols = tuple(RelCol(f"{k[0]}[{k[1]}]", f"c{i}", k, self.col_type(k)) for i, k in enumerate(groups))
-        return Rel(cols, sel)
+        out = Rel(cols, sel)
+        if not pairs:
+            return out
+        if not groups:
+            raise self.err(env, call, "SUMMARIZE needs a group-by column before its name/expression columns")
+        rows_filter = self.rel_filter(rel, env, args[0])
+
+        def group_env(inner: Env) -> Env:
+            row = inner.rows[-1]
+            ctx = self.transition(replace(inner, rows=inner.rows[:-1]))
+            ctx = ctx.remove(rows_filter.keys() | frozenset(groups)).add(rows_filter)
+            ctx = ctx.add(EqFilter(tuple(groups), tuple(row.cols[k].sql for k in groups)))
+            return inner.inside_calculate(ctx)
+
+        return self._new_columns(call, env, tuple(pairs), out, True, row_env=group_env)
 
     def fn_TOPN(self, call, env):
         args = self.args(call, env, 2, -1)
@@ -513,7 +536,16 @@ class TableFns(ScalarFns):
                 return row.cols[key]
         raise self.err(env, call, "EARLIEST: no row context for this column")
 
+    _LOOKUP_MANY = "LOOKUPVALUE: a table of multiple values was supplied where a single value was expected."
+
     def fn_LOOKUPVALUE(self, call, env):
+        """The result column's value on the rows matching every search pair.
+
+        learn.microsoft.com/dax/lookupvalue-function-dax: no row → alternateResult (else
+        BLANK); several rows with one value (BLANK counts as a value) → that value; several
+        values → alternateResult if given, else an error. The matches are summarised in one
+        scan as (state, value), state 0 none / 1 one value / 2 several; the choice is made
+        outside it, so alternateResult is evaluated in the caller's context."""
         args = self.args(call, env, 3, -1)
         result = self.colref(env, args[0])
         pairs = args[1:]
@@ -529,15 +561,20 @@ class TableFns(ScalarFns):
             v = self.scalar(pairs[i + 1], env)
             conds.append(compare("=", Scalar(scan.col(k), self.col_type(k)), v).sql)
         r = scan.col(result)
-        pick = exp.Case(ifs=[exp.If(this=exp.GT(this=exp.Count(this=exp.Distinct(expressions=[r])), expression=N(1)),
-                                    true=fn("error", S("LOOKUPVALUE: a table of multiple values was supplied where a single value was expected.")))],
-                        default=exp.Max(this=r.copy()))
-        sel = scan.build(exp.select(exp.cast(pick, sql_type(self.col_type(result)))), and_all(conds))
-        value = Scalar(exp.Subquery(this=sel), self.col_type(result))
-        if alt is not None:
-            t = unify([value.type, alt.type])
-            return Scalar(fn("coalesce", cast(value, t).sql, cast(alt, t).sql), t)
-        return value
+        has_blank = exp.Max(this=exp.Case(ifs=[exp.If(this=r.copy().is_(exp.null()), true=N(1))], default=N(0)))
+        distinct = exp.Add(this=exp.Count(this=exp.Distinct(expressions=[r.copy()])), expression=has_blank)
+        state = exp.Case(ifs=[exp.If(this=exp.EQ(this=exp.Count(this=exp.Star()), expression=N(0)), true=N(0)),
+                              exp.If(this=exp.GT(this=distinct, expression=N(1)), true=N(2))], default=N(1))
+        sel = scan.build(exp.select(exp.alias_(state, "s"), exp.alias_(exp.Max(this=r.copy()), "v")), and_all(conds))
+        t = self.col_type(result) if alt is None else unify([self.col_type(result), alt.type])
+        alias = self.new_alias()
+        found = cast(Scalar(exp.column("v", alias), self.col_type(result)), t).sql
+        none = cast(alt, t).sql if alt is not None else exp.cast(exp.null(), sql_type(t))
+        many = cast(alt, t).sql if alt is not None else exp.cast(fn("error", S(self._LOOKUP_MANY)), sql_type(t))
+        s = exp.column("s", alias)
+        pick = exp.Case(ifs=[exp.If(this=exp.EQ(this=s, expression=N(1)), true=found),
+                             exp.If(this=exp.EQ(this=s.copy(), expression=N(2)), true=many)], default=none)
+        return Scalar(exp.Subquery(this=exp.select(pick).from_(sel.subquery(alias))), t)
 
     # ------------------------------------------------------------ filter-context information
 
@@ -608,6 +645,22 @@ class TableFns(ScalarFns):
             return self._col_rel([key], env, Ctx(rels=env.ctx.rels), True)
         return self._col_rel([key], env, Ctx(filters=tuple(f for f in env.ctx.filters if key in f.keys()),
                                              rels=env.ctx.rels), True)
+
+    def fn_HASONEFILTER(self, call, env):
+        """TRUE when the column is filtered directly and that filter leaves one value:
+        COUNTROWS(FILTERS(col)) = 1 (dax.guide/HASONEFILTER). Unlike HASONEVALUE, a column
+        reduced to one value only by cross-filtering (another column, a related table) is
+        FALSE, and so is a column whose only value is unfiltered."""
+        (arg,) = self.args(call, env, 1)
+        key = self.colref(env, arg)
+        if key not in self._direct_keys(env):
+            return lit(False)
+        rel = self._col_rel([key], env, Ctx(filters=tuple(f for f in env.ctx.filters if key in f.keys()),
+                                            rels=env.ctx.rels), True)
+        alias = self.new_alias()
+        sel = exp.select(exp.EQ(this=exp.Count(this=exp.Star()), expression=N(1))).from_(
+            self.rel_select(rel).subquery(alias))
+        return Scalar(exp.Subquery(this=sel), DaxType.BOOL, False)
 
     def fn_NONVISUAL(self, call, env):
         raise self.err(env, call, "NONVISUAL can only wrap a SUMMARIZECOLUMNS filter argument")
