@@ -19,7 +19,7 @@ from rich.table import Table as RichTable
 
 from generator.errors import ForgeError
 
-STAGE_COMMANDS = ("generator.dax.commands", "generator.engine.commands")
+STAGE_COMMANDS = ("generator.dax.commands", "generator.engine.commands", "generator.preview.commands")
 REPO = Path(__file__).resolve().parents[1]
 
 
