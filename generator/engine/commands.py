@@ -129,7 +129,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             shown = f"{len(result['rows']):6d} row(s)"
             if result["sampled"]:
                 shown += f" (sampled from {result['total_rows']:,}, as Power BI does)"
-            bar.console.print(f"{visual.name:32s} {shown}  -> {escape(str(path))}", highlight=False)
+            print(f"{visual.name:32s} {shown}  -> {path}")  # rich routes stdout above a live bar
             bar.advance(task)
     print(f"{len(work)} visual(s) evaluated")
     return 0

@@ -267,6 +267,6 @@ def evaluate_visual(engine: Engine, visual: Visual, page: Page, selections: Sele
     frame = sort_rows(engine, visual, engine.query(dax))
     total = len(frame)
     if sample and visual.type == "scatterChart":
-        frame = sample_points(frame)
+        frame = sample_points(frame, SCATTER_LIMIT)  # read at call time: tests lower it
     return {"page": page.name, "visual": visual.name, "type": visual.type, "title": visual.title, "query": dax,
             "total_rows": total, "sampled": len(frame) < total, **frame_json(frame)}

@@ -31,12 +31,20 @@ def _layout(theme: dict[str, Any], width: float, height: float, **extra: Any) ->
     return layout
 
 
+def _date_axis(rows: Rows) -> bool:
+    """One date Category field: a continuous date axis, as Power BI draws it."""
+    cats = rows.role("Category")
+    return len(cats) == 1 and rows.is_date(cats[0])
+
+
 def _category_labels(rows: Rows) -> list[str]:
     """One label per row: the Category fields' formatted values (a hierarchy expanded, as
-    Desktop's "expand all down" shows it)."""
+    Desktop's "expand all down" shows it); ISO dates on a date axis."""
     cats = rows.role("Category")
     if not cats:
         return [""] * len(rows.result["rows"])
+    if _date_axis(rows):
+        return ["" if v is None else str(v)[:10] for v in rows.values(cats[0])]
     parts = [rows.text(b) for b in cats]
     return [" ".join(p for p in ps if p) for ps in zip(*parts)]
 
@@ -89,7 +97,10 @@ def category_chart(rows: Rows, theme: dict[str, Any], width: float, height: floa
             trace["hovertemplate"] = trace["hovertemplate"].replace("%{meta}", "%{meta}<br>%{x}" if vtype != "clusteredBarChart" else "%{meta}<br>%{y}")
             traces.append(trace)
     many = len(traces) > 1
-    axis = {"type": "category", "automargin": True, "tickfont": {"size": 10}}
+    axis: dict[str, Any] = {"type": "date" if _date_axis(rows) else "category", "automargin": True,
+                            "tickfont": {"size": 10}}
+    if len(categories) > 24:
+        axis["nticks"] = 12
     value_axis = {"gridcolor": theme.get("backgroundNeutral", "#C8C6C4"), "zeroline": False, "automargin": True,
                   "tickfont": {"size": 10}}
     if vtype == "clusteredBarChart":

@@ -18,7 +18,7 @@ MAX_ROWS = 500  # Power BI loads a table's rows in windows; the preview shows th
 @dataclass(frozen=True)
 class Cell:
     text: str
-    kind: str = ""  # "" | "total" | "subtotal" | "header"
+    kind: str = ""  # "" | "total" | "subtotal" | "header"; " num" appended for numbers
     style: str = ""
     indent: int = 0
     title: str = ""
@@ -91,7 +91,8 @@ def table_grid(rows: Rows, objects: dict[str, Any]) -> Grid:
     texts = {column_name(b): rows.text(b) for b in fields}
     paint = _painter(rows, objects, {}, is_total)
     numbers = {column_name(b): rows.numbers(b) for b in fields if b.kind == "measure"}
-    header = (tuple(Cell(label(b), "header") for b in fields),)
+    num = {column_name(b): " num" if rows.is_number(b) else "" for b in fields}
+    header = (tuple(Cell(label(b), "header" + num[column_name(b)]) for b in fields),)
     body, total = [], None
     shown = 0
     for i in range(n):
@@ -101,7 +102,7 @@ def table_grid(rows: Rows, objects: dict[str, Any]) -> Grid:
             if is_total[i] and b.kind == "column":
                 text = "Total" if j == 0 else ""
             style = paint(b.name, numbers[column_name(b)][i]) if b.kind == "measure" and not is_total[i] else ""
-            cells.append(Cell(text, "total" if is_total[i] else "", style, title=text))
+            cells.append(Cell(text, ("total" if is_total[i] else "") + num[column_name(b)], style, title=text))
         if is_total[i]:
             total = tuple(cells)
         elif shown < MAX_ROWS:

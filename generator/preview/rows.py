@@ -77,17 +77,22 @@ class Rows:
         raw = self.values(b) if values is None else values
         fmt = field_format(self.engine.model, name)
         if raw and all(isinstance(v, str) and _ISO_DATE.match(v) for v in raw if v is not None) \
-                and (self._is_date(name) or (name.startswith("[") and fmt)):
+                and (self.is_date(name) or (name.startswith("[") and fmt)):
             raw = [None if v is None else pd.Timestamp(v) for v in raw]
         return format_values(self.engine, raw, fmt)
 
-    def _is_date(self, name: str) -> bool:
+    def is_date(self, b: Binding | str) -> bool:
+        name = column_name(b) if isinstance(b, Binding) else b
         if name.startswith("["):
             return False
         table, _, col = name.partition("[")
         t = self.engine.model.table(table)
         c = t.column(col.rstrip("]")) if t else None
         return bool(c and c.type in ("date", "datetime"))
+
+    def is_number(self, b: Binding) -> bool:
+        values = [v for v in self.values(b) if v is not None]
+        return bool(values) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
 
     def flags(self, name: str) -> list[bool]:
         return [bool(v) for v in self.values(f"[{name}]")]

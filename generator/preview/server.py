@@ -133,7 +133,10 @@ def make_handler(state: PreviewState) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Length", str(len(body)))
             self.send_header("Cache-Control", "no-store")
             self.end_headers()
-            self.wfile.write(body)
+            try:
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):  # the browser left (a reload, a closed tab)
+                pass
 
         def _json(self, data: Any, status: int = 200) -> None:
             self._send(status, json.dumps(data, allow_nan=False).encode(), CONTENT_TYPES[".json"])
@@ -198,14 +201,24 @@ class Watcher(threading.Thread):
                 self.state.rebuild()
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:  # noqa: ANN001 - the stdlib's signature
+        """A browser that drops a connection is not an error worth a traceback."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
+
+
 class PreviewServer:
     """The HTTP server, its serving thread and the watcher: start() and stop()."""
 
     def __init__(self, state: PreviewState, port: int = 8765, host: str = LOOPBACK, watch: bool = True):
         check_host(host)
         self.state = state
-        self.httpd = ThreadingHTTPServer((LOOPBACK, port), make_handler(state))
-        self.httpd.daemon_threads = True
+        self.httpd = _Server((LOOPBACK, port), make_handler(state))
         self.watcher = Watcher(state) if watch else None
         self.thread: threading.Thread | None = None
 

@@ -13,7 +13,8 @@ from typing import Any, Callable
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from generator.engine.engine import Engine
-from generator.engine.visuals import SCATTER_LIMIT, Selections, slicer_state
+from generator.engine import visuals as engine_visuals
+from generator.engine.visuals import Selections, slicer_state
 from generator.preview.charts import FIGURES
 from generator.preview.grids import matrix_grid, table_grid
 from generator.preview.report import PageDef, VisualDef
@@ -97,7 +98,7 @@ def chart_view(engine: Engine, v: Visual, d: VisualDef, page: Page, sel: Selecti
     note = None
     if rows.sampled:
         note = (f"Sampled: {len(rows.result['rows']):,} of {rows.total_rows:,} points, "
-                f"as Power BI samples scatter charts (at most {SCATTER_LIMIT:,})")
+                f"as Power BI samples scatter charts (at most {engine_visuals.SCATTER_LIMIT:,})")
         height -= 16
     figure = FIGURES[v.type](rows, theme, width, height)
     extra = ""
