@@ -11,7 +11,9 @@ else a chart's first category, as the emitted PBIR sortDefinition says), a colum
 sort-by column applied, totals first as in Power BI's own query results. A scatter chart
 keeps at most SCATTER_LIMIT points, sampled as Power BI documents it.
 
-This module is shared by `build.py evaluate` and `build.py preview`.
+Queries are built as DAX ASTs (generator/dax/ast.py) and compiled as they are: no DAX
+text to quote or parse back; the text (format_dax) is only for reading. This module is
+shared by `build.py evaluate` and `build.py preview`.
 """
 from __future__ import annotations
 
@@ -24,7 +26,9 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from generator.engine.engine import Engine, dax_literal
+from generator.dax import ast as A
+from generator.dax.formatter import format_dax
+from generator.engine.engine import Engine
 from generator.spec.model import Binding, Page, Visual
 
 # Power BI draws at most 3,500 points in a scatter chart: the first and last rows, the rest
@@ -36,10 +40,35 @@ SORTED_CHARTS = ("clusteredColumnChart", "clusteredBarChart", "lineChart", "area
 Selections = Mapping[str, Mapping[str, Any]]
 
 
-def _ref(b: Binding) -> str:
-    table = "'" + b.table.replace("'", "''") + "'"
-    name = b.name.replace("]", "]]")
-    return f"{table}[{name}]" if b.kind == "column" else f"[{name}]"
+def _ref(b: Binding) -> A.Expr:
+    if b.kind == "column":
+        return A.ColumnRef(table=b.table, column=b.name, quoted=True)
+    return A.BracketRef(name=b.name)
+
+
+def _call(name: str, *args: A.Expr) -> A.FunctionCall:
+    return A.FunctionCall(name=name, args=tuple(args))
+
+
+def _number(n: int | float) -> A.Number:
+    return A.Number(value=n, text=repr(n))
+
+
+def _date(d: _dt.date) -> A.FunctionCall:
+    return _call("DATE", _number(d.year), _number(d.month), _number(d.day))
+
+
+def _literal(value: Any) -> A.Expr:
+    """A slicer value as a DAX literal node (the same literals as engine.dax_literal)."""
+    if value is None:
+        return _call("BLANK")
+    if isinstance(value, bool):
+        return _call("TRUE" if value else "FALSE")
+    if isinstance(value, (int, float)):
+        return _number(value)
+    if isinstance(value, (_dt.datetime, _dt.date)):
+        return _date(value)
+    return A.String(value=str(value))
 
 
 def slicer_state(visual: Visual, selections: Selections | None = None) -> dict[str, Any]:
@@ -49,10 +78,10 @@ def slicer_state(visual: Visual, selections: Selections | None = None) -> dict[s
     return {k: visual.options[k] for k in ("selected", "range") if k in visual.options}
 
 
-def slicer_filters(page: Page, selections: Selections | None = None) -> list[str]:
+def slicer_filter_nodes(page: Page, selections: Selections | None = None) -> list[A.Expr]:
     """Filters for slicers that carry a selection: TREATAS for `selected` values,
     DATESBETWEEN for a date `range`."""
-    out = []
+    out: list[A.Expr] = []
     for v in page.visuals:
         if v.type != "slicer":
             continue
@@ -60,50 +89,78 @@ def slicer_filters(page: Page, selections: Selections | None = None) -> list[str
         field = next(b for b in v.bindings if b.kind == "column")
         if "range" in state:  # a between date slicer: inclusive dates, as Desktop saves it
             lo, hi = (_dt.date.fromisoformat(str(d)[:10]) for d in state["range"])
-            out.append(f"DATESBETWEEN({_ref(field)}, DATE({lo.year}, {lo.month}, {lo.day}), "
-                       f"DATE({hi.year}, {hi.month}, {hi.day}))")
+            out.append(_call("DATESBETWEEN", _ref(field), _date(lo), _date(hi)))
             continue
-        if "selected" not in state:
-            continue
-        values = state["selected"]
-        values = values if isinstance(values, (list, tuple)) else [values]
-        if not values:
-            continue
-        out.append("TREATAS({" + ", ".join(dax_literal(x) for x in values) + "}, " + _ref(field) + ")")
+        values = state.get("selected")
+        values = [] if values is None else (values if isinstance(values, (list, tuple)) else [values])
+        if values:
+            table = A.TableConstructor(rows=tuple((_literal(x),) for x in values))
+            out.append(_call("TREATAS", table, _ref(field)))
     return out
 
 
-def visual_query(visual: Visual, page: Page, selections: Selections | None = None) -> str:
+def slicer_filters(page: Page, selections: Selections | None = None) -> list[str]:
+    """The slicer filters as DAX text."""
+    return [format_dax(node) for node in slicer_filter_nodes(page, selections)]
+
+
+def _unique(bindings: list[Binding]) -> list[Binding]:
+    """Each field once, in binding order (DAX names are case-insensitive)."""
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for b in bindings:
+        key = (b.table.lower() if b.kind == "column" else "", b.name.lower())  # measure names are model-wide
+        if key not in seen:
+            seen.add(key)
+            out.append(b)
+    return out
+
+
+def visual_ast(visual: Visual, page: Page, selections: Selections | None = None) -> A.Query:
+    """The visual's query as a DAX AST (generator/dax/ast.py): built, never parsed from text."""
     groups = [b for b in visual.bindings if b.kind == "column"]
     measures = [b for b in visual.bindings if b.kind == "measure"]
-    args: list[str] = []
+    args: list[A.Expr] = []
+    unique_groups = _unique(groups)
     if visual.type == "pivotTable":
         rows = [b for b in groups if b.role == "rows"]
         cols = [b for b in groups if b.role == "columns"]
         for part, label in ((rows, "IsGrandTotalRowTotal"), (cols, "IsGrandTotalColumnTotal")):
             if part:
-                inner = ", ".join(f'{_ref(b)}, "{label}{i}"' for i, b in enumerate(part))
-                args.append(f"ROLLUPADDISSUBTOTAL({inner})")
+                pairs = [x for i, b in enumerate(part) for x in (_ref(b), A.String(value=f"{label}{i}"))]
+                args.append(_call("ROLLUPADDISSUBTOTAL", *pairs))
     elif visual.type == "tableEx" and groups:
         # a table has one total row, not a subtotal per column: its columns roll up together
-        cols = ", ".join(dict.fromkeys(_ref(b) for b in groups))
-        args.append(f'ROLLUPADDISSUBTOTAL(ROLLUPGROUP({cols}), "IsGrandTotalRowTotal")')
+        rollup = _call("ROLLUPGROUP", *(_ref(b) for b in unique_groups))
+        args.append(_call("ROLLUPADDISSUBTOTAL", rollup, A.String(value="IsGrandTotalRowTotal")))
     else:
-        args.extend(dict.fromkeys(_ref(b) for b in groups))
+        args.extend(_ref(b) for b in unique_groups)
     if visual.type != "slicer":
-        args.extend(slicer_filters(page, selections))
-    names = set()
-    for b in measures:
-        if b.name in names:
-            continue
-        names.add(b.name)
-        label = b.name.replace('"', '""')
-        args.append(f'"{label}", {_ref(b)}')
-    query = "EVALUATE\nSUMMARIZECOLUMNS(\n    " + ",\n    ".join(args) + "\n)"
-    order = list(dict.fromkeys(_ref(b) for b in groups))
-    if order:
-        query += "\nORDER BY " + ", ".join(order)
-    return query
+        args.extend(slicer_filter_nodes(page, selections))
+    for b in _unique(measures):
+        args.extend((A.String(value=b.name), _ref(b)))
+    order = tuple(A.OrderItem(expr=_ref(b)) for b in unique_groups)
+    return A.Query(defines=(), evaluates=(A.Evaluate(expr=_call("SUMMARIZECOLUMNS", *args), order_by=order),))
+
+
+def visual_query(visual: Visual, page: Page, selections: Selections | None = None) -> str:
+    """The visual's query as DAX text (shown in `evaluate`'s JSON, used by benchmarks)."""
+    return format_dax(visual_ast(visual, page, selections))
+
+
+def run_query(engine: Engine, query: A.Query) -> pd.DataFrame:
+    """Run a query AST on the engine: the last EVALUATE's rows. Mirrors Engine.query_all for
+    a query that is already parsed (the engine's public API takes text)."""
+    from generator.engine.query import Compiler
+
+    try:
+        return [engine.run(c) for c in Compiler(engine).compile_query(query)][-1]
+    except Exception:
+        if engine.scan_cache is not None:  # an entry registered by the compile may never have been made
+            engine.clear_cache()
+        raise
+    finally:
+        engine._drop_retired()
 
 
 # ------------------------------------------------------------------ sort order
@@ -134,7 +191,8 @@ def _sort_key_map(engine: Engine, b: Binding) -> dict | None:
     key = (b.table.lower(), b.name.lower())
     if key not in cache:
         sort_ref = _ref(Binding(b.role, b.table, column.sort_by, "column", b.pos))
-        frame = engine.query(f"EVALUATE SUMMARIZECOLUMNS({_ref(b)}, {sort_ref})")
+        query = A.Query(defines=(), evaluates=(A.Evaluate(expr=_call("SUMMARIZECOLUMNS", _ref(b), sort_ref)),))
+        frame = run_query(engine, query)
         cache[key] = dict(zip(frame.iloc[:, 0].tolist(), frame.iloc[:, 1].tolist()))
     return cache[key]
 
@@ -263,10 +321,10 @@ def evaluate_visual(engine: Engine, visual: Visual, page: Page, selections: Sele
                     sample: bool = True) -> dict[str, Any]:
     """The visual's rows as Power BI would show them: its query, sorted, scatter sampled.
     `total_rows` is the row count before sampling; `sampled` says whether rows were dropped."""
-    dax = visual_query(visual, page, selections)
-    frame = sort_rows(engine, visual, engine.query(dax))
+    query = visual_ast(visual, page, selections)
+    frame = sort_rows(engine, visual, run_query(engine, query))
     total = len(frame)
     if sample and visual.type == "scatterChart":
         frame = sample_points(frame, SCATTER_LIMIT)  # read at call time: tests lower it
-    return {"page": page.name, "visual": visual.name, "type": visual.type, "title": visual.title, "query": dax,
+    return {"page": page.name, "visual": visual.name, "type": visual.type, "title": visual.title, "query": format_dax(query),
             "total_rows": total, "sampled": len(frame) < total, **frame_json(frame)}
