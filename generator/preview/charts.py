@@ -49,9 +49,10 @@ def _category_labels(rows: Rows) -> list[str]:
     return [" ".join(p for p in ps if p) for ps in zip(*parts)]
 
 
-def _hover(names: list[str]) -> str:
+def _hover(head: str, names: list[str]) -> str:
+    """A tooltip: `head` (plotly placeholders), then one line per field with its formatted value."""
     lines = [f"{name}: %{{customdata[{i}]}}" for i, name in enumerate(names)]
-    return "<br>".join(["%{meta}"] + lines) + "<extra></extra>"
+    return "<br>".join([head, *lines]) + "<extra></extra>"
 
 
 def _series_groups(rows: Rows) -> list[tuple[str | None, list[int]]]:
@@ -83,8 +84,9 @@ def category_chart(rows: Rows, theme: dict[str, Any], width: float, height: floa
             values = [None if i is None else numbers[i] for i in picked]
             custom = [["" if i is None else text[i], *["" if i is None else t[i] for t in tip_text]] for i in picked]
             name = series_name if series_name is not None else label(y)
+            axis = "%{y}" if vtype == "clusteredBarChart" else "%{x}"
             trace: dict[str, Any] = {"name": name, "customdata": custom, "meta": name,
-                                     "hovertemplate": _hover([label(y), *map(label, tips)])}
+                                     "hovertemplate": _hover(f"%{{meta}}<br>{axis}", [label(y), *map(label, tips)])}
             if vtype == "clusteredBarChart":
                 trace.update(type="bar", orientation="h", x=values, y=categories)
             elif vtype == "clusteredColumnChart":
@@ -94,7 +96,6 @@ def category_chart(rows: Rows, theme: dict[str, Any], width: float, height: floa
                              x=categories, y=values, connectgaps=False)
                 if vtype == "areaChart":
                     trace["fill"] = "tozeroy" if not traces else "tonexty"
-            trace["hovertemplate"] = trace["hovertemplate"].replace("%{meta}", "%{meta}<br>%{x}" if vtype != "clusteredBarChart" else "%{meta}<br>%{y}")
             traces.append(trace)
     many = len(traces) > 1
     axis: dict[str, Any] = {"type": "date" if _date_axis(rows) else "category", "automargin": True,
@@ -119,7 +120,7 @@ def pie_chart(rows: Rows, theme: dict[str, Any], width: float, height: float) ->
     trace = {"type": "pie", "labels": labels, "values": rows.numbers(y), "sort": False, "direction": "clockwise",
              "customdata": custom, "meta": label(y), "textinfo": "percent", "textposition": "inside",
              "marker": {"colors": _colors(theme)[:len(labels)] if len(labels) <= len(_colors(theme)) else None},
-             "hovertemplate": "%{label}<br>" + _hover([label(y), *map(label, tips)]).replace("%{meta}<br>", "")}
+             "hovertemplate": _hover("%{label}", [label(y), *map(label, tips)])}
     if rows.visual.type == "donutChart":
         trace["hole"] = 0.5
     layout = _layout(theme, width, height, showlegend=True, margin={"l": 8, "r": 8, "t": 8, "b": 8},
@@ -141,7 +142,7 @@ def scatter_chart(rows: Rows, theme: dict[str, Any], width: float, height: float
                  "meta": name, "x": [xs[i] for i in idx], "y": [ys[i] for i in idx],
                  "text": [detail_text[i] for i in idx], "customdata": [[xt[i], yt[i]] for i in idx],
                  "marker": {"size": 6, "opacity": 0.75},
-                 "hovertemplate": "%{meta}<br>%{text}<br>" + _hover([label(x), label(y)]).replace("%{meta}<br>", "")}
+                 "hovertemplate": _hover("%{meta}<br>%{text}", [label(x), label(y)])}
         if sizes is not None:
             values = [sizes[i] or 0 for i in idx]
             top = max(values, default=0) or 1

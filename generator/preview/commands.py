@@ -51,9 +51,7 @@ def _write(args: argparse.Namespace) -> int:
         task = bar.add_task("preview", total=len(report.pages))
 
         def on_page(pdef) -> None:
-            if bar.tasks[0].description != "preview":
-                bar.advance(task)
-            bar.update(task, description=pdef.name)
+            bar.update(task, description=pdef.name, advance=1)
 
         files = site_files(engine, report, on_page)
     paths = write_files(Path(args.out) / "preview", files)

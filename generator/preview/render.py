@@ -71,9 +71,9 @@ def site_files(engine: Engine, report: ReportDef, on_page: Callable[[PageDef], N
     files = static_files(report.theme)
     files["index.html"] = render_index(engine, report).encode()
     for pdef in report.pages:
+        files[f"{pdef.id}.html"] = render_page(engine, report, pdef).encode()
         if on_page:
             on_page(pdef)
-        files[f"{pdef.id}.html"] = render_page(engine, report, pdef).encode()
     return files
 
 

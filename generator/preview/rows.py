@@ -67,10 +67,8 @@ class Rows:
         return self.frame[match].tolist()
 
     def numbers(self, b: Binding) -> list[float | None]:
-        out = []
-        for v in self.values(b):
-            out.append(None if v is None or isinstance(v, str) else (float(v) if not isinstance(v, bool) else float(v)))
-        return out
+        """The binding's values as floats for plotting; BLANK, NaN (JSON "nan") and text are None."""
+        return [None if v is None or isinstance(v, str) else float(v) for v in self.values(b)]
 
     def text(self, b: Binding | str, values: list[Any] | None = None) -> list[str]:
         name = column_name(b) if isinstance(b, Binding) else b

@@ -61,7 +61,7 @@ def card_view(engine: Engine, v: Visual, d: VisualDef, page: Page, sel: Selectio
 def slicer_view(engine: Engine, v: Visual, d: VisualDef, page: Page, sel: Selections | None, theme) -> View:
     rows = Rows.evaluate(engine, v, page, None)
     field = rows.role("Values")[0]
-    raw = [x for x in rows.values(field)]
+    raw = rows.values(field)
     text = rows.text(field)
     mode = _pbir_mode(d) or {"between": "Between", "dropdown": "Dropdown"}.get(v.options.get("mode", ""), "Basic")
     state = slicer_state(v, sel)
