@@ -56,7 +56,7 @@ def _mix(low: str, high: str, t: float) -> str:
     return "#" + "".join(f"{round(x + (y - x) * t):02X}" for x, y in zip(a, b))
 
 
-def _painter(rows: Rows, objects: dict[str, Any], values: dict[str, list[Any]], skip: list[bool]):
+def _painter(rows: Rows, objects: dict[str, Any], skip: list[bool]):
     """A function (measure binding name, raw value) -> CSS background, per gradient rule."""
     rules = _gradients(objects)
     ranges = {}
@@ -89,7 +89,7 @@ def table_grid(rows: Rows, objects: dict[str, Any]) -> Grid:
     n = len(rows.result["rows"])
     is_total = total_flags or [False] * n
     texts = {column_name(b): rows.text(b) for b in fields}
-    paint = _painter(rows, objects, {}, is_total)
+    paint = _painter(rows, objects, is_total)
     numbers = {column_name(b): rows.numbers(b) for b in fields if b.kind == "measure"}
     num = {column_name(b): " num" if rows.is_number(b) else "" for b in fields}
     header = (tuple(Cell(label(b), "header" + num[column_name(b)]) for b in fields),)
@@ -133,7 +133,7 @@ def matrix_grid(rows: Rows, objects: dict[str, Any]) -> Grid:
     texts = [rows.text(m) for m in measures]
     numbers = [rows.numbers(m) for m in measures]
     leaf = [all(not f[i] for f in r_flags) and all(not f[i] for f in c_flags) for i in range(n)]
-    paint = _painter(rows, objects, {}, [not x for x in leaf])
+    paint = _painter(rows, objects, [not x for x in leaf])
 
     corner = [Cell(" / ".join(label(b) for b in row_fields), "header")]
     header_rows = []

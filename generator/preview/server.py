@@ -188,8 +188,11 @@ class Watcher(threading.Thread):
         out = {}
         for part in ("semantic", "measures"):
             for path in sorted((self.state.project / part).rglob("*")):
-                if path.is_file():
+                try:
                     st = path.stat()
+                except OSError:  # removed while we looked (an editor's save-and-rename)
+                    continue
+                if path.is_file():
                     out[str(path)] = (st.st_mtime_ns, st.st_size)
         return out
 
