@@ -20,7 +20,7 @@ from rich.table import Table as RichTable
 from generator.errors import ForgeError
 
 STAGE_COMMANDS = ("generator.dax.commands", "generator.engine.commands", "generator.scaffold.commands",
-                  "generator.review.commands")
+                  "generator.review.commands", "generator.preview.commands")
 REPO = Path(__file__).resolve().parents[1]
 
 

@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.table import Table as RichTable
 
 from generator.engine.engine import Engine
-from generator.engine.visuals import evaluate_visual, frame_json, jsonable
+from generator.engine.visuals import evaluate_visual, frame_json, jsonable, result_json
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -117,16 +117,28 @@ def _show(value) -> str:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Every report visual's rows as Power BI shows them (sorted, scatter sampled), one JSON
+    file each under <out>/preview/; a progress bar on stderr when it is a terminal."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
     engine = _engine(args)
     out = Path(args.out) / "preview"
     out.mkdir(parents=True, exist_ok=True)
-    count = 0
-    for page in engine.model.pages:
-        for visual in page.visuals:
+    work = [(page, visual) for page in engine.model.pages for visual in page.visuals]
+    err = Console(stderr=True)
+    columns = (TextColumn("{task.description:<32}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task("evaluate", total=len(work))
+        for page, visual in work:
+            bar.update(task, description=visual.name)
             result = evaluate_visual(engine, visual, page)
             path = out / f"{page.name}__{visual.name}.json"
-            path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-            count += 1
-            print(f"{visual.name:32s} {len(result['rows']):6d} row(s)  -> {path}")
-    print(f"{count} visual(s) evaluated")
+            path.write_text(result_json(result), encoding="utf-8")
+            shown = f"{len(result['rows']):6d} row(s)"
+            if result["sampled"]:
+                shown += f" (sampled from {result['total_rows']:,}, as Power BI does)"
+            print(f"{visual.name:32s} {shown}  -> {path}")  # rich routes stdout above a live bar
+            bar.advance(task)
+    print(f"{len(work)} visual(s) evaluated")
     return 0
+
