@@ -13,7 +13,6 @@ import datetime as _dt
 import tempfile
 import warnings
 from decimal import Decimal
-from functools import cached_property
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -24,7 +23,8 @@ from sqlglot import exp
 from generator.dax import ast as A
 from generator.engine.data import load_tables, orphan_check, parenthesize, table_ref
 from generator.engine.errors import DaxCompileError, DaxEvalError
-from generator.engine.shared_scans import ScanCache
+from generator.engine.schema import Schema, calculated_order
+from generator.engine.shared_scans import ScanCache, ScanStage
 from generator.engine.types import DaxType
 from generator.errors import ForgeError, Problem
 from generator.spec.model import Measure, Model, Table
@@ -50,20 +50,23 @@ _MACROS = [
 ]
 
 
-def _parse_expression(text: str, origin=None) -> A.Expr:
-    from generator.dax.parser import parse_expression
-
-    return parse_expression(text, origin)
-
-
 def _parse_query(text: str) -> A.Query:
     from generator.dax.parser import parse_query
 
     return parse_query(text)
 
 
+def supported_functions() -> set[str]:
+    """The DAX functions the compiler has a handler for (`fn_<NAME>`): the engine's column
+    of the support table generated from `generator.dax.catalog` (docs/dax-support.md)."""
+    from generator.engine.query import Compiler
+
+    return {n[3:].replace("_", ".") for n in dir(Compiler) if n.startswith("fn_")}
+
+
 class Engine:
-    """A model opened on DuckDB. Not thread-safe; cheap to create."""
+    """A model opened on DuckDB: the runtime. It owns the connection, the calculated
+    columns and the scan cache; the compiler only sees `self.schema`. Not thread-safe."""
 
     def __init__(self, model: Model, data: Mapping[str, Any] | None = None, out: Path | None = None,
                  as_of: str | _dt.date | None = None, con: duckdb.DuckDBPyConnection | None = None):
@@ -76,18 +79,12 @@ class Engine:
         for macro in _MACROS:
             self.con.execute(macro)
         load_tables(self.con, model, data, out)
-        self._parsed: dict[str, A.Expr] = {}
-        self._blank: dict[str, bool] = {}
-        self._calc_done: dict[str, list[str]] = {}
-        self._calc_busy: set[str] = set()
-        self._calc_complete: set[str] = set()
-        self._as_of = as_of
-        self.date_table: Table | None = model.table(model.date_table) if model.date_table else None
-        self.date_column: str | None = self._date_column()
         self.last_sql: str | None = None
         # grouped evaluation of visuals (one GROUP BY per aggregate) instead of correlated
         # per-cell subqueries; both give the same values (tests/engine/test_grouped.py)
         self.grouped = True
+        self.schema: Schema = Schema.create(model, self._blank_tables(), self._unique_keys(), self._resolve_as_of(as_of))
+        self._compute_calculated()
         # pre-aggregations shared across queries (shared_scans.ScanCache); None: one
         # MATERIALIZED CTE per query instead
         self.scan_cache: ScanCache | None = ScanCache(summed=self.summed_columns)
@@ -100,22 +97,77 @@ class Engine:
         model = load_project(project)
         return cls(model, out=out or project / "powerbi", as_of=as_of)
 
-    # ------------------------------------------------------------ model facts
+    # ------------------------------------------------------------ model facts (measured once)
 
-    def _date_column(self) -> str | None:
-        t = self.date_table
-        if t is None:
-            return None
+    def _blank_tables(self) -> frozenset[str]:
+        """Tables a regular relationship with unmatched many-side keys points to (§4)."""
+        out = set()
         for r in self.model.relationships:
-            if r.to_table.lower() == t.name.lower():
-                return t.column(r.to_column).name
-        for c in t.columns:
-            if c.type in ("date", "datetime") and c.key:
-                return c.name
-        for c in t.columns:
-            if c.type in ("date", "datetime"):
-                return c.name
-        return None
+            if r.to_table.lower() not in out and self.con.execute(orphan_check(r)).fetchall()[0][0]:
+                out.add(r.to_table.lower())
+        return frozenset(out)
+
+    def _unique_keys(self) -> frozenset[tuple[str, str]]:
+        """One-side key columns of relationships whose values are unique in the data
+        (lower-case (table, column)); a join to them never duplicates a row, which lets
+        grouped evaluation aggregate before joining (shared_scans._lift)."""
+        out = set()
+        for r in self.model.relationships:
+            key = (r.to_table.lower(), r.to_column.lower())
+            if key in out:
+                continue
+            col = exp.column(r.to_column, quoted=True)
+            sql = exp.select(exp.EQ(this=exp.Count(this=col), expression=exp.Count(
+                this=exp.Distinct(expressions=[col.copy()])))).from_(table_ref(r.to_table)).sql("duckdb")
+            if self.con.execute(sql).fetchall()[0][0]:
+                out.add(key)
+        return frozenset(out)
+
+    def _resolve_as_of(self, as_of: str | _dt.date | None) -> _dt.date:
+        """The date TODAY()/NOW() return: the engine's as_of, else model.yaml `as_of`
+        (an ISO date, or Table[Column] = its latest value), else the real today."""
+        value = as_of or self.model.as_of
+        if value is None:
+            return _dt.date.today()
+        if not isinstance(value, str):
+            return value
+        try:
+            return _dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+        from generator.spec import parse_field_ref
+
+        table, column = parse_field_ref(value)
+        latest = self.con.execute(exp.select(exp.Max(this=exp.column(column, quoted=True))).from_(
+            table_ref(self.model.table(table).name)).sql("duckdb")).fetchall()[0][0]
+        if isinstance(latest, _dt.datetime):
+            return latest.date()
+        return latest or _dt.date.today()
+
+    @property
+    def unique_keys(self) -> frozenset[tuple[str, str]]:
+        return self.schema.unique_keys
+
+    @property
+    def as_of(self) -> _dt.date:
+        return self.schema.as_of
+
+    @property
+    def date_table(self) -> Table | None:
+        return self.schema.date_table
+
+    @property
+    def date_column(self) -> str | None:
+        return self.schema.date_column
+
+    def has_blank_row(self, table: str) -> bool:
+        return self.schema.has_blank_row(table)
+
+    def summed_columns(self, table: str) -> list[str]:
+        return self.schema.summed_columns(table)
+
+    def parsed_measure(self, m: Measure) -> A.Expr:
+        return self.schema.parsed_measure(m)
 
     def validate_date_table(self) -> None:
         """Marked date tables need unique, non-blank, contiguous days (§10)."""
@@ -140,187 +192,52 @@ class Engine:
             raise ForgeError(Problem(t.pos, f"date table '{t.name}' " + ", ".join(problems),
                                      "a marked date table needs one row per day, no gaps, no blanks"))
 
-    def has_blank_row(self, table: str) -> bool:
-        """Does a regular relationship into `table` have unmatched many-side keys (§4)?"""
-        key = table.lower()
-        if key not in self._blank:
-            self._blank[key] = any(
-                self.con.execute(orphan_check(r)).fetchall()[0][0]
-                for r in self.model.relationships if r.to_table.lower() == key)
-        return self._blank[key]
-
-    def summed_columns(self, table: str) -> list[str]:
-        """Columns of `table` that a model measure aggregates with SUM (cache defaults)."""
-        return self._summed.get(table.lower(), [])
-
-    @cached_property
-    def _summed(self) -> dict[str, list[str]]:
-        out: dict[str, list[str]] = {}
-        for m in self.model.measures:
-            try:
-                tree = self.parsed_measure(m)
-            except DaxCompileError:
-                continue
-            for node in tree.walk():
-                if isinstance(node, A.FunctionCall) and node.name.upper() == "SUM" and len(node.args) == 1 \
-                        and isinstance(node.args[0], A.ColumnRef) and node.args[0].table:
-                    t = self.model.table(node.args[0].table)
-                    c = t.column(node.args[0].column) if t is not None else None
-                    if c is not None and c.name not in out.setdefault(t.name.lower(), []):
-                        out[t.name.lower()].append(c.name)
-        return out
-
-    @cached_property
-    def unique_keys(self) -> frozenset[tuple[str, str]]:
-        """One-side key columns of relationships whose values are unique in the data
-        (lower-case (table, column)); a join to them never duplicates a row, which lets
-        grouped evaluation aggregate before joining (shared_scans._lift)."""
-        out = set()
-        for r in self.model.relationships:
-            key = (r.to_table.lower(), r.to_column.lower())
-            if key in out:
-                continue
-            col = exp.column(r.to_column, quoted=True)
-            sql = exp.select(exp.EQ(this=exp.Count(this=col), expression=exp.Count(
-                this=exp.Distinct(expressions=[col.copy()])))).from_(table_ref(r.to_table)).sql("duckdb")
-            if self.con.execute(sql).fetchall()[0][0]:
-                out.add(key)
-        return frozenset(out)
-
-    @cached_property
-    def as_of(self) -> _dt.date:
-        """The date TODAY()/NOW() return: the engine's as_of, else model.yaml `as_of`
-        (an ISO date, or Table[Column] = its latest value), else the real today."""
-        value = self._as_of or self.model.as_of
-        if value is None:
-            return _dt.date.today()
-        if isinstance(value, str):
-            try:
-                return _dt.date.fromisoformat(value)
-            except ValueError:
-                latest = self.evaluate(f"CALCULATE(MAX({value}), REMOVEFILTERS())")
-                return latest.date() if isinstance(latest, _dt.datetime) else latest or _dt.date.today()
-        return value
-
     # ------------------------------------------------------------ calculated columns
 
     def visible_columns(self, table: Table) -> list:
-        """Physical columns plus the calculated columns computed so far (all of them,
-        unless called while the table's calculated columns are being computed)."""
-        self.ensure_calculated(table)
-        done = self._calc_done.get(table.name.lower(), [])
-        return [*table.columns, *[c for c in table.calculated_columns if c.name in done]]
+        return self.schema.visible_columns(table)
 
-    def touch_column(self, key: tuple[str, str]) -> None:
-        table = self.model.table(key[0])
-        if table is not None and table.calculated_columns and table.name.lower() not in self._calc_complete:
-            if any(c.name == key[1] for c in table.calculated_columns):
-                self.ensure_calculated(table)
-
-    def ensure_calculated(self, table: Table) -> None:
-        """Compute the table's calculated columns once, in row context, in dependency
-        order, and materialise them (a calculated column is stored data in Power BI)."""
-        name = table.name.lower()
-        if not table.calculated_columns or name in self._calc_complete or name in self._calc_busy:
-            return
+    def _compute_calculated(self) -> None:
+        """Compute every calculated column once, up front, in row context and dependency
+        order, and materialise it (a calculated column is stored data in Power BI). Each
+        column compiles against the schema of the columns materialised before it."""
         from generator.engine.query import Compiler
 
-        self._calc_busy.add(name)
-        done = self._calc_done.setdefault(name, [])
-        previous = None
-        try:
-            for column in self._calc_order(table):
-                body = self._parse_calc(table, column)
-                select = Compiler(self).calculated_column(table, column, body)
-                target = f"__calc{len(done)}__{table.name}"
-                sql = parenthesize(select).sql("duckdb")
-                try:
-                    self.con.execute(f'CREATE OR REPLACE TEMP TABLE "{_q(target)}" AS {sql}')
-                except duckdb.Error as exc:
-                    raise DaxEvalError(f"calculated column {table.name}[{column.name}]: {_clean_error(exc)}") from exc
-                self.con.execute(f'CREATE OR REPLACE VIEW "{_q(table.name)}" AS SELECT * FROM "{_q(target)}"')
-                if previous:
-                    self.con.execute(f'DROP TABLE IF EXISTS "{_q(previous)}"')
-                previous = target
-                done.append(column.name)
-        finally:
-            self._calc_busy.discard(name)
-        self._calc_complete.add(name)
-
-    def _parse_calc(self, table: Table, column) -> A.Expr:
-        key = f"{table.name}[{column.name}]"
-        if key not in self._parsed:
-            from generator.dax.errors import DaxSyntaxError
-
+        previous: dict[str, str] = {}
+        for table, column, body in calculated_order(self.schema):
+            n = len(self.schema.calculated.get(table.name.lower(), ()))
+            select = Compiler(self.schema, grouped=self.grouped).calculated_column(table, column, body)
+            target = f"__calc{n}__{table.name}"
+            sql = parenthesize(select).sql("duckdb")
             try:
-                self._parsed[key] = _parse_expression(column.expression, column.origin)
-            except DaxSyntaxError as exc:
-                raise DaxCompileError(f"syntax error in calculated column {key}: {exc}", column.pos) from exc
-        return self._parsed[key]
-
-    def _calc_order(self, table: Table) -> list:
-        """Calculated columns sorted so that each comes after the ones it refers to."""
-        names = {c.name.lower(): c for c in table.calculated_columns}
-        deps: dict[str, set[str]] = {}
-        for c in table.calculated_columns:
-            body = self._parse_calc(table, c)
-            refs = set()
-            for node in body.walk():
-                if isinstance(node, A.ColumnRef) and (node.table is None or node.table.lower() == table.name.lower()):
-                    if node.column.lower() in names and node.column.lower() != c.name.lower():
-                        refs.add(node.column.lower())
-            deps[c.name.lower()] = refs
-        order: list = []
-        state: dict[str, int] = {}
-
-        def visit(n: str) -> None:
-            if state.get(n) == 2:
-                return
-            if state.get(n) == 1:
-                raise DaxCompileError(f"calculated columns of '{table.name}' refer to each other in a cycle ({n})",
-                                      names[n].pos)
-            state[n] = 1
-            for d in sorted(deps[n]):
-                visit(d)
-            state[n] = 2
-            order.append(names[n])
-
-        for c in table.calculated_columns:
-            visit(c.name.lower())
-        return order
-
-    def parsed_measure(self, m: Measure) -> A.Expr:
-        if m.name not in self._parsed:
-            from generator.dax.errors import DaxSyntaxError
-
-            try:
-                self._parsed[m.name] = _parse_expression(m.expression, m.origin)
-            except DaxSyntaxError as exc:
-                raise DaxCompileError(f"syntax error in measure [{m.name}]: {exc}", m.pos) from exc
-        return self._parsed[m.name]
+                self.con.execute(f'CREATE OR REPLACE TEMP TABLE "{_q(target)}" AS {sql}')
+            except duckdb.Error as exc:
+                raise DaxEvalError(f"calculated column {table.name}[{column.name}]: {_clean_error(exc)}") from exc
+            self.con.execute(f'CREATE OR REPLACE VIEW "{_q(table.name)}" AS SELECT * FROM "{_q(target)}"')
+            if table.name.lower() in previous:
+                self.con.execute(f'DROP TABLE IF EXISTS "{_q(previous[table.name.lower()])}"')
+            previous[table.name.lower()] = target
+            self.schema = self.schema.with_calculated(table, column.name)
 
     # ------------------------------------------------------------ queries
 
-    def compile(self, dax: str) -> list:
+    def compile(self, dax: str, scans: ScanStage | None = None) -> list:
+        """Compile a query (pure: nothing is run, no cache entry is made; pre-aggregations
+        planned against `scans` are only staged there)."""
         from generator.engine.query import Compiler
 
         query = _parse_query(dax)
-        return Compiler(self).compile_query(query)
+        return Compiler(self.schema, grouped=self.grouped, scans=scans).compile_query(query)
 
     def sql(self, dax: str) -> str:
         """The SQL of a query, for reading: one self-contained statement per EVALUATE (shared
         scans as MATERIALIZED CTEs; the cross-query cache is not consulted or filled)."""
-        cache, self.scan_cache = self.scan_cache, None
-        try:
-            return ";\n".join(parenthesize(c.sql).sql("duckdb") for c in self.compile(dax))
-        finally:
-            self.scan_cache = cache
+        return ";\n".join(parenthesize(c.sql).sql("duckdb") for c in self.compile(dax))
 
     def clear_cache(self) -> None:
         """Forget the cached pre-aggregations (benchmarks measure from a cold cache)."""
         if self.scan_cache is not None:
-            self.scan_cache.retired += [layout.name for layout in self.scan_cache.entries.values()]
-            self.scan_cache.entries.clear()
+            self.scan_cache.clear()
             self._drop_retired()
 
     def _drop_retired(self) -> None:
@@ -333,15 +250,21 @@ class Engine:
         return frames[-1]
 
     def query_all(self, dax: str) -> list[pd.DataFrame]:
+        """Run every EVALUATE of a query. Pre-aggregations its compile staged become cache
+        entries only when all of them succeeded; otherwise their tables are dropped and the
+        cache is as before."""
+        stage = self.scan_cache.stage() if self.scan_cache is not None else None
+        compiled = self.compile(dax, stage)
         try:
-            return [self.run(c) for c in self.compile(dax)]
+            frames = [self.run(c) for c in compiled]
         except Exception:
-            # a cache entry registered by the compile may never have been created
-            if self.scan_cache is not None:
-                self.clear_cache()
+            for layout in stage.staged if stage is not None else ():
+                self.con.execute(f"DROP TABLE IF EXISTS {layout.name}")
             raise
-        finally:
+        if stage is not None:
+            self.scan_cache.commit(tuple(stage.staged))
             self._drop_retired()
+        return frames
 
     def run(self, compiled) -> pd.DataFrame:
         sql = parenthesize(compiled.sql).sql("duckdb")

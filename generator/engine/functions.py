@@ -901,7 +901,7 @@ class ScalarFns(CompilerCore):
         return Scalar(exp.cast(r, "BIGINT"), DaxType.INT, a.nullable)
 
     def as_of(self) -> exp.Expression:
-        return exp.cast(S(self.engine.as_of.isoformat()), "TIMESTAMP")
+        return exp.cast(S(self.schema.as_of.isoformat()), "TIMESTAMP")
 
     def fn_TODAY(self, call, env):
         self.args(call, env, 0)

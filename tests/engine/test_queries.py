@@ -204,3 +204,41 @@ def test_matrix_visual_keeps_subtotals_per_level(ref):
     assert out["rows"] == [[None, None, True, True, 100], ["Oslo", None, False, True, 60],
                            ["Oslo", "Ann", False, False, 30], ["Oslo", "Bob", False, False, 30],
                            ["Rome", None, False, True, 40], ["Rome", "Cid", False, False, 40]]
+
+
+# ---------------------------------------------------------------- runtime: the scan cache
+
+
+def _cache_tables(e) -> list[str]:
+    return [r[0] for r in e.con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE '__pbi_forge_se%' ORDER BY 1").fetchall()]
+
+
+def test_compiling_never_writes_into_the_scan_cache():
+    e = engine()
+    stage = e.scan_cache.stage()
+    (compiled,) = e.compile('EVALUATE SUMMARIZECOLUMNS(Customer[City], "S", [Sales])', stage)
+    # the compile planned one pre-aggregation: staged, in the prelude, nowhere else
+    assert [lay.name for lay in stage.staged] == ["__pbi_forge_se1"]
+    assert compiled.prelude and "__pbi_forge_se1" in compiled.prelude[0]
+    assert e.scan_cache.entries == {} and _cache_tables(e) == []
+    e.sql('EVALUATE SUMMARIZECOLUMNS(Customer[City], "S", [Sales])')
+    assert e.scan_cache.entries == {} and _cache_tables(e) == []
+
+
+def test_a_failed_query_leaves_the_cache_as_it_was():
+    e = engine()
+    assert rows(e, 'EVALUATE SUMMARIZECOLUMNS(Customer[City], "S", [Sales]) ORDER BY Customer[City]') == [
+        ("Oslo", 60), ("Rome", 40)]
+    before = [lay.name for lay in e.scan_cache.entries.values()]
+    assert before == ["__pbi_forge_se1"] == _cache_tables(e)
+    # the first EVALUATE creates a new entry (per name), the second fails when run
+    with pytest.raises(DaxEvalError, match="abc"):
+        e.query('EVALUATE SUMMARIZECOLUMNS(Customer[Name], "N", [Orders]) EVALUATE ROW("v", VALUE("abc"))')
+    assert [lay.name for lay in e.scan_cache.entries.values()] == before
+    assert _cache_tables(e) == before  # the table the failed query created is dropped
+    # the earlier entry still answers: no new scan of Sales
+    assert rows(e, 'EVALUATE SUMMARIZECOLUMNS(Customer[City], "S", [Sales]) ORDER BY Customer[City]') == [
+        ("Oslo", 60), ("Rome", 40)]
+    assert 'FROM "Sales"' not in e.last_sql and "__pbi_forge_se1" in e.last_sql
+
