@@ -21,7 +21,10 @@ import pandas as pd
 from sqlglot import exp
 
 from generator.dax import ast as A
-from generator.engine.data import load_tables, orphan_check, parenthesize, table_ref
+from generator.engine.data import load_tables, orphan_check
+from generator.engine.sql import (
+    create_table, create_view, drop_table, parenthesize, render, select_all, set_option, table_ref,
+)
 from generator.engine.errors import DaxCompileError, DaxEvalError
 from generator.engine.schema import Schema, calculated_order
 from generator.engine.shared_scans import ScanCache, ScanStage
@@ -75,7 +78,7 @@ class Engine:
         self.con.execute("SET enable_progress_bar = false")
         # spill files go to the system temp folder, never into the project
         spill = Path(tempfile.gettempdir()) / "pbi-forge-duckdb"
-        self.con.execute(f"SET temp_directory = '{str(spill).replace(chr(39), chr(39) * 2)}'")
+        self.con.execute(render(set_option("temp_directory", str(spill))))
         for macro in _MACROS:
             self.con.execute(macro)
         load_tables(self.con, model, data, out)
@@ -208,14 +211,13 @@ class Engine:
             n = len(self.schema.calculated.get(table.name.lower(), ()))
             select = Compiler(self.schema, grouped=self.grouped).calculated_column(table, column, body)
             target = f"__calc{n}__{table.name}"
-            sql = parenthesize(select).sql("duckdb")
             try:
-                self.con.execute(f'CREATE OR REPLACE TEMP TABLE "{_q(target)}" AS {sql}')
+                self.con.execute(render(create_table(target, parenthesize(select), replace=True)))
             except duckdb.Error as exc:
                 raise DaxEvalError(f"calculated column {table.name}[{column.name}]: {_clean_error(exc)}") from exc
-            self.con.execute(f'CREATE OR REPLACE VIEW "{_q(table.name)}" AS SELECT * FROM "{_q(target)}"')
+            self.con.execute(render(create_view(table.name, select_all(target))))
             if table.name.lower() in previous:
-                self.con.execute(f'DROP TABLE IF EXISTS "{_q(previous[table.name.lower()])}"')
+                self.con.execute(render(drop_table(previous[table.name.lower()])))
             previous[table.name.lower()] = target
             self.schema = self.schema.with_calculated(table, column.name)
 
@@ -242,7 +244,7 @@ class Engine:
 
     def _drop_retired(self) -> None:
         while self.scan_cache is not None and self.scan_cache.retired:
-            self.con.execute(f"DROP TABLE IF EXISTS {self.scan_cache.retired.pop()}")
+            self.con.execute(render(drop_table(exp.to_table(self.scan_cache.retired.pop()))))
 
     def query(self, dax: str) -> pd.DataFrame:
         """Run a DAX query; the result of its last EVALUATE as a DataFrame (BLANK → None/NaN)."""
@@ -259,7 +261,7 @@ class Engine:
             frames = [self.run(c) for c in compiled]
         except Exception:
             for layout in stage.staged if stage is not None else ():
-                self.con.execute(f"DROP TABLE IF EXISTS {layout.name}")
+                self.con.execute(render(drop_table(exp.to_table(layout.name))))
             raise
         if stage is not None:
             self.scan_cache.commit(tuple(stage.staged))
@@ -268,9 +270,10 @@ class Engine:
 
     def run(self, compiled) -> pd.DataFrame:
         sql = parenthesize(compiled.sql).sql("duckdb")
-        self.last_sql = ";\n".join((*compiled.prelude, sql))
+        prelude = [render(statement) for statement in compiled.prelude]
+        self.last_sql = ";\n".join((*prelude, sql))
         try:
-            for statement in compiled.prelude:
+            for statement in prelude:
                 self.con.execute(statement)
             with warnings.catch_warnings():
                 # execute() plans once (sql() plans a relation first, then runs it): about
@@ -315,10 +318,6 @@ class Engine:
         if self.model.measure(name) is None:
             raise DaxCompileError(f"measure [{name}] does not exist")
         return self.evaluate(f"[{_escape_bracket(name)}]", filters)
-
-
-def _q(name: str) -> str:
-    return name.replace('"', '""')
 
 
 def _escape_bracket(name: str) -> str:

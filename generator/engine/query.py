@@ -34,7 +34,7 @@ class CompiledQuery:
     sql: exp.Select
     columns: tuple[str, ...]
     types: tuple[DaxType, ...]
-    prelude: tuple[str, ...] = ()  # statements to run first: cached pre-aggregations to create
+    prelude: tuple[exp.Expression, ...] = ()  # statements to run first: cached pre-aggregations to create
 
 
 def display_name(c: RelCol) -> str:

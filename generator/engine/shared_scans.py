@@ -28,6 +28,7 @@ from sqlglot import exp
 
 from generator.engine.context import and_all
 from generator.engine.data import table_ref
+from generator.engine.sql import create_table
 
 _ALLOWED_ARGS = {"expressions", "from_", "joins", "where", "group"}
 
@@ -394,7 +395,7 @@ def _distinct_args(leaves: list[_Leaf]) -> dict[str, exp.Expression]:
 
 
 def share_scans(tree: exp.Expression, unique: frozenset[tuple[str, str]] = frozenset(),
-                cache: ScanStage | None = None) -> list[str]:
+                cache: ScanStage | None = None) -> list[exp.Create]:
     """Rewrite `tree` (the statement's SELECT) in place where leaves can share a scan.
 
     `unique`: (table, column) pairs, lower case, known to hold no duplicate value (the one
@@ -479,7 +480,7 @@ def _new_plan(sig: str, leaves: list[_Leaf], dims: tuple, cache: ScanStage | Non
                   for c in summed]
         layout = cache.create(sig, finest.body, fine, key_exprs, {**need_atoms, **{a.sql("duckdb"): a for a in extra}},
                               need_dims)
-        prelude.append(f"CREATE TEMP TABLE {layout.name} AS {layout.select().sql('duckdb')}")
+        prelude.append(create_table(exp.to_table(layout.name), layout.select()))
     return leaves, plans, leaf_dims, layout, atoms
 
 

@@ -4,6 +4,7 @@ reference model of dax-semantics.md §0 (Ann 30, Bob 30, Cid 40, Dan none)."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 import subprocess
 import sys
 from pathlib import Path
@@ -220,7 +221,7 @@ def test_compiling_never_writes_into_the_scan_cache():
     (compiled,) = e.compile('EVALUATE SUMMARIZECOLUMNS(Customer[City], "S", [Sales])', stage)
     # the compile planned one pre-aggregation: staged, in the prelude, nowhere else
     assert [lay.name for lay in stage.staged] == ["__pbi_forge_se1"]
-    assert compiled.prelude and "__pbi_forge_se1" in compiled.prelude[0]
+    assert compiled.prelude and "__pbi_forge_se1" in compiled.prelude[0].sql("duckdb")
     assert e.scan_cache.entries == {} and _cache_tables(e) == []
     e.sql('EVALUATE SUMMARIZECOLUMNS(Customer[City], "S", [Sales])')
     assert e.scan_cache.entries == {} and _cache_tables(e) == []
@@ -242,3 +243,40 @@ def test_a_failed_query_leaves_the_cache_as_it_was():
         ("Oslo", 60), ("Rome", 40)]
     assert 'FROM "Sales"' not in e.last_sql and "__pbi_forge_se1" in e.last_sql
 
+
+# ---------------------------------------------------------------- runtime: DDL through sqlglot
+
+
+def test_ddl_helpers_quote_names_and_values():
+    from sqlglot import exp
+
+    from generator.engine.sql import create_table, create_view, drop_table, render, select_all, set_option
+
+    name = 'it\'s "x"'
+    assert render(create_table(name, exp.select("1"), replace=True)) == \
+        'CREATE OR REPLACE TEMPORARY TABLE "it\'s ""x""" AS SELECT 1'
+    assert render(create_view(name, select_all("__calc0__t"))) == \
+        'CREATE OR REPLACE VIEW "it\'s ""x""" AS SELECT * FROM "__calc0__t"'
+    assert render(drop_table(name)) == 'DROP TABLE IF EXISTS "it\'s ""x"""'
+    assert render(set_option("temp_directory", "/tmp/a'b")) == "SET temp_directory = '/tmp/a''b'"
+    assert render(set_option("threads", 2)) == "SET threads = 2"
+
+
+def test_calculated_column_of_a_table_whose_name_needs_quoting():
+    import datetime as dt
+
+    from generator.engine import Engine
+    from generator.spec.model import CalculatedColumn, ExprOrigin, Model, Relationship
+    from tests.engine.fixtures import CUSTOMER, DATE, P, SALES, dates
+
+    odd = 'Sa"les\'s'
+    quoted = odd.replace("'", "''")
+    big = CalculatedColumn("Big", "int64", f"IF('{quoted}'[Amount] > 15, 1, 0)", P, ExprOrigin("t.yaml", 1, 1))
+    sales = replace(SALES, name=odd, calculated_columns=(big,))
+    m = Model("Odd", "en-US", (CUSTOMER, sales, DATE),
+              (Relationship(odd, "CustomerID", "Customer", "ID", P), Relationship(odd, "OrderDate", "Date", "Date", P)),
+              (), (), Path("."), date_table="Date")
+    orders = [(1, 1, dt.date(2024, 1, 10), 2, 10, "A", 1), (2, 2, dt.date(2024, 2, 5), 1, 20, None, None)]
+    e = Engine(m, data={"Customer": [(1, "Ann", "Oslo"), (2, "Bob", "Oslo")], odd: orders, "Date": dates()})
+    assert rows(e, f"EVALUATE SELECTCOLUMNS('{quoted}', \"id\", '{quoted}'[OrderID], \"big\", '{quoted}'[Big])"
+                   f" ORDER BY [id]") == [(1, 0), (2, 1)]

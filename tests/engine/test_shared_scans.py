@@ -28,7 +28,7 @@ def test_subtotal_levels_share_the_fact_scan():
     sql = e.last_sql
     # every level (cells and per-customer groupings, City level and total) re-aggregates one
     # per-customer scan of Sales; Customer is joined to the grouped rows, not to the fact rows
-    assert sql.startswith("CREATE TEMP TABLE __pbi_forge_se1 AS")
+    assert sql.startswith("CREATE TEMPORARY TABLE __pbi_forge_se1 AS")
     assert sql.count('FROM "Sales"') == 1
     assert sql.count('JOIN "Customer"') == 1
     # without the cross-query cache: the same plan as one statement with a MATERIALIZED CTE
@@ -159,7 +159,7 @@ def test_cache_extends_an_entry_with_attributes_and_answers_coarser_queries():
     assert by_name.values.tolist() == [["Ann", 30], ["Bob", 30], ["Cid", 40]]
     # the names are joined to the cached per-customer rows: no new scan of Sales
     create = e.last_sql.split(";\n")[0]
-    assert create.startswith("CREATE TEMP TABLE __pbi_forge_se2") and "FROM __pbi_forge_se1" in create
+    assert create.startswith("CREATE TEMPORARY TABLE __pbi_forge_se2") and "FROM __pbi_forge_se1" in create
     assert 'FROM "Sales"' not in e.last_sql
     # a total and a distinct count are answered by the per-customer rows too
     assert e.query('EVALUATE ROW("C", DISTINCTCOUNT(Sales[CustomerID]), "N", [Orders], "S", [Sales])'
