@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as _dt
 import tempfile
 import warnings
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -26,9 +25,9 @@ from generator.engine.sql import (
     create_table, create_view, drop_table, parenthesize, render, select_all, set_option, table_ref,
 )
 from generator.engine.errors import DaxCompileError, DaxEvalError
+from generator.engine.results import to_frame
 from generator.engine.schema import Schema, calculated_order
 from generator.engine.shared_scans import ScanCache, ScanStage
-from generator.engine.types import DaxType
 from generator.errors import ForgeError, Problem
 from generator.spec.model import Measure, Model, Table
 
@@ -282,23 +281,7 @@ class Engine:
                 table = self.con.execute(sql).to_arrow_table()
         except duckdb.Error as exc:
             raise DaxEvalError(_clean_error(exc)) from exc
-        # BLANK (null) and NaN must stay distinct: a column with nulls becomes Python
-        # objects (None for BLANK); a column without nulls converts natively
-        data = {}
-        for i, t in enumerate(compiled.types):
-            column = table.column(i)
-            if column.null_count == 0 and t in (DaxType.INT, DaxType.DOUBLE, DaxType.BOOL):
-                data[f"c{i}"] = column.to_numpy()
-            else:
-                fast = _fast_column(column, t)
-                if fast is not None:
-                    data[f"c{i}"] = fast
-                    continue
-                values = [_py_value(v) for v in column.to_pylist()]
-                data[f"c{i}"] = pd.Series(values, dtype=_dtype(t, values))
-        frame = pd.DataFrame(data, index=range(table.num_rows))
-        frame.columns = list(compiled.columns)
-        return frame
+        return to_frame(table, compiled.columns, compiled.types)
 
     def evaluate(self, expression: str, filters: Mapping[str, Any] | None = None) -> Any:
         """Evaluate a scalar DAX expression, optionally under column filters that act like
@@ -347,51 +330,6 @@ def filter_args(filters: Mapping[str, Any] | None) -> list[str]:
         values = value if isinstance(value, (list, tuple)) else [value]
         out.append("TREATAS({" + ", ".join(dax_literal(v) for v in values) + "}, " + col + ")")
     return out
-
-
-def _py_value(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return float(value)
-    return value
-
-
-def _fast_column(column, t: DaxType) -> pd.Series | None:
-    """Vectorised conversion of the two column kinds that are large in practice, with the
-    values `_py_value` gives (None for BLANK): text, and decimals whose unscaled integers
-    are exact in a double (float(Decimal) is then the same correctly rounded quotient)."""
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    typ = column.type
-    if pa.types.is_string(typ) or pa.types.is_large_string(typ):
-        return pd.Series(column.to_numpy(zero_copy_only=False), dtype="object" if column.null_count else _dtype(t, []))
-    if pa.types.is_decimal128(typ) and typ.scale >= 0:
-        limit = 2 ** 53
-        parts = []
-        for chunk in column.chunks:
-            words = np.frombuffer(chunk.buffers()[1], dtype="<i8")[2 * chunk.offset: 2 * (chunk.offset + len(chunk))]
-            low, high = words[0::2], words[1::2]
-            valid = np.asarray(chunk.is_valid()) if chunk.null_count else np.ones(len(chunk), bool)
-            # exact in a double: the high word is the low word's sign, |unscaled| < 2**53
-            if not np.all(~valid | ((high == (low >> 63)) & (np.abs(low) < limit))):
-                return None
-            parts.append(low.astype("float64") / float(10 ** typ.scale))
-        floats = np.concatenate(parts) if parts else np.zeros(0)
-        if column.null_count == 0:
-            dtype = _dtype(t, [])
-            return pd.Series(floats if dtype != "object" else floats.astype(object), dtype=dtype)
-        values = floats.astype(object)
-        values[np.asarray(pc.is_null(column))] = None
-        return pd.Series(values, dtype="object")
-    return None
-
-
-def _dtype(t: DaxType, values: list) -> str:
-    if any(v is None for v in values):
-        return "object"
-    return {DaxType.INT: "int64", DaxType.DOUBLE: "float64", DaxType.CURRENCY: "float64",
-            DaxType.BOOL: "bool"}.get(t, "object")
 
 
 def _is_blank(value: Any) -> bool:

@@ -244,6 +244,97 @@ def test_a_failed_query_leaves_the_cache_as_it_was():
     assert 'FROM "Sales"' not in e.last_sql and "__pbi_forge_se1" in e.last_sql
 
 
+# ---------------------------------------------------------------- runtime: result conversion
+
+
+def _per_value(column, t):
+    """The reference conversion, one value at a time: BLANK → None (object column),
+    Decimal → float(Decimal), else the Python value; native dtype without BLANK."""
+    import decimal
+
+    import pandas as pd
+
+    from generator.engine.results import _NATIVE
+
+    values = [float(v) if isinstance(v, decimal.Decimal) else v for v in column.to_pylist()]
+    if any(v is None for v in values) or t not in _NATIVE:
+        return pd.Series(values, dtype="object")
+    return pd.Series(values, dtype=_NATIVE[t])
+
+
+def _same_series(a, b) -> bool:
+    import math
+
+    if str(a.dtype) != str(b.dtype) or len(a) != len(b):
+        return False
+    for x, y in zip(a.tolist(), b.tolist()):
+        if type(x) is not type(y):
+            return False
+        if isinstance(x, float) and math.isnan(x):
+            if not math.isnan(y):
+                return False
+        elif x != y:
+            return False
+    return True
+
+
+CONVERSION_SQL = {
+    "int with blank": ("SELECT CASE WHEN i % 3 = 0 THEN NULL ELSE i END FROM range(-5, 6) t(i)", "INT"),
+    "int": ("SELECT i FROM range(-5, 6) t(i)", "INT"),
+    "double with blank and nan": ("SELECT CASE WHEN i = 0 THEN NULL WHEN i = 1 THEN 'nan'::DOUBLE "
+                                  "WHEN i = 2 THEN 'inf'::DOUBLE ELSE i / 7 END FROM range(0, 9) t(i)", "DOUBLE"),
+    "double": ("SELECT i / 7 FROM range(0, 9) t(i)", "DOUBLE"),
+    "bool with blank": ("SELECT CASE WHEN i = 1 THEN NULL ELSE i % 2 = 0 END FROM range(0, 5) t(i)", "BOOL"),
+    "currency": ("SELECT (i * 1.0001)::DECIMAL(18,4) FROM range(0, 7) t(i)", "CURRENCY"),
+    "currency with blank": ("SELECT CASE WHEN i = 2 THEN NULL ELSE (i / 3)::DECIMAL(18,4) END FROM range(0, 7) t(i)",
+                            "CURRENCY"),
+    "hugeint count": ("SELECT SUM(i)::HUGEINT FROM range(0, 7) t(i)", "INT"),
+    # unscaled values beyond 2**53: the parsed-text path
+    "wide decimal": ("SELECT (i * 123456789012345678.9)::DECIMAL(38,1) FROM range(0, 5) t(i)", "DOUBLE"),
+    "wide decimal with blank": ("SELECT CASE WHEN i = 1 THEN NULL ELSE (i * 1234567890123456789.25)::DECIMAL(38,2) "
+                                "END FROM range(0, 5) t(i)", "VARIANT"),
+    "text with blank": ("SELECT CASE WHEN i = 2 THEN NULL ELSE 'v' || i END FROM range(0, 5) t(i)", "TEXT"),
+    "text": ("SELECT 'é' || i FROM range(0, 5) t(i)", "TEXT"),
+    "date with blank": ("SELECT CASE WHEN i = 1 THEN NULL ELSE DATE '2024-02-27' + i::INT END FROM range(0, 5) t(i)",
+                        "DATETIME"),
+    "timestamp": ("SELECT TIMESTAMP '2024-02-28 13:45:00' + INTERVAL (i) HOUR FROM range(0, 5) t(i)", "DATETIME"),
+    "all blank": ("SELECT NULL FROM range(0, 3)", "VARIANT"),
+    "int as variant": ("SELECT i FROM range(0, 3) t(i)", "VARIANT"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CONVERSION_SQL))
+def test_columnwise_conversion_equals_the_per_value_reference(case):
+    import duckdb
+
+    from generator.engine.results import convert
+    from generator.engine.types import DaxType
+
+    sql, t = CONVERSION_SQL[case]
+    con = duckdb.connect()
+    column = con.sql(sql).to_arrow_table().column(0)
+    got, want = convert(column, DaxType[t]), _per_value(column, DaxType[t])
+    assert _same_series(got, want), (got.tolist(), want.tolist())
+
+
+def test_conversion_keeps_blank_and_nan_apart_and_dates_exact():
+    import datetime as dt
+
+    import duckdb
+
+    from generator.engine.results import convert
+    from generator.engine.types import DaxType
+
+    con = duckdb.connect()
+    col = con.sql("SELECT * FROM (VALUES (NULL::DOUBLE), ('nan'::DOUBLE), (0.1::DOUBLE)) v(x)").to_arrow_table()
+    got = convert(col.column(0), DaxType.DOUBLE).tolist()
+    assert got[0] is None and got[1] != got[1] and got[2] == 0.1
+    col = con.sql("SELECT * FROM (VALUES (DATE '2024-02-29'), (NULL)) v(d)").to_arrow_table()
+    assert convert(col.column(0), DaxType.DATETIME).tolist() == [dt.date(2024, 2, 29), None]
+    col = con.sql("SELECT 0.1::DECIMAL(18,4) + 0.2::DECIMAL(18,4)").to_arrow_table()
+    assert convert(col.column(0), DaxType.CURRENCY).tolist() == [0.3]  # the decimal 0.3, not 0.1 + 0.2
+
+
 # ---------------------------------------------------------------- runtime: DDL through sqlglot
 
 
