@@ -20,13 +20,24 @@ import pyarrow.compute as pc
 from generator.engine.types import DaxType
 
 _NATIVE = {DaxType.INT: "int64", DaxType.DOUBLE: "float64", DaxType.CURRENCY: "float64", DaxType.BOOL: "bool"}
+_NP = {t: np.dtype(name) for t, name in _NATIVE.items()}  # dtype objects: pandas parses strings per call
+_OBJECT = np.dtype(object)
 
 
 def to_frame(table: pa.Table, names: tuple[str, ...], types: tuple[DaxType, ...]) -> pd.DataFrame:
-    """The DataFrame of a query result: columns named `names`, converted per DAX type."""
-    data = {f"c{i}": convert(table.column(i), t) for i, t in enumerate(types)}
-    frame = pd.DataFrame(data, index=range(table.num_rows))
-    frame.columns = list(names)
+    """The DataFrame of a query result: columns named `names`, converted per DAX type.
+
+    Built from the converted Series by position (names may repeat), without an index to
+    align: pandas' alignment was most of the conversion cost of a one-row result."""
+    series = [convert(table.column(i), t) for i, t in enumerate(types)]
+    columns = pd.Index(list(names), dtype=_OBJECT)
+    if all(s.dtype == _OBJECT for s in series):  # one block, no per-column work at all
+        values = np.empty((table.num_rows, len(series)), dtype=_OBJECT)
+        for i, s in enumerate(series):
+            values[:, i] = s.to_numpy()
+        return pd.DataFrame(values, columns=columns, dtype=_OBJECT)
+    frame = pd.DataFrame(dict(enumerate(series)))
+    frame.columns = columns
     return frame
 
 
@@ -36,13 +47,13 @@ def convert(column: pa.ChunkedArray, t: DaxType) -> pd.Series:
     if pa.types.is_decimal(typ):
         values = _decimal_floats(column)
     elif pa.types.is_string(typ) or pa.types.is_large_string(typ) or pa.types.is_string_view(typ):
-        return pd.Series(column.to_numpy(zero_copy_only=False), dtype="object")
+        return pd.Series(column.to_numpy(zero_copy_only=False), dtype=_OBJECT)
     elif pa.types.is_date(typ):
-        return pd.Series(column.to_pandas(date_as_object=True).to_numpy(dtype=object), dtype="object")
+        return pd.Series(column.to_pandas(date_as_object=True).to_numpy(dtype=object), dtype=_OBJECT)
     elif pa.types.is_timestamp(typ):
         return _objects(column.to_pandas(timestamp_as_object=True).to_numpy(dtype=object), column)
     elif pa.types.is_null(typ):
-        return pd.Series(np.full(len(column), None, dtype=object), dtype="object")
+        return pd.Series(np.full(len(column), None, dtype=object), dtype=_OBJECT)
     elif pa.types.is_integer(typ) or pa.types.is_floating(typ) or pa.types.is_boolean(typ):
         fill = False if pa.types.is_boolean(typ) else 0
         values = (column.fill_null(fill) if column.null_count else column).to_numpy()
@@ -50,9 +61,10 @@ def convert(column: pa.ChunkedArray, t: DaxType) -> pd.Series:
         return _objects(column.to_pandas(types_mapper=None).to_numpy(dtype=object), column)
     if column.null_count:
         return _objects(values.astype(object), column)
-    native = _NATIVE.get(t)
-    return pd.Series(values if native is None else values.astype(native, copy=False),
-                     dtype="object" if native is None else native)
+    native = _NP.get(t)
+    if native is None:
+        return pd.Series(values.astype(_OBJECT), dtype=_OBJECT)
+    return pd.Series(values.astype(native, copy=False), dtype=native)
 
 
 def _objects(values: np.ndarray, column: pa.ChunkedArray) -> pd.Series:
@@ -60,7 +72,7 @@ def _objects(values: np.ndarray, column: pa.ChunkedArray) -> pd.Series:
     if column.null_count:
         values = values.astype(object, copy=False)
         values[np.asarray(pc.is_null(column))] = None
-    return pd.Series(values, dtype="object")
+    return pd.Series(values, dtype=_OBJECT)
 
 
 def _decimal_floats(column: pa.ChunkedArray) -> np.ndarray:
@@ -75,11 +87,14 @@ def _decimal_floats(column: pa.ChunkedArray) -> np.ndarray:
         for chunk in column.chunks:
             words = np.frombuffer(chunk.buffers()[1], dtype="<i8")[2 * chunk.offset: 2 * (chunk.offset + len(chunk))]
             low, high = words[0::2], words[1::2]
-            valid = np.asarray(chunk.is_valid()) if chunk.null_count else True
             exact = (high == (low >> 63)) & (np.abs(low) < 2 ** 53)
-            if not np.all(exact | ~valid):
+            if chunk.null_count:
+                valid = np.asarray(chunk.is_valid(), dtype=bool)
+                exact |= ~valid
+                low = np.where(valid, low, 0)
+            if not np.all(exact):
                 break
-            parts.append(np.where(valid, low, 0).astype("float64") / float(10 ** typ.scale))
+            parts.append(low.astype("float64") / float(10 ** typ.scale))
         else:
             return np.concatenate(parts) if parts else np.zeros(0)
     text = pc.cast(column.fill_null(pa.scalar(0, typ)) if column.null_count else column, pa.string())

@@ -291,6 +291,7 @@ CONVERSION_SQL = {
     "hugeint count": ("SELECT SUM(i)::HUGEINT FROM range(0, 7) t(i)", "INT"),
     # unscaled values beyond 2**53: the parsed-text path
     "wide decimal": ("SELECT (i * 123456789012345678.9)::DECIMAL(38,1) FROM range(0, 5) t(i)", "DOUBLE"),
+    "beyond 64 bits": ("SELECT (i * 9999999999999999.0001)::DECIMAL(38,4) FROM range(0, 5) t(i)", "CURRENCY"),
     "wide decimal with blank": ("SELECT CASE WHEN i = 1 THEN NULL ELSE (i * 1234567890123456789.25)::DECIMAL(38,2) "
                                 "END FROM range(0, 5) t(i)", "VARIANT"),
     "text with blank": ("SELECT CASE WHEN i = 2 THEN NULL ELSE 'v' || i END FROM range(0, 5) t(i)", "TEXT"),
