@@ -33,6 +33,7 @@ from generator.engine.context import (
     not_distinct,
 )
 from generator.engine.data import fn, ident, table_ref
+from generator.engine.sql import join
 from generator.engine.errors import DaxCompileError, DaxUnsupportedError
 from generator.engine.types import MODEL_TYPES, DaxType, sql_type, unify
 from generator.engine.values import (
@@ -136,9 +137,9 @@ class CellScope:
             if keys:
                 on = and_all(not_distinct(exp.column(self.keys[k], self.alias), exp.column(f"k{i}", alias))
                              for i, k in enumerate(keys))
-                sel = sel.join(sub, on=on, join_type="LEFT", copy=False)
+                sel = join(sel, sub, on)
             else:
-                sel = sel.join(sub, join_type="CROSS", copy=False)
+                sel = join(sel, sub, kind="CROSS")
         return sel
 
 

@@ -26,6 +26,7 @@ from typing import Callable, Iterable, Protocol
 from sqlglot import exp
 
 from generator.engine.data import table_ref
+from generator.engine.sql import join
 from generator.engine.schema import Schema
 from generator.spec.model import Model, Table
 
@@ -125,8 +126,7 @@ class Scan:
             r = self.comp.model.relationships[idx]
             on = exp.EQ(this=exp.column(r.from_column, self.aliases[parent], quoted=True),
                         expression=exp.column(r.to_column, self.aliases[table], quoted=True))
-            select = select.join(table_ref(self.comp.model.table(r.to_table).name, self.aliases[table]),
-                                 on=on, join_type="LEFT", copy=False)
+            select = join(select, table_ref(self.comp.model.table(r.to_table).name, self.aliases[table]), on)
         if where is not None:
             select = select.where(where, copy=False)
         return select

@@ -233,7 +233,7 @@ class Engine:
     def sql(self, dax: str) -> str:
         """The SQL of a query, for reading: one self-contained statement per EVALUATE (shared
         scans as MATERIALIZED CTEs; the cross-query cache is not consulted or filled)."""
-        return ";\n".join(parenthesize(c.sql).sql("duckdb") for c in self.compile(dax))
+        return ";\n".join(render(parenthesize(c.sql)) for c in self.compile(dax))
 
     def clear_cache(self) -> None:
         """Forget the cached pre-aggregations (benchmarks measure from a cold cache)."""
@@ -268,7 +268,8 @@ class Engine:
         return frames
 
     def run(self, compiled) -> pd.DataFrame:
-        sql = parenthesize(compiled.sql).sql("duckdb")
+        # the compiled tree is this query's own: render it in place, without sqlglot's copy
+        sql = render(parenthesize(compiled.sql))
         prelude = [render(statement) for statement in compiled.prelude]
         self.last_sql = ";\n".join((*prelude, sql))
         try:

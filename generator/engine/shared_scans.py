@@ -28,7 +28,7 @@ from sqlglot import exp
 
 from generator.engine.context import and_all
 from generator.engine.data import table_ref
-from generator.engine.sql import create_table
+from generator.engine.sql import create_table, join
 
 _ALLOWED_ARGS = {"expressions", "from_", "joins", "where", "group"}
 
@@ -74,16 +74,29 @@ def _canonical(sel: exp.Select) -> exp.Select | None:
     return sel
 
 
-def _leaf(sel: exp.Select) -> _Leaf | None:
+def _leaf_shaped(sel: exp.Select) -> bool:
+    """The cheap structural checks of `_leaf` (no copy, no printing)."""
     if any(v for k, v in sel.args.items() if k not in _ALLOWED_ARGS and v):
-        return None
+        return False
     if not isinstance(sel.args.get("from_"), exp.From):
-        return None
+        return False
     if any(n is not sel for n in sel.find_all(exp.Select)) or sel.find(exp.Window, exp.Subquery, exp.Filter):
+        return False
+    return all(j.args.get("on") and not j.args.get("using") for j in sel.args.get("joins") or [])
+
+
+def _nothing_to_share(tree: exp.Expression) -> bool:
+    """Without a cache, one join-free leaf gains nothing from a pre-aggregation (and has no
+    COUNT(DISTINCT) for `_distinct_of_key` to rewrite): skip the signature work, which is
+    most of the compile time of a small query such as ROW("r", [Total Revenue])."""
+    shaped = [s for s in tree.find_all(exp.Select) if s is not tree and _leaf_shaped(s)]
+    return len(shaped) == 0 or (len(shaped) == 1 and not shaped[0].args.get("joins") and not any(
+        isinstance(c.this, exp.Distinct) for c in shaped[0].find_all(exp.Count)))
+
+
+def _leaf(sel: exp.Select) -> _Leaf | None:
+    if not _leaf_shaped(sel):
         return None
-    for j in sel.args.get("joins") or []:
-        if j.args.get("using") or not j.args.get("on"):
-            return None
     canon = _canonical(sel)
     if canon is None:
         return None
@@ -271,7 +284,7 @@ class _Layout:
         for table, fk_sql, pk in dict.fromkeys(spec for _, specs in dims for spec in specs):
             alias = _dim_alias((table, fk_sql, pk))
             on = exp.EQ(this=exp.column(f"g{keys[fk_sql]}", "s_g"), expression=exp.column(pk, alias, quoted=True))
-            sel = sel.join(table_ref(table, alias), on=on, join_type="LEFT")
+            sel = join(sel, table_ref(table, alias), on)
         return sel.select(*[exp.alias_(e.copy(), f"e{first + i}") for i, (e, _) in enumerate(dims)])
 
 
@@ -404,6 +417,8 @@ def share_scans(tree: exp.Expression, unique: frozenset[tuple[str, str]] = froze
     across queries; returns the statements to run before `tree` (creating the new ones, which
     the stage records), else MATERIALIZED CTEs are used."""
     ctes, prelude = [], []
+    if cache is None and _nothing_to_share(tree):
+        return prelude
     for sig, leaves in _leaves_by_signature(tree, unique).items():
         dims = _dimension_values(leaves)
         plan = _cached_plan(cache, sig, leaves, dims) if cache is not None else None

@@ -6,6 +6,8 @@ folder with a quote in its path cannot change the statement's shape.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 from sqlglot import exp
 
 DIALECT = "duckdb"
@@ -48,6 +50,30 @@ def parenthesize(tree: exp.Expression) -> exp.Expression:
     return tree
 
 
+def join(select: exp.Select, source: exp.Expression, on: exp.Expression | None = None,
+         kind: str = "LEFT") -> exp.Select:
+    """select LEFT JOIN source ON on (or CROSS JOIN source), in place.
+
+    sqlglot's `Select.join(..., join_type="LEFT")` parses the text "FROM _ LEFT JOIN _" on
+    every call (and copies `source` unless told not to); this builds the node directly."""
+    if kind == "CROSS":
+        node = exp.Join(this=source, kind="CROSS")
+    else:
+        node = exp.Join(this=source, on=on, side=kind)
+    select.append("joins", node)
+    return select
+
+
+@lru_cache(maxsize=None)
+def _data_type(name: str) -> exp.DataType:
+    return exp.DataType.build(name, dialect=DIALECT)
+
+
+def data_type(name: str) -> exp.DataType:
+    """A fresh DataType node for a type name such as "DECIMAL(38,4)", parsed once."""
+    return _data_type(name).copy()
+
+
 # ---------------------------------------------------------------- DDL
 
 
@@ -85,4 +111,6 @@ def set_option(name: str, value: str | int | bool) -> exp.Set:
 
 
 def render(statement: exp.Expression) -> str:
-    return statement.sql(DIALECT)
+    """The statement's DuckDB text. Renders in place: sqlglot would otherwise deep-copy the
+    whole tree first, and every tree rendered here belongs to the caller alone."""
+    return statement.sql(DIALECT, copy=False)
