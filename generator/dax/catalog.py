@@ -527,8 +527,8 @@ def is_builtin(name: str) -> bool:
 PARTIAL: dict[str, str] = {
     "SUMMARIZE": "group-by columns only; name/expression columns and ROLLUP are rejected (use ADDCOLUMNS)",
     "SUBSTITUTE": "no instance-number argument",
-    "FORMAT": "common format strings only (0, 0.00, #,##0, #,##0.00, 0%, 0.0%, $#,##0, dates such as yyyy-mm-dd, "
-              "mmm yyyy); others are rejected",
+    "FORMAT": "common format strings only (0, 0.00, #,##0, #,0, #,##0.00, 0%, 0.0%, $#,##0, \\$#,0.00, dates such "
+              "as yyyy-mm-dd, mmm yyyy, Short Date); others are rejected",
     "YEARFRAC": "basis 0 and 3 only",
     "NETWORKDAYS": "weekend code 1 only; no holidays table",
     "WEEKDAY": "return types 1, 2 and 3",

@@ -99,3 +99,34 @@ def _decimal_floats(column: pa.ChunkedArray) -> np.ndarray:
             return np.concatenate(parts) if parts else np.zeros(0)
     text = pc.cast(column.fill_null(pa.scalar(0, typ)) if column.null_count else column, pa.string())
     return text.to_numpy(zero_copy_only=False).astype("float64")
+
+
+def plain_value(value):
+    """A result value as plain JSON/CSV data: None for BLANK, Python numbers, ISO dates
+    ("2024-02-29", or "2024-02-29T13:45:00" with a time), and NaN / Infinity / -Infinity as
+    the strings DAX shows for them (JSON has no such numbers). Decimals become floats."""
+    import datetime as _dt
+    import decimal
+    import math
+
+    if value is None:
+        return None
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):  # numpy scalars
+        value = value.item()
+    if isinstance(value, decimal.Decimal):
+        value = float(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "Infinity" if value > 0 else "-Infinity"
+        return value
+    if isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    if isinstance(value, _dt.datetime):
+        return value.date().isoformat() if value.time() == _dt.time(0) else value.isoformat()
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    return str(value)

@@ -3,6 +3,8 @@
 reference model of dax-semantics.md §0 (Ann 30, Bob 30, Cid 40, Dan none)."""
 from __future__ import annotations
 
+import csv
+import io
 import json
 from dataclasses import replace
 import subprocess
@@ -372,3 +374,99 @@ def test_calculated_column_of_a_table_whose_name_needs_quoting():
     e = Engine(m, data={"Customer": [(1, "Ann", "Oslo"), (2, "Bob", "Oslo")], odd: orders, "Date": dates()})
     assert rows(e, f"EVALUATE SELECTCOLUMNS('{quoted}', \"id\", '{quoted}'[OrderID], \"big\", '{quoted}'[Big])"
                    f" ORDER BY [id]") == [(1, 0), (2, 1)]
+
+
+# ---------------------------------------------------------------- build.py query: output
+# Expected values are computed with pandas from the built Parquet files.
+
+
+def _orders(built):
+    import pandas as pd
+
+    return pd.read_parquet(built / "data" / "Fact_Orders.parquet")
+
+
+def _money(x: float, digits: int) -> str:
+    from decimal import ROUND_HALF_UP, Decimal
+
+    q = Decimal(repr(x)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    return f"${q:,}"
+
+
+def test_cli_query_json_never_crashes_on_decimals_dates_nan_inf(built):
+    import pandas as pd
+
+    customers = pd.read_parquet(built / "data" / "Dim_Customer.parquet")
+    without_orders = len(set(customers["Customer_ID"]) - set(_orders(built)["Customer_ID"]))
+    assert without_orders > 0  # the reported case: COUNTBLANK of a decimal column that has blanks
+    dax = ('EVALUATE ROW("b", COUNTBLANK(Dim_Customer[Lifetime_Revenue]), "n", 0 / 0, "i", 1 / 0, "m", -1 / 0, '
+           '"d", DATE(2024, 2, 29), "x", BLANK())')
+    done = _cli("query", "--out", str(built), "--format", "json", dax)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert json.loads(done.stdout) == {"columns": ["[b]", "[n]", "[i]", "[m]", "[d]", "[x]"],
+                                       "rows": [[without_orders, "NaN", "Infinity", "-Infinity", "2024-02-29", None]]}
+
+
+def test_plain_value_of_every_kind():
+    import datetime as dt
+    from decimal import Decimal
+
+    import numpy as np
+
+    from generator.engine.results import plain_value
+
+    assert [plain_value(v) for v in (Decimal("1.25"), np.int64(3), np.float64("nan"), float("-inf"), np.bool_(True),
+                                     dt.date(2024, 2, 29), dt.datetime(2024, 2, 29, 13, 45), dt.datetime(2024, 1, 1),
+                                     None, "s")] == \
+        [1.25, 3, "NaN", "-Infinity", True, "2024-02-29", "2024-02-29T13:45:00", "2024-01-01", None, "s"]
+
+
+def test_cli_query_row_column_keeps_its_name_in_every_format(built):
+    dax = 'EVALUATE ROW("s", [Total Orders])'
+    table = _cli("query", "--out", str(built), dax)
+    assert table.returncode == 0, table.stderr
+    header = next(line for line in table.stdout.splitlines() if "[s]" in line)  # rich markup ate it before
+    assert "[s]" in header
+    assert " 2000 " in table.stdout
+    assert json.loads(_cli("query", "--out", str(built), "--format", "json", dax).stdout)["columns"] == ["[s]"]
+    assert _cli("query", "--out", str(built), "--format", "csv", dax).stdout.splitlines()[0] == "[s]"
+
+
+def test_cli_query_formatted_applies_format_strings(built):
+    orders = _orders(built)
+    revenue = int((orders["Revenue"] * 10000).round().sum()) / 10000  # DECIMAL(18,4) per order, summed exactly
+    dax = ('EVALUATE ROW("rev", [Total Revenue], "n", [Total Orders], "aov", [Average Order Value], '
+           '"raw", COUNTROWS(Fact_Orders))')
+    done = _cli("query", "--out", str(built), "--format", "csv", "--formatted", dax)
+    assert done.returncode == 0, done.stderr
+    # $#,0 / #,0 / $#,0.00 from measures/kpis.yaml; a column that is no measure stays a number
+    expected = io.StringIO()
+    csv.writer(expected, lineterminator="\n").writerows(
+        [["[rev]", "[n]", "[aov]", "[raw]"], [_money(revenue, 0), "2,000", _money(revenue / 2000, 2), 2000]])
+    assert done.stdout == expected.getvalue()
+    first = orders["Order_Date"].min()
+    dax = ('EVALUATE TOPN(1, SUMMARIZECOLUMNS(Fact_Orders[Order_Date], "r", [Total Revenue]), '
+           'Fact_Orders[Order_Date], ASC)')
+    done = _cli("query", "--out", str(built), "--format", "json", "--formatted", dax)
+    day = orders[orders["Order_Date"] == first]["Revenue"]
+    # the model column's own format (Short Date) and the measure's
+    assert json.loads(done.stdout)["rows"] == [[f"{first.month}/{first.day}/{first.year}",
+                                                _money(int((day * 10000).round().sum()) / 10000, 0)]]
+
+
+def test_cli_query_has_only_its_own_options():
+    done = _cli("query", "--help")
+    assert done.returncode == 0
+    assert "--formatted" in done.stdout and "--out" in done.stdout
+    assert "--rows" not in done.stdout and "--seed" not in done.stdout
+    bad = _cli("query", "--rows", "5", 'EVALUATE ROW("x", 1)')
+    assert bad.returncode == 2 and "unrecognized arguments: --rows" in bad.stderr
+
+
+
+def test_format_accepts_the_model_number_formats(ref):
+    """'#,0' and backslash-escaped literals ('\\$#,0.00'), the format strings of measures/*.yaml."""
+    got = ref.query('EVALUATE ROW("a", FORMAT(1234.5, "#,0"), "b", FORMAT(-2.5, "#,0"), '
+                    '"c", FORMAT(1234.5, "\\$#,0.00"), "d", FORMAT(1234567, "\\$#,0"))').values.tolist()
+    assert got == [["1,235", "-3", "$1,234.50", "$1,234,567"]]
