@@ -31,6 +31,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="show measure and column values with their format strings (e.g. $#,0), as Power BI does")
     q.add_argument("--sql", action="store_true", help="print the generated SQL instead of running it")
     q.add_argument("--as-of", default=None, help="date TODAY()/NOW() return (default: model as_of, else today)")
+    q.add_argument("--memory-limit", default=None,
+                   help="DuckDB memory limit, e.g. 16GB or 50%% (default: $PBI_FORGE_MEMORY_LIMIT, else 75%% of RAM);"
+                        " beyond it DuckDB spills to the temp folder")
     # only the options a query uses: --rows/--seed (data generation) mean nothing here
     q.add_argument("--project", type=Path, default=None,
                    help="folder holding semantic/ and measures/ (default: the current folder if it has "
@@ -47,7 +50,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _engine(args: argparse.Namespace) -> Engine:
-    engine = Engine.open(args.project, out=args.out, as_of=getattr(args, "as_of", None))
+    engine = Engine.open(args.project, out=args.out, as_of=getattr(args, "as_of", None),
+                         memory_limit=getattr(args, "memory_limit", None))
     engine.validate_date_table()
     return engine
 

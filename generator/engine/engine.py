@@ -10,6 +10,7 @@ Each query compiles to one SQL statement (see `generator.engine.query`).
 from __future__ import annotations
 
 import datetime as _dt
+import os
 import tempfile
 import warnings
 from pathlib import Path
@@ -66,38 +67,63 @@ def supported_functions() -> set[str]:
     return {n[3:].replace("_", ".") for n in dir(Compiler) if n.startswith("fn_")}
 
 
+MEMORY_ENV = "PBI_FORGE_MEMORY_LIMIT"
+
+
+def default_memory_limit() -> str:
+    """75% of the machine's memory: DuckDB spills to the temp folder beyond it instead of
+    growing until the operating system kills the process (a CROSSJOIN reached 22 GB)."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return "8GB"
+    return f"{int(total * 0.75) // 2 ** 20}MiB"
+
+
 class Engine:
     """A model opened on DuckDB: the runtime. It owns the connection, the calculated
     columns and the scan cache; the compiler only sees `self.schema`. Not thread-safe."""
 
     def __init__(self, model: Model, data: Mapping[str, Any] | None = None, out: Path | None = None,
-                 as_of: str | _dt.date | None = None, con: duckdb.DuckDBPyConnection | None = None):
+                 as_of: str | _dt.date | None = None, con: duckdb.DuckDBPyConnection | None = None,
+                 memory_limit: str | None = None):
         self.model = model
         self.con = con or duckdb.connect()
         self.con.execute("SET enable_progress_bar = false")
         # spill files go to the system temp folder, never into the project
         spill = Path(tempfile.gettempdir()) / "pbi-forge-duckdb"
         self.con.execute(render(set_option("temp_directory", str(spill))))
+        self.memory_limit = memory_limit or os.environ.get(MEMORY_ENV) or default_memory_limit()
+        try:
+            self.con.execute(render(set_option("memory_limit", self.memory_limit)))
+        except duckdb.Error as exc:
+            raise ForgeError(Problem(None, f"invalid memory limit {self.memory_limit!r}: {_clean_error(exc)}",
+                                     "write e.g. 4GB, 512MB or 75%")) from exc
         for macro in _MACROS:
             self.con.execute(macro)
-        load_tables(self.con, model, data, out)
         self.last_sql: str | None = None
         # grouped evaluation of visuals (one GROUP BY per aggregate) instead of correlated
         # per-cell subqueries; both give the same values (tests/engine/test_grouped.py)
         self.grouped = True
-        self.schema: Schema = Schema.create(model, self._blank_tables(), self._unique_keys(), self._resolve_as_of(as_of))
-        self._compute_calculated()
+        try:
+            load_tables(self.con, model, data, out)
+            self.schema: Schema = Schema.create(model, self._blank_tables(), self._unique_keys(),
+                                                self._resolve_as_of(as_of))
+            self._compute_calculated()
+        except duckdb.OutOfMemoryException as exc:
+            raise self._out_of_memory(exc, "opening the model") from exc
         # pre-aggregations shared across queries (shared_scans.ScanCache); None: one
         # MATERIALIZED CTE per query instead
         self.scan_cache: ScanCache | None = ScanCache(summed=self.summed_columns)
 
     @classmethod
-    def open(cls, project: Path, out: Path | None = None, as_of: str | None = None) -> "Engine":
+    def open(cls, project: Path, out: Path | None = None, as_of: str | None = None,
+             memory_limit: str | None = None) -> "Engine":
         from generator.spec import load_project
 
         project = Path(project)
         model = load_project(project)
-        return cls(model, out=out or project / "powerbi", as_of=as_of)
+        return cls(model, out=out or project / "powerbi", as_of=as_of, memory_limit=memory_limit)
 
     # ------------------------------------------------------------ model facts (measured once)
 
@@ -212,6 +238,8 @@ class Engine:
             target = f"__calc{n}__{table.name}"
             try:
                 self.con.execute(render(create_table(target, parenthesize(select), replace=True)))
+            except duckdb.OutOfMemoryException as exc:
+                raise self._out_of_memory(exc, f"calculated column {table.name}[{column.name}]") from exc
             except duckdb.Error as exc:
                 raise DaxEvalError(f"calculated column {table.name}[{column.name}]: {_clean_error(exc)}") from exc
             self.con.execute(render(create_view(table.name, select_all(target))))
@@ -280,9 +308,16 @@ class Engine:
                 # 1 ms less per query; the "extra copy" it warns about costs nothing measurable
                 warnings.simplefilter("ignore", UserWarning)
                 table = self.con.execute(sql).to_arrow_table()
+        except duckdb.OutOfMemoryException as exc:
+            raise self._out_of_memory(exc, "the query") from exc
         except duckdb.Error as exc:
             raise DaxEvalError(_clean_error(exc)) from exc
         return to_frame(table, compiled.columns, compiled.types)
+
+    def _out_of_memory(self, exc: Exception, what: str) -> DaxEvalError:
+        return DaxEvalError(
+            f"{what} needs more memory than the engine's limit of {self.memory_limit} ({_clean_error(exc)}); "
+            f"raise it with --memory-limit (e.g. --memory-limit 16GB) or the environment variable {MEMORY_ENV}")
 
     def evaluate(self, expression: str, filters: Mapping[str, Any] | None = None) -> Any:
         """Evaluate a scalar DAX expression, optionally under column filters that act like

@@ -464,6 +464,51 @@ def test_cli_query_has_only_its_own_options():
     assert bad.returncode == 2 and "unrecognized arguments: --rows" in bad.stderr
 
 
+# ---------------------------------------------------------------- runtime: memory limit
+
+_BIG = "CROSSJOIN(VALUES('Date'[Date]), SELECTCOLUMNS(VALUES('Date'[Date]), \"D2\", 'Date'[Date]))"
+
+
+def _limited(limit):
+    from generator.engine import Engine
+    from tests.engine.fixtures import CUSTOMERS, ORDERS, dates, model
+
+    return Engine(model(), data={"Customer": CUSTOMERS, "Sales": list(ORDERS), "Date": dates()},
+                  as_of="2024-12-31", memory_limit=limit)
+
+
+def test_a_query_beyond_the_memory_limit_is_a_clear_error():
+    e = _limited("16MB")
+    assert e.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0].endswith("MiB")
+    assert e.evaluate("[Sales]") == 100  # small queries run as usual
+    # 731 x 731 dates concatenated: ~6 MB of text in one aggregate, which cannot spill
+    with pytest.raises(DaxEvalError) as info:
+        e.query(f'EVALUATE ROW("x", LEN(CONCATENATEX({_BIG}, [D2], ",")))')
+    message = info.value.message
+    assert "the query needs more memory than the engine's limit of 16MB" in message
+    assert "--memory-limit" in message and "PBI_FORGE_MEMORY_LIMIT" in message
+    assert e.evaluate("[Orders]") == 4  # the engine is still usable
+
+
+def test_memory_limit_from_the_environment_and_bad_values(monkeypatch):
+    from generator.errors import ForgeError
+
+    monkeypatch.setenv("PBI_FORGE_MEMORY_LIMIT", "300MB")
+    e = _limited(None)
+    assert e.memory_limit == "300MB"
+    assert e.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0] == "286.1 MiB"
+    assert len(e.query(f"EVALUATE {_BIG}")) == 731 * 731  # fits: 534,361 rows
+    monkeypatch.delenv("PBI_FORGE_MEMORY_LIMIT")
+    with pytest.raises(ForgeError, match="invalid memory limit 'lots'"):
+        _limited("lots")
+
+
+def test_cli_query_memory_limit_error_has_no_traceback(built):
+    done = _cli("query", "--out", str(built), "--memory-limit", "4MB", 'EVALUATE ROW("x", [Total Orders])')
+    assert done.returncode == 2
+    assert "needs more memory than the engine's limit of 4MB" in done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+
 
 def test_format_accepts_the_model_number_formats(ref):
     """'#,0' and backslash-escaped literals ('\\$#,0.00'), the format strings of measures/*.yaml."""
