@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # spec imports this module; a runtime import would be circular
-    from generator.spec.model import Pos
+if TYPE_CHECKING:
+    from generator.source import Pos
 
 
 @dataclass(frozen=True)

@@ -61,3 +61,76 @@ def test_arity_text():
     assert lookup("SUM").arity_text() == "exactly 1"
     assert lookup("CALCULATE").arity_text() == "at least 1"
     assert lookup("NO.SUCH") is None
+
+
+# ---------------------------------------------------------------- one catalog for the engine too
+
+
+def _probe(name: str, args: int) -> str:
+    """A call of `name` with `args` column arguments, as a scalar (ROW) or a table query."""
+    call = f"{name}({', '.join(['Sales[Amount]'] * args)})"
+    return f"EVALUATE {call}" if lookup(name).returns == "table" else f'EVALUATE ROW("x", {call})'
+
+
+def test_every_catalog_function_compiles_or_is_unsupported_never_unknown():
+    """A catalog name is DAX: the engine either handles it (a probe may still be rejected
+    for its arguments) or says it is not supported, naming it; never "unknown function"."""
+    from generator.engine import DaxCompileError, DaxUnsupportedError
+    from generator.engine.engine import supported_functions
+    from tests.engine.fixtures import engine
+
+    e, handled = engine(), supported_functions()
+    unknown, silent, wrong = [], [], []
+    for name, info in FUNCTIONS.items():
+        try:
+            e.compile(_probe(name, info.min_args))
+            outcome = None
+        except DaxUnsupportedError as exc:
+            outcome = exc
+        except DaxCompileError as exc:
+            outcome = exc
+        message = getattr(outcome, "message", "")
+        if "unknown function" in message:
+            unknown.append(name)
+        elif name not in handled and not (isinstance(outcome, DaxUnsupportedError) and name in message):
+            silent.append((name, message))
+        elif name in handled and isinstance(outcome, DaxUnsupportedError) and f"the function {name} " in message:
+            wrong.append(name)
+    assert unknown == [] and silent == [] and wrong == []
+
+
+def test_ceiling_math_is_not_supported_naming_function_measure_and_position():
+    """CEILING.MATH is in the catalog (analysis accepts it) but has no engine handler."""
+    from generator.engine import DaxUnsupportedError
+    from tests.engine.fixtures import engine, measure
+
+    e = engine(measure("Rounded", "CEILING.MATH([Sales], 10)", line=7))
+    with pytest.raises(DaxUnsupportedError) as info:
+        e.evaluate_measure("Rounded")
+    err = info.value
+    assert err.message.startswith("the function CEILING.MATH is not supported by the pbi-forge DAX engine")
+    assert "measure [Rounded]" in err.message
+    assert (err.pos.file, err.pos.line, err.pos.col) == ("measures/m.yaml", 7, 17)
+
+
+def test_an_unknown_name_is_still_unknown():
+    from generator.engine import DaxCompileError
+    from tests.engine.fixtures import engine
+
+    assert lookup("CEILINGMATH") is None
+    with pytest.raises(DaxCompileError, match="unknown function CEILINGMATH"):
+        engine().compile('EVALUATE ROW("x", CEILINGMATH(1))')
+
+
+def test_support_table_covers_the_catalog_and_the_engine():
+    from generator.dax.catalog import render_markdown, support
+    from generator.engine.engine import supported_functions
+
+    handled = supported_functions()
+    assert handled <= set(FUNCTIONS)
+    assert support("SUM", handled) == "supported" and support("CEILING.MATH", handled) == "not yet"
+    assert support("SUMMARIZE", handled) == "partial"
+    text = render_markdown(handled)
+    assert "| CEILING.MATH | not yet |" in text and "| INFO.VIEW.TABLES | not yet |" in text
+    rows = [line for line in text.splitlines() if line.startswith("| ") and not line.startswith("| function")]
+    assert len(rows) == len(FUNCTIONS)

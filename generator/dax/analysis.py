@@ -39,7 +39,8 @@ from generator.dax.catalog import FUNCTIONS, lookup
 from generator.dax.errors import DaxSyntaxError
 from generator.dax.parser import parse_expression
 from generator.errors import Problem
-from generator.spec.model import ExprOrigin, Model, Pos
+from generator.source import ExprOrigin, Pos
+from generator.spec.model import Model
 
 _CONSTRUCTOR_COLUMNS = ("Value",)
 _GENERATED_COLUMNS = {

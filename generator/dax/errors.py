@@ -1,7 +1,7 @@
 """DaxSyntaxError and the source wrapper that builds it with positions and an excerpt."""
 from __future__ import annotations
 
-from generator.spec.model import ExprOrigin, Pos
+from generator.source import ExprOrigin, LineIndex, Pos
 
 
 class DaxSyntaxError(Exception):
@@ -44,8 +44,6 @@ class SourceText:
 
     def position(self, offset: int) -> tuple[int, int]:
         if self._index is None:
-            from generator.dax.lexer import LineIndex
-
             self._index = LineIndex(self.text)
         return self._index.position(offset)
 

@@ -10,10 +10,10 @@ returned separately from the tokens, with positions, so the formatter can put th
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from dataclasses import dataclass
 
 from generator.dax.errors import SourceText
+from generator.source import LineIndex  # noqa: F401  (re-exported)
 
 # Token kinds.
 NUMBER = "number"
@@ -100,22 +100,6 @@ class Comment:
     @property
     def is_line(self) -> bool:
         return not self.text.startswith("/*")
-
-
-class LineIndex:
-    """Maps character offsets to 1-based (line, col)."""
-
-    def __init__(self, text: str):
-        self.starts = [0]
-        find = text.find
-        i = find("\n")
-        while i >= 0:
-            self.starts.append(i + 1)
-            i = find("\n", i + 1)
-
-    def position(self, offset: int) -> tuple[int, int]:
-        line = bisect_right(self.starts, offset)
-        return line, offset - self.starts[line - 1] + 1
 
 
 def tokenize(src: SourceText) -> tuple[list[Token], list[Comment]]:

@@ -26,7 +26,7 @@ from generator.dax.errors import DaxSyntaxError, SourceText
 from generator.dax.lexer import (
     BRACKET, DATETIME, EOF, IDENT, NUMBER, OP, PARAM, QUOTED, STRING, Comment, Token, tokenize,
 )
-from generator.spec.model import ExprOrigin
+from generator.source import ExprOrigin
 
 # Binary operator levels: level -> operators. Higher binds tighter.
 _OR, _AND, _NOT, _CMP, _CONCAT, _ADD, _MUL = 1, 2, 3, 4, 5, 6, 7

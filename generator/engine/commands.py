@@ -1,6 +1,7 @@
 """`python build.py query | test | evaluate`: the engine's command-line commands.
 
-The CLI (generator/cli.py) adds --project/--out/--rows/--seed and calls `args.func(args)`.
+The CLI (generator/cli.py) adds --project/--out/--rows/--seed to commands that define no
+--project of their own (`query` defines just --project/--out) and calls `args.func(args)`.
 Exit codes: 0 success, 1 a measure test failed, 2 bad input (ForgeError, raised).
 """
 from __future__ import annotations
@@ -17,15 +18,27 @@ from rich.markup import escape
 from rich.table import Table as RichTable
 
 from generator.engine.engine import Engine
-from generator.engine.visuals import evaluate_visual, frame_json, jsonable, result_json
+from generator.engine.formats import format_sql
+from generator.engine.results import plain_value
+from generator.engine.visuals import evaluate_visual, jsonable, result_json
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     q = subparsers.add_parser("query", help="run a DAX query on the built data (DuckDB engine)")
     q.add_argument("dax", help='the DAX query, e.g. "EVALUATE VALUES(Dim_Customer[Segment])"')
     q.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    q.add_argument("--formatted", action="store_true",
+                   help="show measure and column values with their format strings (e.g. $#,0), as Power BI does")
     q.add_argument("--sql", action="store_true", help="print the generated SQL instead of running it")
     q.add_argument("--as-of", default=None, help="date TODAY()/NOW() return (default: model as_of, else today)")
+    q.add_argument("--memory-limit", default=None,
+                   help="DuckDB memory limit, e.g. 16GB or 50%% (default: $PBI_FORGE_MEMORY_LIMIT, else 75%% of RAM);"
+                        " beyond it DuckDB spills to the temp folder")
+    # only the options a query uses: --rows/--seed (data generation) mean nothing here
+    q.add_argument("--project", type=Path, default=None,
+                   help="folder holding semantic/ and measures/ (default: the current folder if it has "
+                        "semantic/model.yaml, else the repository)")
+    q.add_argument("--out", type=Path, default=None, help="folder holding the built data/ (default: <project>/powerbi)")
     q.set_defaults(func=cmd_query)
     t = subparsers.add_parser("test", help="run the YAML measure tests in measures/*.tests.yaml")
     t.add_argument("--junit", type=Path, default=None, help="also write JUnit XML to this file")
@@ -40,7 +53,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _engine(args: argparse.Namespace) -> Engine:
-    engine = Engine.open(args.project, out=args.out, as_of=getattr(args, "as_of", None))
+    engine = Engine.open(args.project, out=args.out, as_of=getattr(args, "as_of", None),
+                         memory_limit=getattr(args, "memory_limit", None))
     engine.validate_date_table()
     return engine
 
@@ -54,24 +68,102 @@ def cmd_query(args: argparse.Namespace) -> int:
         print(engine.sql(args.dax))
         return 0
     frame = engine.query(args.dax)
-    data = frame_json(frame)
+    if args.formatted:
+        frame = apply_formats(engine, frame, column_formats(engine, args.dax, frame))
+    columns = [str(c) for c in frame.columns]
+    rows = [[plain_value(v) for v in row] for row in frame.itertuples(index=False, name=None)]
     if args.format == "json":
-        print(json.dumps(data, ensure_ascii=False))
+        print(json.dumps({"columns": columns, "rows": rows}, ensure_ascii=False, allow_nan=False))
     elif args.format == "csv":
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(data["columns"])
-        writer.writerows([["" if v is None else v for v in row] for row in data["rows"]])
+        writer.writerow(columns)
+        writer.writerows([["" if v is None else v for v in row] for row in rows])
         sys.stdout.write(buf.getvalue())
     else:
         table = RichTable(show_header=True)
-        for c in data["columns"]:
-            table.add_column(c)
-        for row in data["rows"]:
+        for c in columns:
+            table.add_column(escape(c))  # "[s]" is rich markup (strike-through), not a header
+        for row in rows:
             table.add_row(*["" if v is None else escape(str(v)) for v in row])
         Console().print(table)
-        print(f"{len(data['rows'])} row(s)")
+        print(f"{len(rows)} row(s)")
     return 0
+
+
+def column_formats(engine: Engine, dax: str, frame) -> dict[int, str]:
+    """Format strings of the result's columns, by position: a model column's own format
+    (`Table[Column]`), and for a named column (`"s", <expr>`) the format of the measure
+    its expression is (a bare `[Measure]` or `Table[Measure]`)."""
+    from generator.dax import ast as A
+    from generator.dax.parser import parse_query
+
+    model = engine.model
+    measures = {m.name.lower(): m for m in model.measures}
+    named: dict[str, str] = {}
+    for node in parse_query(dax).walk():
+        if not isinstance(node, A.FunctionCall):
+            continue
+        for name, expr in zip(node.args, node.args[1:]):
+            ref = expr.name if isinstance(expr, A.BracketRef) else \
+                expr.column if isinstance(expr, A.ColumnRef) else None
+            m = measures.get(ref.lower()) if isinstance(name, A.String) and ref else None
+            if m is not None and m.format:
+                named.setdefault(f"[{name.value}]", m.format)
+    out = {}
+    for i, c in enumerate(frame.columns):
+        fmt = named.get(c)
+        if fmt is None and c.endswith("]") and "[" in c and not c.startswith("["):
+            table, column = c[:-1].split("[", 1)
+            t = model.table(table.strip("'").replace("''", "'"))
+            col = t.column(column) if t is not None else None
+            fmt = getattr(col, "format", None)
+        if fmt:
+            out[i] = fmt
+    return out
+
+
+def apply_formats(engine: Engine, frame, formats: dict[int, str]):
+    """The frame with each formatted column replaced by its text, computed by the same SQL
+    as DAX FORMAT (generator.engine.formats); a format FORMAT does not support leaves the
+    column as it is, with a note on stderr (never a guessed rendering)."""
+    import pandas as pd
+    from sqlglot import exp
+
+    from generator.engine.results import to_frame
+    from generator.engine.sql import render
+    from generator.engine.types import DaxType
+    from generator.engine.values import Scalar
+
+    if not formats or frame.empty:
+        return frame
+    view = "__pbi_forge_result"
+    data = pd.DataFrame({f"c{i}": frame.iloc[:, i] for i in range(frame.shape[1])})
+    engine.con.register(view, data)
+    try:
+        outs, types = [], []
+        for i, name in enumerate(frame.columns):
+            col = exp.column(f"c{i}", quoted=True)
+            text = format_sql(Scalar(col, _value_type(frame.iloc[:, i])), formats[i]) if i in formats else None
+            if i in formats and text is None:
+                print(f"note: format string {formats[i]!r} of {name} is not supported; shown unformatted",
+                      file=sys.stderr)
+            outs.append(exp.alias_(text if text is not None else col, f"c{i}"))
+            types.append(DaxType.TEXT if text is not None else DaxType.VARIANT)
+        table = engine.con.sql(render(exp.select(*outs).from_(exp.to_table(view)))).to_arrow_table()
+    finally:
+        engine.con.unregister(view)
+    return to_frame(table, tuple(frame.columns), tuple(types))
+
+
+def _value_type(series) -> "DaxType":
+    """The DAX type FORMAT needs: date-like values are formatted as dates, others as numbers."""
+    import datetime as _dt
+
+    from generator.engine.types import DaxType
+
+    sample = next((v for v in series if v is not None), None)
+    return DaxType.DATETIME if isinstance(sample, (_dt.date, _dt.datetime)) else DaxType.DOUBLE
 
 
 def cmd_test(args: argparse.Namespace) -> int:

@@ -14,7 +14,8 @@ of one model table also keeps a `row_filter`, which lets it filter the whole exp
 table when used as a CALCULATE argument (dax-semantics.md §4, §8).
 
 Function handlers are methods named `fn_<NAME>` (dots become underscores). A function
-without a handler is a compile error naming it; `generator.engine.catalog` lists them.
+without a handler is a compile error naming it (`generator.dax.catalog` lists every DAX
+function). The compiler reads model facts from a `Schema` and never the runtime.
 """
 from __future__ import annotations
 
@@ -26,21 +27,24 @@ from typing import TYPE_CHECKING, Callable, Iterable
 from sqlglot import exp
 
 from generator.dax import ast as A
+from generator.dax.catalog import is_builtin
 from generator.engine.context import (
     CellFilter, ColKey, Ctx, EqFilter, Filter, PredFilter, RelState, RowsFilter, Scan, TableFilter, and_all,
     not_distinct,
 )
 from generator.engine.data import fn, ident, table_ref
+from generator.engine.sql import join
 from generator.engine.errors import DaxCompileError, DaxUnsupportedError
 from generator.engine.types import MODEL_TYPES, DaxType, sql_type, unify
 from generator.engine.values import (
     Scalar, arith, cast, compare, concat, lit, logic, negate, not_,
     truthy,
 )
+from generator.engine.schema import Schema
 from generator.spec.model import ExprOrigin, Measure, Model, Table
 
-if TYPE_CHECKING:  # engine.py imports this module; the annotation only names its class
-    from generator.engine.engine import Engine as EngineLike
+if TYPE_CHECKING:
+    from generator.engine.shared_scans import ScanStage
 
 
 # ---------------------------------------------------------------- compile-time values
@@ -133,9 +137,9 @@ class CellScope:
             if keys:
                 on = and_all(not_distinct(exp.column(self.keys[k], self.alias), exp.column(f"k{i}", alias))
                              for i, k in enumerate(keys))
-                sel = sel.join(sub, on=on, join_type="LEFT", copy=False)
+                sel = join(sel, sub, on)
             else:
-                sel = sel.join(sub, join_type="CROSS", copy=False)
+                sel = join(sel, sub, kind="CROSS")
         return sel
 
 
@@ -256,9 +260,12 @@ def _enum(node: A.Expr) -> str | None:
 class CompilerCore:
     """Compiles DAX against one model. One instance per query (alias counter)."""
 
-    def __init__(self, engine: "EngineLike"):
-        self.engine = engine
-        self.model: Model = engine.model
+    def __init__(self, schema: Schema, grouped: bool = True, scans: "ScanStage | None" = None):
+        self.schema = schema
+        # grouped evaluation (one GROUP BY per aggregate) or per-cell correlated subqueries
+        self.grouped = grouped
+        self.scans = scans  # where cross-query pre-aggregations are planned (None: CTEs)
+        self.model: Model = schema.model
         self.measures: dict[str, Measure] = {m.name.lower(): m for m in self.model.measures}
         self.extra_measures: dict[str, tuple[A.Expr, str]] = {}
         self._alias = itertools.count(1)
@@ -274,11 +281,11 @@ class CompilerCore:
                         frozenset(i for i, r in enumerate(rs) if r.cross_filter == "both"))
 
     def has_blank_row(self, table: str) -> bool:
-        return self.engine.has_blank_row(table)
+        return self.schema.has_blank_row(table)
 
     def with_blank_row(self, table: Table, alias: str) -> exp.Expression:
         blank = exp.select(*[exp.alias_(exp.cast(exp.null(), self.col_sql_type(table, c.name)), ident(c.name))
-                             for c in self.engine.visible_columns(table)])
+                             for c in self.schema.visible_columns(table)])
         union = exp.union(exp.select(exp.Star()).from_(table_ref(table.name)), blank, distinct=False)
         return exp.Subquery(this=union, alias=exp.TableAlias(this=ident(alias)))
 
@@ -379,7 +386,7 @@ class CompilerCore:
         ctx = env.ctx if ctx is None else ctx
         cols = tuple(RelCol(f"{table.name}[{c.name}]", f"c{i}", (table.name, c.name),
                             MODEL_TYPES.get(c.type, DaxType.VARIANT))
-                     for i, c in enumerate(self.engine.visible_columns(table)))
+                     for i, c in enumerate(self.schema.visible_columns(table)))
         return Rel(cols, base=table, row_filter=lambda scan, ctx=ctx: self.where_for(scan, ctx), blank=blank,
                    rels=ctx.rels or self.base_rels(), ctx=ctx)
 
@@ -424,7 +431,7 @@ class CompilerCore:
         def project(inner: Env) -> list[exp.Expression]:
             return [agg(row(inner))]
 
-        if self.engine.grouped and self._leafable(env):
+        if self.grouped and self._leafable(env):
             leaf = None
             if rel.select is None and rel.ctx is env.ctx and not rel.preds:
                 leaf = self._table_leaf(rel, env, project)
@@ -694,7 +701,7 @@ class CompilerCore:
             src = Source(label)
         else:
             m = self.measures[lname]
-            body = self.engine.parsed_measure(m)
+            body = self.schema.parsed_measure(m)
             src = Source(f"measure [{m.name}]", m.origin, m)
         return self.scalar(body, Env(ctx=ctx, src=src, stack=(*env.stack, lname), scope=env.scope))
 
@@ -802,9 +809,7 @@ class CompilerCore:
     def c_FunctionCall(self, node: A.FunctionCall, env: Env) -> Scalar | Rel:
         handler = getattr(self, "fn_" + node.name.replace(".", "_"), None)
         if handler is None:
-            from generator.engine.catalog import is_dax_function
-
-            if is_dax_function(node.name):
+            if is_builtin(node.name):
                 raise self.unsupported(env, node, f"the function {node.name}")
             raise self.err(env, node, f"unknown function {node.name}")
         return handler(node, env)
@@ -855,10 +860,10 @@ class CompilerCore:
     def date_table_keys(self, keys: frozenset[ColKey]) -> frozenset[ColKey]:
         """Mark-as-date-table rule (§10): a filter on the date column removes every
         filter on the date table."""
-        dt = self.engine.date_table
+        dt = self.schema.date_table
         if dt is None:
             return frozenset()
-        date_col = self.engine.date_column
+        date_col = self.schema.date_column
         if (dt.name, date_col) in keys:
             return frozenset((dt.name, c.name) for c in dt.all_columns)
         return frozenset()
@@ -881,7 +886,7 @@ class CompilerCore:
         if rel.rows_of is not None:
             table = self.model.table(rel.rows_of)
             kc = self.key_column(table) if table is not None else None
-            if kc and (table.name.lower(), kc.lower()) in self.engine.unique_keys \
+            if kc and (table.name.lower(), kc.lower()) in self.schema.unique_keys \
                     and (table.name, kc) in [c.key for _, c in keyed]:
                 row_key = (table.name, kc)
         return RowsFilter(tuple(c.key for _, c in keyed), sel, nonnull=rel.nonnull, col_pred=pred, row_key=row_key)

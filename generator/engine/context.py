@@ -21,15 +21,28 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import Callable, Iterable, Protocol
 
 from sqlglot import exp
 
 from generator.engine.data import table_ref
-from generator.spec.model import Table
+from generator.engine.sql import join
+from generator.engine.schema import Schema
+from generator.spec.model import Model, Table
 
-if TYPE_CHECKING:
-    from generator.engine.compiler import CompilerCore as Compiler
+
+class Compiler(Protocol):
+    """What scans and filters need from the compiler that builds them (structural, so
+    this module does not import the compiler)."""
+
+    model: Model
+    schema: Schema
+
+    def new_alias(self) -> str: ...
+    def has_blank_row(self, table: str) -> bool: ...
+    def with_blank_row(self, table: Table, alias: str) -> exp.Expression: ...
+    def key_column(self, table: Table) -> str | None: ...
+    def base_rels(self) -> "RelState": ...
 
 ColKey = tuple[str, str]
 
@@ -98,7 +111,6 @@ class Scan:
         return self.aliases[table]
 
     def col(self, key: ColKey) -> exp.Column:
-        self.comp.engine.touch_column(key)
         return exp.column(key[1], self._alias_of(key[0]), quoted=True)
 
     def source(self) -> exp.Expression:
@@ -114,8 +126,7 @@ class Scan:
             r = self.comp.model.relationships[idx]
             on = exp.EQ(this=exp.column(r.from_column, self.aliases[parent], quoted=True),
                         expression=exp.column(r.to_column, self.aliases[table], quoted=True))
-            select = select.join(table_ref(self.comp.model.table(r.to_table).name, self.aliases[table]),
-                                 on=on, join_type="LEFT", copy=False)
+            select = join(select, table_ref(self.comp.model.table(r.to_table).name, self.aliases[table]), on)
         if where is not None:
             select = select.where(where, copy=False)
         return select
@@ -281,7 +292,7 @@ class TableFilter(Filter):
         for tname in sorted(tables):
             t = self.comp.model.table(tname)
             key = self.comp.key_column(t)
-            cols = [key] if key else [c.name for c in self.comp.engine.visible_columns(t)]
+            cols = [key] if key else [c.name for c in self.comp.schema.visible_columns(t)]
             for c in cols:
                 k = (t.name, c)
                 if k in self.removed:

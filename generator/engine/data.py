@@ -16,20 +16,10 @@ from sqlglot import exp
 
 from generator.errors import ForgeError, Problem
 from generator.spec.model import Model, Relationship, Table
+from generator.engine.sql import create_view, fn, ident, parenthesize, render, table_ref  # noqa: F401
 from generator.engine.types import model_sql_type
 
 TableData = "pd.DataFrame | list[dict[str, Any]] | list[list[Any]]"
-
-
-def ident(name: str) -> exp.Identifier:
-    return exp.to_identifier(name, quoted=True)
-
-
-def table_ref(name: str, alias: str | None = None) -> exp.Table:
-    t = exp.Table(this=ident(name))
-    if alias:
-        t.set("alias", exp.TableAlias(this=ident(alias)))
-    return t
 
 
 def raw_name(table: str) -> str:
@@ -108,8 +98,7 @@ def load_tables(con: duckdb.DuckDBPyConnection, model: Model, data: Mapping[str,
         select = exp.select(*projections).from_(source)
         texts = [c.name for c in table.columns if c.type == "string"]
         select = _merge_case_variants(con, select, texts)
-        con.execute(exp.Create(this=table_ref(table.name), kind="VIEW", expression=select,
-                               replace=True).sql("duckdb"))
+        con.execute(render(create_view(table.name, select)))
 
 
 def _merge_case_variants(con: duckdb.DuckDBPyConnection, select: exp.Select, texts: list[str]) -> exp.Select:
@@ -157,29 +146,3 @@ def orphan_check(rel: Relationship) -> str:
             exp.EQ(this=exp.column(rel.to_column, "o", quoted=True),
                    expression=exp.column(rel.from_column, "m", quoted=True))))))
     return exp.select(exp.Exists(this=many)).sql("duckdb")
-
-
-def fn(name: str, *args: exp.Expression) -> exp.Expression:
-    """A DuckDB function call, emitted verbatim (sqlglot's typed functions may rewrite
-    arguments between dialects, e.g. CONCAT → `||`, which changes NULL handling)."""
-    return exp.Anonymous(this=name, expressions=list(args))
-
-
-def parenthesize(tree: exp.Expression) -> exp.Expression:
-    """Wrap every operator operand that is itself an operator in parentheses.
-
-    sqlglot prints the tree as built, without adding parentheses for precedence
-    (Div(Add(a, b), c) prints as `a + b / c`), so the engine never relies on it.
-    """
-    targets = []
-    for node in tree.walk():
-        if isinstance(node, (exp.Binary, exp.Unary)) and not isinstance(node, (exp.Dot, exp.Paren)):
-            for key in ("this", "expression"):
-                child = node.args.get(key)
-                if isinstance(child, (exp.Binary, exp.Unary)) and not isinstance(child, (exp.Paren, exp.Dot)):
-                    targets.append(child)
-    for child in targets:
-        paren = exp.Paren()
-        child.replace(paren)
-        paren.set("this", child)
-    return tree

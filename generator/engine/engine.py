@@ -10,10 +10,9 @@ Each query compiles to one SQL statement (see `generator.engine.query`).
 from __future__ import annotations
 
 import datetime as _dt
+import os
 import tempfile
 import warnings
-from decimal import Decimal
-from functools import cached_property
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -22,10 +21,14 @@ import pandas as pd
 from sqlglot import exp
 
 from generator.dax import ast as A
-from generator.engine.data import load_tables, orphan_check, parenthesize, table_ref
+from generator.engine.data import load_tables, orphan_check
+from generator.engine.sql import (
+    create_table, create_view, drop_table, parenthesize, render, select_all, set_option, table_ref,
+)
 from generator.engine.errors import DaxCompileError, DaxEvalError
-from generator.engine.shared_scans import ScanCache
-from generator.engine.types import DaxType
+from generator.engine.results import to_frame
+from generator.engine.schema import Schema, calculated_order
+from generator.engine.shared_scans import ScanCache, ScanStage
 from generator.errors import ForgeError, Problem
 from generator.spec.model import Measure, Model, Table
 
@@ -50,72 +53,149 @@ _MACROS = [
 ]
 
 
-def _parse_expression(text: str, origin=None) -> A.Expr:
-    from generator.dax.parser import parse_expression
-
-    return parse_expression(text, origin)
-
-
 def _parse_query(text: str) -> A.Query:
     from generator.dax.parser import parse_query
 
     return parse_query(text)
 
 
+def supported_functions() -> set[str]:
+    """The DAX functions the compiler has a handler for (`fn_<NAME>`): the engine's column
+    of the support table generated from `generator.dax.catalog` (docs/dax-support.md)."""
+    from generator.engine.query import Compiler
+
+    return {n[3:].replace("_", ".") for n in dir(Compiler) if n.startswith("fn_")}
+
+
+MEMORY_ENV = "PBI_FORGE_MEMORY_LIMIT"
+
+
+def default_memory_limit() -> str:
+    """75% of the machine's memory: DuckDB spills to the temp folder beyond it instead of
+    growing until the operating system kills the process (a CROSSJOIN reached 22 GB)."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return "8GB"
+    return f"{int(total * 0.75) // 2 ** 20}MiB"
+
+
 class Engine:
-    """A model opened on DuckDB. Not thread-safe; cheap to create."""
+    """A model opened on DuckDB: the runtime. It owns the connection, the calculated
+    columns and the scan cache; the compiler only sees `self.schema`. Not thread-safe."""
 
     def __init__(self, model: Model, data: Mapping[str, Any] | None = None, out: Path | None = None,
-                 as_of: str | _dt.date | None = None, con: duckdb.DuckDBPyConnection | None = None):
+                 as_of: str | _dt.date | None = None, con: duckdb.DuckDBPyConnection | None = None,
+                 memory_limit: str | None = None):
         self.model = model
         self.con = con or duckdb.connect()
         self.con.execute("SET enable_progress_bar = false")
         # spill files go to the system temp folder, never into the project
         spill = Path(tempfile.gettempdir()) / "pbi-forge-duckdb"
-        self.con.execute(f"SET temp_directory = '{str(spill).replace(chr(39), chr(39) * 2)}'")
+        self.con.execute(render(set_option("temp_directory", str(spill))))
+        self.memory_limit = memory_limit or os.environ.get(MEMORY_ENV) or default_memory_limit()
+        try:
+            self.con.execute(render(set_option("memory_limit", self.memory_limit)))
+        except duckdb.Error as exc:
+            raise ForgeError(Problem(None, f"invalid memory limit {self.memory_limit!r}: {_clean_error(exc)}",
+                                     "write e.g. 4GB, 512MB or 75%")) from exc
         for macro in _MACROS:
             self.con.execute(macro)
-        load_tables(self.con, model, data, out)
-        self._parsed: dict[str, A.Expr] = {}
-        self._blank: dict[str, bool] = {}
-        self._calc_done: dict[str, list[str]] = {}
-        self._calc_busy: set[str] = set()
-        self._calc_complete: set[str] = set()
-        self._as_of = as_of
-        self.date_table: Table | None = model.table(model.date_table) if model.date_table else None
-        self.date_column: str | None = self._date_column()
         self.last_sql: str | None = None
         # grouped evaluation of visuals (one GROUP BY per aggregate) instead of correlated
         # per-cell subqueries; both give the same values (tests/engine/test_grouped.py)
         self.grouped = True
+        try:
+            load_tables(self.con, model, data, out)
+            self.schema: Schema = Schema.create(model, self._blank_tables(), self._unique_keys(),
+                                                self._resolve_as_of(as_of))
+            self._compute_calculated()
+        except duckdb.OutOfMemoryException as exc:
+            raise self._out_of_memory(exc, "opening the model") from exc
         # pre-aggregations shared across queries (shared_scans.ScanCache); None: one
         # MATERIALIZED CTE per query instead
         self.scan_cache: ScanCache | None = ScanCache(summed=self.summed_columns)
 
     @classmethod
-    def open(cls, project: Path, out: Path | None = None, as_of: str | None = None) -> "Engine":
+    def open(cls, project: Path, out: Path | None = None, as_of: str | None = None,
+             memory_limit: str | None = None) -> "Engine":
         from generator.spec import load_project
 
         project = Path(project)
         model = load_project(project)
-        return cls(model, out=out or project / "powerbi", as_of=as_of)
+        return cls(model, out=out or project / "powerbi", as_of=as_of, memory_limit=memory_limit)
 
-    # ------------------------------------------------------------ model facts
+    # ------------------------------------------------------------ model facts (measured once)
 
-    def _date_column(self) -> str | None:
-        t = self.date_table
-        if t is None:
-            return None
+    def _blank_tables(self) -> frozenset[str]:
+        """Tables a regular relationship with unmatched many-side keys points to (§4)."""
+        out = set()
         for r in self.model.relationships:
-            if r.to_table.lower() == t.name.lower():
-                return t.column(r.to_column).name
-        for c in t.columns:
-            if c.type in ("date", "datetime") and c.key:
-                return c.name
-        for c in t.columns:
-            if c.type in ("date", "datetime"):
-                return c.name
-        return None
+            if r.to_table.lower() not in out and self.con.execute(orphan_check(r)).fetchall()[0][0]:
+                out.add(r.to_table.lower())
+        return frozenset(out)
+
+    def _unique_keys(self) -> frozenset[tuple[str, str]]:
+        """One-side key columns of relationships whose values are unique in the data
+        (lower-case (table, column)); a join to them never duplicates a row, which lets
+        grouped evaluation aggregate before joining (shared_scans._lift)."""
+        out = set()
+        for r in self.model.relationships:
+            key = (r.to_table.lower(), r.to_column.lower())
+            if key in out:
+                continue
+            col = exp.column(r.to_column, quoted=True)
+            sql = exp.select(exp.EQ(this=exp.Count(this=col), expression=exp.Count(
+                this=exp.Distinct(expressions=[col.copy()])))).from_(table_ref(r.to_table)).sql("duckdb")
+            if self.con.execute(sql).fetchall()[0][0]:
+                out.add(key)
+        return frozenset(out)
+
+    def _resolve_as_of(self, as_of: str | _dt.date | None) -> _dt.date:
+        """The date TODAY()/NOW() return: the engine's as_of, else model.yaml `as_of`
+        (an ISO date, or Table[Column] = its latest value), else the real today."""
+        value = as_of or self.model.as_of
+        if value is None:
+            return _dt.date.today()
+        if not isinstance(value, str):
+            return value
+        try:
+            return _dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+        from generator.spec import parse_field_ref
+
+        table, column = parse_field_ref(value)
+        latest = self.con.execute(exp.select(exp.Max(this=exp.column(column, quoted=True))).from_(
+            table_ref(self.model.table(table).name)).sql("duckdb")).fetchall()[0][0]
+        if isinstance(latest, _dt.datetime):
+            return latest.date()
+        return latest or _dt.date.today()
+
+    @property
+    def unique_keys(self) -> frozenset[tuple[str, str]]:
+        return self.schema.unique_keys
+
+    @property
+    def as_of(self) -> _dt.date:
+        return self.schema.as_of
+
+    @property
+    def date_table(self) -> Table | None:
+        return self.schema.date_table
+
+    @property
+    def date_column(self) -> str | None:
+        return self.schema.date_column
+
+    def has_blank_row(self, table: str) -> bool:
+        return self.schema.has_blank_row(table)
+
+    def summed_columns(self, table: str) -> list[str]:
+        return self.schema.summed_columns(table)
+
+    def parsed_measure(self, m: Measure) -> A.Expr:
+        return self.schema.parsed_measure(m)
 
     def validate_date_table(self) -> None:
         """Marked date tables need unique, non-blank, contiguous days (§10)."""
@@ -140,192 +220,58 @@ class Engine:
             raise ForgeError(Problem(t.pos, f"date table '{t.name}' " + ", ".join(problems),
                                      "a marked date table needs one row per day, no gaps, no blanks"))
 
-    def has_blank_row(self, table: str) -> bool:
-        """Does a regular relationship into `table` have unmatched many-side keys (§4)?"""
-        key = table.lower()
-        if key not in self._blank:
-            self._blank[key] = any(
-                self.con.execute(orphan_check(r)).fetchall()[0][0]
-                for r in self.model.relationships if r.to_table.lower() == key)
-        return self._blank[key]
-
-    def summed_columns(self, table: str) -> list[str]:
-        """Columns of `table` that a model measure aggregates with SUM (cache defaults)."""
-        return self._summed.get(table.lower(), [])
-
-    @cached_property
-    def _summed(self) -> dict[str, list[str]]:
-        out: dict[str, list[str]] = {}
-        for m in self.model.measures:
-            try:
-                tree = self.parsed_measure(m)
-            except DaxCompileError:
-                continue
-            for node in tree.walk():
-                if isinstance(node, A.FunctionCall) and node.name.upper() == "SUM" and len(node.args) == 1 \
-                        and isinstance(node.args[0], A.ColumnRef) and node.args[0].table:
-                    t = self.model.table(node.args[0].table)
-                    c = t.column(node.args[0].column) if t is not None else None
-                    if c is not None and c.name not in out.setdefault(t.name.lower(), []):
-                        out[t.name.lower()].append(c.name)
-        return out
-
-    @cached_property
-    def unique_keys(self) -> frozenset[tuple[str, str]]:
-        """One-side key columns of relationships whose values are unique in the data
-        (lower-case (table, column)); a join to them never duplicates a row, which lets
-        grouped evaluation aggregate before joining (shared_scans._lift)."""
-        out = set()
-        for r in self.model.relationships:
-            key = (r.to_table.lower(), r.to_column.lower())
-            if key in out:
-                continue
-            col = exp.column(r.to_column, quoted=True)
-            sql = exp.select(exp.EQ(this=exp.Count(this=col), expression=exp.Count(
-                this=exp.Distinct(expressions=[col.copy()])))).from_(table_ref(r.to_table)).sql("duckdb")
-            if self.con.execute(sql).fetchall()[0][0]:
-                out.add(key)
-        return frozenset(out)
-
-    @cached_property
-    def as_of(self) -> _dt.date:
-        """The date TODAY()/NOW() return: the engine's as_of, else model.yaml `as_of`
-        (an ISO date, or Table[Column] = its latest value), else the real today."""
-        value = self._as_of or self.model.as_of
-        if value is None:
-            return _dt.date.today()
-        if isinstance(value, str):
-            try:
-                return _dt.date.fromisoformat(value)
-            except ValueError:
-                latest = self.evaluate(f"CALCULATE(MAX({value}), REMOVEFILTERS())")
-                return latest.date() if isinstance(latest, _dt.datetime) else latest or _dt.date.today()
-        return value
-
     # ------------------------------------------------------------ calculated columns
 
     def visible_columns(self, table: Table) -> list:
-        """Physical columns plus the calculated columns computed so far (all of them,
-        unless called while the table's calculated columns are being computed)."""
-        self.ensure_calculated(table)
-        done = self._calc_done.get(table.name.lower(), [])
-        return [*table.columns, *[c for c in table.calculated_columns if c.name in done]]
+        return self.schema.visible_columns(table)
 
-    def touch_column(self, key: tuple[str, str]) -> None:
-        table = self.model.table(key[0])
-        if table is not None and table.calculated_columns and table.name.lower() not in self._calc_complete:
-            if any(c.name == key[1] for c in table.calculated_columns):
-                self.ensure_calculated(table)
-
-    def ensure_calculated(self, table: Table) -> None:
-        """Compute the table's calculated columns once, in row context, in dependency
-        order, and materialise them (a calculated column is stored data in Power BI)."""
-        name = table.name.lower()
-        if not table.calculated_columns or name in self._calc_complete or name in self._calc_busy:
-            return
+    def _compute_calculated(self) -> None:
+        """Compute every calculated column once, up front, in row context and dependency
+        order, and materialise it (a calculated column is stored data in Power BI). Each
+        column compiles against the schema of the columns materialised before it."""
         from generator.engine.query import Compiler
 
-        self._calc_busy.add(name)
-        done = self._calc_done.setdefault(name, [])
-        previous = None
-        try:
-            for column in self._calc_order(table):
-                body = self._parse_calc(table, column)
-                select = Compiler(self).calculated_column(table, column, body)
-                target = f"__calc{len(done)}__{table.name}"
-                sql = parenthesize(select).sql("duckdb")
-                try:
-                    self.con.execute(f'CREATE OR REPLACE TEMP TABLE "{_q(target)}" AS {sql}')
-                except duckdb.Error as exc:
-                    raise DaxEvalError(f"calculated column {table.name}[{column.name}]: {_clean_error(exc)}") from exc
-                self.con.execute(f'CREATE OR REPLACE VIEW "{_q(table.name)}" AS SELECT * FROM "{_q(target)}"')
-                if previous:
-                    self.con.execute(f'DROP TABLE IF EXISTS "{_q(previous)}"')
-                previous = target
-                done.append(column.name)
-        finally:
-            self._calc_busy.discard(name)
-        self._calc_complete.add(name)
-
-    def _parse_calc(self, table: Table, column) -> A.Expr:
-        key = f"{table.name}[{column.name}]"
-        if key not in self._parsed:
-            from generator.dax.errors import DaxSyntaxError
-
+        previous: dict[str, str] = {}
+        for table, column, body in calculated_order(self.schema):
+            n = len(self.schema.calculated.get(table.name.lower(), ()))
+            select = Compiler(self.schema, grouped=self.grouped).calculated_column(table, column, body)
+            target = f"__calc{n}__{table.name}"
             try:
-                self._parsed[key] = _parse_expression(column.expression, column.origin)
-            except DaxSyntaxError as exc:
-                raise DaxCompileError(f"syntax error in calculated column {key}: {exc}", column.pos) from exc
-        return self._parsed[key]
-
-    def _calc_order(self, table: Table) -> list:
-        """Calculated columns sorted so that each comes after the ones it refers to."""
-        names = {c.name.lower(): c for c in table.calculated_columns}
-        deps: dict[str, set[str]] = {}
-        for c in table.calculated_columns:
-            body = self._parse_calc(table, c)
-            refs = set()
-            for node in body.walk():
-                if isinstance(node, A.ColumnRef) and (node.table is None or node.table.lower() == table.name.lower()):
-                    if node.column.lower() in names and node.column.lower() != c.name.lower():
-                        refs.add(node.column.lower())
-            deps[c.name.lower()] = refs
-        order: list = []
-        state: dict[str, int] = {}
-
-        def visit(n: str) -> None:
-            if state.get(n) == 2:
-                return
-            if state.get(n) == 1:
-                raise DaxCompileError(f"calculated columns of '{table.name}' refer to each other in a cycle ({n})",
-                                      names[n].pos)
-            state[n] = 1
-            for d in sorted(deps[n]):
-                visit(d)
-            state[n] = 2
-            order.append(names[n])
-
-        for c in table.calculated_columns:
-            visit(c.name.lower())
-        return order
-
-    def parsed_measure(self, m: Measure) -> A.Expr:
-        if m.name not in self._parsed:
-            from generator.dax.errors import DaxSyntaxError
-
-            try:
-                self._parsed[m.name] = _parse_expression(m.expression, m.origin)
-            except DaxSyntaxError as exc:
-                raise DaxCompileError(f"syntax error in measure [{m.name}]: {exc}", m.pos) from exc
-        return self._parsed[m.name]
+                self.con.execute(render(create_table(target, parenthesize(select), replace=True)))
+            except duckdb.OutOfMemoryException as exc:
+                raise self._out_of_memory(exc, f"calculated column {table.name}[{column.name}]") from exc
+            except duckdb.Error as exc:
+                raise DaxEvalError(f"calculated column {table.name}[{column.name}]: {_clean_error(exc)}") from exc
+            self.con.execute(render(create_view(table.name, select_all(target))))
+            if table.name.lower() in previous:
+                self.con.execute(render(drop_table(previous[table.name.lower()])))
+            previous[table.name.lower()] = target
+            self.schema = self.schema.with_calculated(table, column.name)
 
     # ------------------------------------------------------------ queries
 
-    def compile(self, dax: str) -> list:
+    def compile(self, dax: str, scans: ScanStage | None = None) -> list:
+        """Compile a query (pure: nothing is run, no cache entry is made; pre-aggregations
+        planned against `scans` are only staged there)."""
         from generator.engine.query import Compiler
 
         query = _parse_query(dax)
-        return Compiler(self).compile_query(query)
+        return Compiler(self.schema, grouped=self.grouped, scans=scans).compile_query(query)
 
     def sql(self, dax: str) -> str:
         """The SQL of a query, for reading: one self-contained statement per EVALUATE (shared
         scans as MATERIALIZED CTEs; the cross-query cache is not consulted or filled)."""
-        cache, self.scan_cache = self.scan_cache, None
-        try:
-            return ";\n".join(parenthesize(c.sql).sql("duckdb") for c in self.compile(dax))
-        finally:
-            self.scan_cache = cache
+        return ";\n".join(render(parenthesize(c.sql)) for c in self.compile(dax))
 
     def clear_cache(self) -> None:
         """Forget the cached pre-aggregations (benchmarks measure from a cold cache)."""
         if self.scan_cache is not None:
-            self.scan_cache.retired += [layout.name for layout in self.scan_cache.entries.values()]
-            self.scan_cache.entries.clear()
+            self.scan_cache.clear()
             self._drop_retired()
 
     def _drop_retired(self) -> None:
         while self.scan_cache is not None and self.scan_cache.retired:
-            self.con.execute(f"DROP TABLE IF EXISTS {self.scan_cache.retired.pop()}")
+            self.con.execute(render(drop_table(exp.to_table(self.scan_cache.retired.pop()))))
 
     def query(self, dax: str) -> pd.DataFrame:
         """Run a DAX query; the result of its last EVALUATE as a DataFrame (BLANK → None/NaN)."""
@@ -333,46 +279,45 @@ class Engine:
         return frames[-1]
 
     def query_all(self, dax: str) -> list[pd.DataFrame]:
+        """Run every EVALUATE of a query. Pre-aggregations its compile staged become cache
+        entries only when all of them succeeded; otherwise their tables are dropped and the
+        cache is as before."""
+        stage = self.scan_cache.stage() if self.scan_cache is not None else None
+        compiled = self.compile(dax, stage)
         try:
-            return [self.run(c) for c in self.compile(dax)]
+            frames = [self.run(c) for c in compiled]
         except Exception:
-            # a cache entry registered by the compile may never have been created
-            if self.scan_cache is not None:
-                self.clear_cache()
+            for layout in stage.staged if stage is not None else ():
+                self.con.execute(render(drop_table(exp.to_table(layout.name))))
             raise
-        finally:
+        if stage is not None:
+            self.scan_cache.commit(tuple(stage.staged))
             self._drop_retired()
+        return frames
 
     def run(self, compiled) -> pd.DataFrame:
-        sql = parenthesize(compiled.sql).sql("duckdb")
-        self.last_sql = ";\n".join((*compiled.prelude, sql))
+        # the compiled tree is this query's own: render it in place, without sqlglot's copy
+        sql = render(parenthesize(compiled.sql))
+        prelude = [render(statement) for statement in compiled.prelude]
+        self.last_sql = ";\n".join((*prelude, sql))
         try:
-            for statement in compiled.prelude:
+            for statement in prelude:
                 self.con.execute(statement)
             with warnings.catch_warnings():
                 # execute() plans once (sql() plans a relation first, then runs it): about
                 # 1 ms less per query; the "extra copy" it warns about costs nothing measurable
                 warnings.simplefilter("ignore", UserWarning)
                 table = self.con.execute(sql).to_arrow_table()
+        except duckdb.OutOfMemoryException as exc:
+            raise self._out_of_memory(exc, "the query") from exc
         except duckdb.Error as exc:
             raise DaxEvalError(_clean_error(exc)) from exc
-        # BLANK (null) and NaN must stay distinct: a column with nulls becomes Python
-        # objects (None for BLANK); a column without nulls converts natively
-        data = {}
-        for i, t in enumerate(compiled.types):
-            column = table.column(i)
-            if column.null_count == 0 and t in (DaxType.INT, DaxType.DOUBLE, DaxType.BOOL):
-                data[f"c{i}"] = column.to_numpy()
-            else:
-                fast = _fast_column(column, t)
-                if fast is not None:
-                    data[f"c{i}"] = fast
-                    continue
-                values = [_py_value(v) for v in column.to_pylist()]
-                data[f"c{i}"] = pd.Series(values, dtype=_dtype(t, values))
-        frame = pd.DataFrame(data, index=range(table.num_rows))
-        frame.columns = list(compiled.columns)
-        return frame
+        return to_frame(table, compiled.columns, compiled.types)
+
+    def _out_of_memory(self, exc: Exception, what: str) -> DaxEvalError:
+        return DaxEvalError(
+            f"{what} needs more memory than the engine's limit of {self.memory_limit} ({_clean_error(exc)}); "
+            f"raise it with --memory-limit (e.g. --memory-limit 16GB) or the environment variable {MEMORY_ENV}")
 
     def evaluate(self, expression: str, filters: Mapping[str, Any] | None = None) -> Any:
         """Evaluate a scalar DAX expression, optionally under column filters that act like
@@ -392,10 +337,6 @@ class Engine:
         if self.model.measure(name) is None:
             raise DaxCompileError(f"measure [{name}] does not exist")
         return self.evaluate(f"[{_escape_bracket(name)}]", filters)
-
-
-def _q(name: str) -> str:
-    return name.replace('"', '""')
 
 
 def _escape_bracket(name: str) -> str:
@@ -425,51 +366,6 @@ def filter_args(filters: Mapping[str, Any] | None) -> list[str]:
         values = value if isinstance(value, (list, tuple)) else [value]
         out.append("TREATAS({" + ", ".join(dax_literal(v) for v in values) + "}, " + col + ")")
     return out
-
-
-def _py_value(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return float(value)
-    return value
-
-
-def _fast_column(column, t: DaxType) -> pd.Series | None:
-    """Vectorised conversion of the two column kinds that are large in practice, with the
-    values `_py_value` gives (None for BLANK): text, and decimals whose unscaled integers
-    are exact in a double (float(Decimal) is then the same correctly rounded quotient)."""
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    typ = column.type
-    if pa.types.is_string(typ) or pa.types.is_large_string(typ):
-        return pd.Series(column.to_numpy(zero_copy_only=False), dtype="object" if column.null_count else _dtype(t, []))
-    if pa.types.is_decimal128(typ) and typ.scale >= 0:
-        limit = 2 ** 53
-        parts = []
-        for chunk in column.chunks:
-            words = np.frombuffer(chunk.buffers()[1], dtype="<i8")[2 * chunk.offset: 2 * (chunk.offset + len(chunk))]
-            low, high = words[0::2], words[1::2]
-            valid = np.asarray(chunk.is_valid()) if chunk.null_count else np.ones(len(chunk), bool)
-            # exact in a double: the high word is the low word's sign, |unscaled| < 2**53
-            if not np.all(~valid | ((high == (low >> 63)) & (np.abs(low) < limit))):
-                return None
-            parts.append(low.astype("float64") / float(10 ** typ.scale))
-        floats = np.concatenate(parts) if parts else np.zeros(0)
-        if column.null_count == 0:
-            dtype = _dtype(t, [])
-            return pd.Series(floats if dtype != "object" else floats.astype(object), dtype=dtype)
-        values = floats.astype(object)
-        values[np.asarray(pc.is_null(column))] = None
-        return pd.Series(values, dtype="object")
-    return None
-
-
-def _dtype(t: DaxType, values: list) -> str:
-    if any(v is None for v in values):
-        return "object"
-    return {DaxType.INT: "int64", DaxType.DOUBLE: "float64", DaxType.CURRENCY: "float64",
-            DaxType.BOOL: "bool"}.get(t, "object")
 
 
 def _is_blank(value: Any) -> bool:

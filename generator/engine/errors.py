@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from generator.errors import ForgeError, Problem
-from generator.spec.model import Pos
+from generator.source import Pos
 
 
 class DaxCompileError(ForgeError):

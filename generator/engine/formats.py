@@ -21,7 +21,7 @@ _DATE = {
     "dd": "%d", "d": "%-d",
 }
 _NAMED_DATE = {"short date": "%-m/%-d/%Y", "long date": "%A, %B %-d, %Y", "general date": "%-m/%-d/%Y %-I:%M:%S %p"}
-_NUMBER = re.compile(r"^(?P<prefix>[$€£]?)(?P<int>#,##0|#,#|0|#)(?:\.(?P<dec>0+))?(?P<pct>%?)$")
+_NUMBER = re.compile(r"^(?P<prefix>[$€£]?)(?P<int>#,##0|#,0|#,#|0|#)(?:\.(?P<dec>0+))?(?P<pct>%?)$")
 
 
 def _date_fmt(fmt: str) -> str | None:
@@ -63,7 +63,8 @@ def format_sql(value: Scalar, fmt: str) -> exp.Expression | None:
         if named[key] is None:
             return fn("printf", S("%.15g"), exp.cast(value.sql, "DOUBLE"))
         fmt = named[key]
-    m = _NUMBER.match(fmt)
+    # a backslash makes the next character literal: '\\$#,0' is '$#,0' (model format strings)
+    m = _NUMBER.match(re.sub(r"\\(.)", r"\1", fmt))
     if m is None:
         return None
     digits = len(m.group("dec") or "")

@@ -12,6 +12,7 @@ from sqlglot import exp
 
 from generator.dax import ast as A
 from generator.engine.data import fn
+from generator.engine.sql import data_type
 from generator.engine.compiler import _ENUM_ORDER, CompilerCore, Env, _enum, _outer_refs, order_pairs
 from generator.engine.types import NUMERIC, DaxType, sql_type, unify
 from generator.engine.values import (
@@ -32,10 +33,10 @@ def _sum_type(t: DaxType) -> DaxType:
 
 def _sum_sql(v: exp.Expression, t: DaxType) -> exp.Expression:
     if t in (DaxType.INT, DaxType.BOOL):
-        return exp.cast(exp.Sum(this=exp.cast(v, "BIGINT")), "BIGINT")
+        return exp.cast(exp.Sum(this=exp.cast(v, data_type("BIGINT"))), data_type("BIGINT"))
     if t is DaxType.CURRENCY:
-        return exp.cast(exp.Sum(this=v), "DECIMAL(38,4)")
-    return exp.Sum(this=exp.cast(v, "DOUBLE"))
+        return exp.cast(exp.Sum(this=v), data_type("DECIMAL(38,4)"))
+    return exp.Sum(this=exp.cast(v, data_type("DOUBLE")))
 
 
 class ScalarFns(CompilerCore):
@@ -901,7 +902,7 @@ class ScalarFns(CompilerCore):
         return Scalar(exp.cast(r, "BIGINT"), DaxType.INT, a.nullable)
 
     def as_of(self) -> exp.Expression:
-        return exp.cast(S(self.engine.as_of.isoformat()), "TIMESTAMP")
+        return exp.cast(S(self.schema.as_of.isoformat()), "TIMESTAMP")
 
     def fn_TODAY(self, call, env):
         self.args(call, env, 0)

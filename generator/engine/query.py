@@ -34,7 +34,7 @@ class CompiledQuery:
     sql: exp.Select
     columns: tuple[str, ...]
     types: tuple[DaxType, ...]
-    prelude: tuple[str, ...] = ()  # statements to run first: cached pre-aggregations to create
+    prelude: tuple[exp.Expression, ...] = ()  # statements to run first: cached pre-aggregations to create
 
 
 def display_name(c: RelCol) -> str:
@@ -85,8 +85,8 @@ class Compiler(TimeFns, TableFns):
         if orders:
             sel = sel.order_by(*orders)
         prelude = []
-        if self.engine.grouped:
-            prelude = share_scans(sel, self.engine.unique_keys, self.engine.scan_cache)
+        if self.grouped:
+            prelude = share_scans(sel, self.schema.unique_keys, self.scans)
         return CompiledQuery(sel, tuple(names), tuple(c.type for c in rel.cols), tuple(prelude))
 
     # ------------------------------------------------------------ SUMMARIZECOLUMNS
@@ -206,11 +206,11 @@ class Compiler(TimeFns, TableFns):
                 cells = exp.select(*[exp.column(gname[k], dom_alias) for k in level]).distinct().from_(
                     domain.select(*outs, copy=True).subquery(dom_alias))
                 source = cells.subquery(g)
-            elif self.engine.grouped and not env.rows:
+            elif self.grouped and not env.rows:
                 source = exp.select(exp.alias_(exp.Literal.number(1), "one")).subquery(g)
             else:
                 source = None
-            scope = dom_scope or (CellScope(g, names) if self.engine.grouped else None)
+            scope = dom_scope or (CellScope(g, names) if self.grouped else None)
             cell_ctx = ctx
             for tname, keys in tables.items():
                 lk = [k for k in keys if k in level]
@@ -262,7 +262,7 @@ class Compiler(TimeFns, TableFns):
 
     def _strict_fact(self, exprs: list[A.Expr], env: Env):
         """The fact table every measure is strict in (BLANK without its rows), if any."""
-        if not exprs or not self.engine.grouped:
+        if not exprs or not self.grouped:
             return None
 
         def body(name: str):
@@ -270,7 +270,7 @@ class Compiler(TimeFns, TableFns):
             if key in self.extra_measures:
                 return self.extra_measures[key][0]
             m = self.measures.get(key)
-            return self.engine.parsed_measure(m) if m is not None else None
+            return self.schema.parsed_measure(m) if m is not None else None
 
         def table_of(name: str | None):
             t = self.model.table(name) if name else None

@@ -28,6 +28,7 @@ from sqlglot import exp
 
 from generator.engine.context import and_all
 from generator.engine.data import table_ref
+from generator.engine.sql import create_table, join
 
 _ALLOWED_ARGS = {"expressions", "from_", "joins", "where", "group"}
 
@@ -73,16 +74,29 @@ def _canonical(sel: exp.Select) -> exp.Select | None:
     return sel
 
 
-def _leaf(sel: exp.Select) -> _Leaf | None:
+def _leaf_shaped(sel: exp.Select) -> bool:
+    """The cheap structural checks of `_leaf` (no copy, no printing)."""
     if any(v for k, v in sel.args.items() if k not in _ALLOWED_ARGS and v):
-        return None
+        return False
     if not isinstance(sel.args.get("from_"), exp.From):
-        return None
+        return False
     if any(n is not sel for n in sel.find_all(exp.Select)) or sel.find(exp.Window, exp.Subquery, exp.Filter):
+        return False
+    return all(j.args.get("on") and not j.args.get("using") for j in sel.args.get("joins") or [])
+
+
+def _nothing_to_share(tree: exp.Expression) -> bool:
+    """Without a cache, one join-free leaf gains nothing from a pre-aggregation (and has no
+    COUNT(DISTINCT) for `_distinct_of_key` to rewrite): skip the signature work, which is
+    most of the compile time of a small query such as ROW("r", [Total Revenue])."""
+    shaped = [s for s in tree.find_all(exp.Select) if s is not tree and _leaf_shaped(s)]
+    return len(shaped) == 0 or (len(shaped) == 1 and not shaped[0].args.get("joins") and not any(
+        isinstance(c.this, exp.Distinct) for c in shaped[0].find_all(exp.Count)))
+
+
+def _leaf(sel: exp.Select) -> _Leaf | None:
+    if not _leaf_shaped(sel):
         return None
-    for j in sel.args.get("joins") or []:
-        if j.args.get("using") or not j.args.get("on"):
-            return None
     canon = _canonical(sel)
     if canon is None:
         return None
@@ -246,6 +260,7 @@ class _Layout:
     atoms: dict[str, exp.Expression] = field(default_factory=dict)  # sql -> aggregate, in column order
     dims: dict[str, tuple[exp.Expression, tuple]] = field(default_factory=dict)  # sql -> (expr, join specs)
     base: "_Layout | None" = None
+    serial: int = 0  # ScanCache entries: the number in `name`
 
     def covers(self, atoms, dims) -> bool:
         return all(a in self.atoms for a in atoms) and all(d in self.dims for d in dims)
@@ -269,7 +284,7 @@ class _Layout:
         for table, fk_sql, pk in dict.fromkeys(spec for _, specs in dims for spec in specs):
             alias = _dim_alias((table, fk_sql, pk))
             on = exp.EQ(this=exp.column(f"g{keys[fk_sql]}", "s_g"), expression=exp.column(pk, alias, quoted=True))
-            sel = sel.join(table_ref(table, alias), on=on, join_type="LEFT")
+            sel = join(sel, table_ref(table, alias), on)
         return sel.select(*[exp.alias_(e.copy(), f"e{first + i}") for i, (e, _) in enumerate(dims)])
 
 
@@ -284,7 +299,11 @@ class ScanCache:
     Each entry is a temporary table, created by the prelude of the query that first needs
     it. A miss for keys already cached builds the union of both aggregate sets, so later
     visuals find them all; when only dimension attributes are missing, the new table is
-    the cached one joined to them, without a new scan of the fact table."""
+    the cached one joined to them, without a new scan of the fact table.
+
+    Compiling never changes the cache: it plans against a `ScanStage` (`stage()`), and the
+    runtime `commit`s the staged entries only after their query succeeded, so a failed
+    query leaves the cache as it was (it drops the tables it may have created)."""
 
     limit: int = 32
     # table -> columns the model's measures SUM: computed with every new entry of that
@@ -294,27 +313,62 @@ class ScanCache:
     serial: int = 0
     retired: list[str] = field(default_factory=list)  # tables superseded or evicted, to drop
 
+    def stage(self) -> "ScanStage":
+        return ScanStage(self)
+
+    def commit(self, staged: "tuple[_Layout, ...]") -> None:
+        """Make entries created by a successful query visible to later queries."""
+        for new in staged:
+            key = (new.sig, tuple(new.fine))
+            old = self.entries.pop(key, None)
+            if old is not None:
+                self.retired.append(old.name)
+            self.entries[key] = new
+            self.serial = max(self.serial, new.serial)
+        while len(self.entries) > self.limit:
+            self.retired.append(self.entries.pop(next(iter(self.entries))).name)
+
+    def clear(self) -> None:
+        self.retired += [layout.name for layout in self.entries.values()]
+        self.entries.clear()
+
+
+@dataclass
+class ScanStage:
+    """The cache as one compile sees it: the committed entries plus the ones this compile
+    creates (`staged`), which only `ScanCache.commit` makes permanent."""
+
+    cache: ScanCache
+    staged: list[_Layout] = field(default_factory=list)
+
+    @property
+    def summed(self) -> Callable[[str], list[str]] | None:
+        return self.cache.summed
+
+    def _current(self) -> dict[tuple, _Layout]:
+        current = dict(self.cache.entries)
+        for lay in self.staged:
+            current.pop((lay.sig, tuple(lay.fine)), None)
+            current[(lay.sig, tuple(lay.fine))] = lay
+        return current
+
     def find(self, sig: str, keys: set[str]) -> list[_Layout]:
         """Cached layouts over the same rows grouped by at least `keys`, newest first."""
-        return [lay for lay in reversed(self.entries.values()) if lay.sig == sig and keys <= set(lay.fine)]
+        return [lay for lay in reversed(self._current().values()) if lay.sig == sig and keys <= set(lay.fine)]
 
     def create(self, sig: str, body: exp.Select, fine: list[str], key_exprs: list[exp.Expression],
                atoms: dict[str, exp.Expression], dims: dict) -> _Layout:
-        key = (sig, tuple(fine))
-        old = self.entries.pop(key, None)
-        self.serial += 1
-        new = _Layout(f"__pbi_forge_se{self.serial}", sig, body, fine, key_exprs)
+        old = self._current().get((sig, tuple(fine)))
+        serial = self.cache.serial + len(self.staged) + 1
+        new = _Layout(f"__pbi_forge_se{serial}", sig, body, fine, key_exprs, serial=serial)
         if old is not None:
             new.atoms.update(old.atoms)
             new.dims.update(old.dims)
-            self.retired.append(old.name)
             if all(a in old.atoms for a in atoms):
                 new.base = old  # only dimension attributes are missing: extend the old table
         new.atoms.update({k: v for k, v in atoms.items() if k not in new.atoms})
         new.dims.update({k: v for k, v in dims.items() if k not in new.dims})
-        self.entries[key] = new
-        while len(self.entries) > self.limit:
-            self.retired.append(self.entries.pop(next(iter(self.entries))).name)
+        self.staged.append(new)
         return new
 
 
@@ -354,14 +408,17 @@ def _distinct_args(leaves: list[_Leaf]) -> dict[str, exp.Expression]:
 
 
 def share_scans(tree: exp.Expression, unique: frozenset[tuple[str, str]] = frozenset(),
-                cache: ScanCache | None = None) -> list[str]:
+                cache: ScanStage | None = None) -> list[exp.Create]:
     """Rewrite `tree` (the statement's SELECT) in place where leaves can share a scan.
 
     `unique`: (table, column) pairs, lower case, known to hold no duplicate value (the one
     side of relationships); joins to them can be lifted above the aggregation (`_lift`).
-    With a `cache`, pre-aggregations are temporary tables kept across queries; returns the
-    statements to run before `tree` (creating new ones), else MATERIALIZED CTEs are used."""
+    With a `cache` (a stage of the ScanCache), pre-aggregations are temporary tables kept
+    across queries; returns the statements to run before `tree` (creating the new ones, which
+    the stage records), else MATERIALIZED CTEs are used."""
     ctes, prelude = [], []
+    if cache is None and _nothing_to_share(tree):
+        return prelude
     for sig, leaves in _leaves_by_signature(tree, unique).items():
         dims = _dimension_values(leaves)
         plan = _cached_plan(cache, sig, leaves, dims) if cache is not None else None
@@ -389,7 +446,7 @@ def _leaves_by_signature(tree: exp.Expression, unique) -> dict[str, list[_Leaf]]
     return by_sig
 
 
-def _cached_plan(cache: ScanCache, sig: str, leaves: list[_Leaf], dims: tuple):
+def _cached_plan(cache: ScanStage, sig: str, leaves: list[_Leaf], dims: tuple):
     """(leaves, plans, dimension values, layout, atoms) from a cached pre-aggregation that
     answers every leaf, or None. `dims`: the leaves' `_dimension_values`."""
     need_dims, leaf_dims = dims
@@ -400,7 +457,7 @@ def _cached_plan(cache: ScanCache, sig: str, leaves: list[_Leaf], dims: tuple):
     return None
 
 
-def _new_plan(sig: str, leaves: list[_Leaf], dims: tuple, cache: ScanCache | None, ctes: list, prelude: list):
+def _new_plan(sig: str, leaves: list[_Leaf], dims: tuple, cache: ScanStage | None, ctes: list, prelude: list):
     """A new pre-aggregation for the leaves that can share it (a CTE, or a cache entry whose
     CREATE goes to `prelude`): (leaves, plans, dimension values, layout, atoms), or None
     when sharing gains nothing."""
@@ -438,7 +495,7 @@ def _new_plan(sig: str, leaves: list[_Leaf], dims: tuple, cache: ScanCache | Non
                   for c in summed]
         layout = cache.create(sig, finest.body, fine, key_exprs, {**need_atoms, **{a.sql("duckdb"): a for a in extra}},
                               need_dims)
-        prelude.append(f"CREATE TEMP TABLE {layout.name} AS {layout.select().sql('duckdb')}")
+        prelude.append(create_table(exp.to_table(layout.name), layout.select()))
     return leaves, plans, leaf_dims, layout, atoms
 
 

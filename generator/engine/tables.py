@@ -116,7 +116,7 @@ class TableFns(ScalarFns):
     def fn_FILTER(self, call, env):
         t, pred = self.args(call, env, 2)
         rel = self.table(t, env)
-        if rel.col_keys is not None and rel.ctx is env.ctx and self.engine.grouped:
+        if rel.col_keys is not None and rel.ctx is env.ctx and self.grouped:
             # kept lazy: a grouped iteration applies it per (cell, value) row
             self._filter_rel(replace(rel, preds=()), pred, env)  # compile once: errors surface here
             return replace(rel, preds=(*rel.preds, (pred, env)))
@@ -152,7 +152,7 @@ class TableFns(ScalarFns):
         recomputed per outer row. Returns the relation to iterate and a function giving
         (body, env) for the condition in its row context."""
         plain = (lambda inner: (pred, inner))
-        if not isinstance(pred, A.VarBlock) or not self.engine.grouped:
+        if not isinstance(pred, A.VarBlock) or not self.grouped:
             return rel, plain
         alias = self.new_alias()
         inner = env.push(self.row_of(rel, alias))
@@ -381,7 +381,6 @@ class TableFns(ScalarFns):
     def _column_spelling(self, key, value: exp.Expression) -> exp.Expression:
         """The spelling `key`'s column uses for a text value that equals `value` ignoring
         case (the column holds one spelling per value, see data.py), else `value`."""
-        self.engine.touch_column(key)
         a = self.new_alias()
         col = exp.column(key[1], a, quoted=True)
         found = exp.select(exp.Min(this=col)).from_(table_ref(key[0], a)).where(
@@ -394,7 +393,7 @@ class TableFns(ScalarFns):
             raise self.err(env, call, "ROW expects name/expression pairs")
         outs, cols = [], []
         scope = None
-        if self.engine.grouped and env.scope is None and not env.rows:
+        if self.grouped and env.scope is None and not env.rows:
             # one cell without keys: aggregates become (fused) leaves joined to it
             scope = CellScope(self.new_alias(), {})
             env = replace(env, scope=scope)

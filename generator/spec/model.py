@@ -11,43 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from generator.source import ExprOrigin, Pos  # noqa: F401  (re-exported: spec.model.Pos)
+
 COLUMN_TYPES = ("string", "int64", "double", "decimal", "boolean", "date", "datetime")
-
-
-@dataclass(frozen=True)
-class Pos:
-    """A 1-based position in a source file."""
-
-    file: str
-    line: int
-    col: int
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.col}"
-
-
-@dataclass(frozen=True)
-class ExprOrigin:
-    """Where a DAX expression sits inside a YAML file.
-
-    `line`/`col` is the YAML position of the expression's first character. For block
-    scalars (`|`, `>`) every following expression line starts at column `indent + 1`
-    of the next YAML line; for flow scalars the expression is a single line.
-    """
-
-    file: str
-    line: int
-    col: int
-    block: bool = False
-    indent: int = 0
-
-    def to_yaml(self, line: int, col: int) -> Pos:
-        """Map a 1-based (line, col) inside the expression text to a YAML Pos."""
-        if line <= 1:
-            return Pos(self.file, self.line, self.col + col - 1)
-        if self.block:
-            return Pos(self.file, self.line + line - 1, self.indent + col)
-        return Pos(self.file, self.line + line - 1, col)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from generator.errors import ForgeError, Problem
-from generator.spec.model import ExprOrigin, Pos
+from generator.source import ExprOrigin, Pos
 
 
 class PosDict(dict):

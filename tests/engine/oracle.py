@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator.engine import DaxCompileError, DaxEvalError, DaxUnsupportedError, Engine
-from generator.engine.catalog import handler_names
+from generator.engine.engine import supported_functions
 from generator.errors import ForgeError
 from generator.spec.model import Column, ExprOrigin, Measure, Model, Pos, Relationship, Source, Table
 
@@ -89,7 +89,7 @@ def matches(expected: str | None, actual: object) -> bool:
 def run() -> list[Outcome]:
     golden = json.loads((ORACLE / "pbix-mcp-conformance-golden.json").read_text())
     engine = fixture_engine()
-    handlers = handler_names()
+    handlers = supported_functions()
     out = []
     for function, probes in golden.items():
         for probe in probes:
@@ -143,10 +143,10 @@ def main() -> None:
 
     outcomes = run()
     if "--write-docs" in sys.argv:
-        from generator.engine.catalog import render_markdown
+        from generator.dax.catalog import render_markdown
 
         docs = Path(__file__).resolve().parents[2] / "docs" / "dax-support.md"
-        docs.write_text(render_markdown(summary(outcomes)) + "\n", encoding="utf-8")
+        docs.write_text(render_markdown(supported_functions(), summary(outcomes)) + "\n", encoding="utf-8")
         print(f"wrote {docs}")
     status = per_function(outcomes)
     counts = {s: sum(1 for v in status.values() if v == s) for s in ("supported", "failing", "not supported")}

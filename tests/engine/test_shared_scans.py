@@ -10,7 +10,7 @@ from decimal import Decimal
 import pandas as pd
 import pyarrow as pa
 
-from generator.engine.engine import _dtype, _fast_column, _py_value
+from generator.engine.results import _NATIVE, convert
 from generator.engine.types import DaxType
 from tests.engine.fixtures import engine, measure
 
@@ -28,7 +28,7 @@ def test_subtotal_levels_share_the_fact_scan():
     sql = e.last_sql
     # every level (cells and per-customer groupings, City level and total) re-aggregates one
     # per-customer scan of Sales; Customer is joined to the grouped rows, not to the fact rows
-    assert sql.startswith("CREATE TEMP TABLE __pbi_forge_se1 AS")
+    assert sql.startswith("CREATE TEMPORARY TABLE __pbi_forge_se1 AS")
     assert sql.count('FROM "Sales"') == 1
     assert sql.count('JOIN "Customer"') == 1
     # without the cross-query cache: the same plan as one statement with a MATERIALIZED CTE
@@ -56,8 +56,9 @@ def test_orphan_fact_key_counts_as_one_blank_customer():
 
 
 def _slow(column, t):
-    values = [_py_value(v) for v in column.to_pylist()]
-    return pd.Series(values, dtype=_dtype(t, values))
+    values = [float(v) if isinstance(v, Decimal) else v for v in column.to_pylist()]
+    blank = any(v is None for v in values)
+    return pd.Series(values, dtype="object" if blank or t not in _NATIVE else _NATIVE[t])
 
 
 def test_fast_column_conversion_is_identical():
@@ -68,14 +69,14 @@ def test_fast_column_conversion_is_identical():
         arr = pa.array(data, pa.decimal128(18, 4))
         col = pa.chunked_array([arr.slice(0, 100), arr.slice(100)])
         for t in (DaxType.CURRENCY, DaxType.DOUBLE, DaxType.VARIANT):
-            fast, slow = _fast_column(col, t), _slow(col, t)
+            fast, slow = convert(col, t), _slow(col, t)
             assert fast.dtype == slow.dtype
             assert fast.tolist() == slow.tolist()
     text = pa.chunked_array([pa.array(["a", None, "B"])])
-    assert _fast_column(text, DaxType.TEXT).tolist() == ["a", None, "B"]
-    # not exact in a double: left to the exact path
+    assert convert(text, DaxType.TEXT).tolist() == ["a", None, "B"]
+    # not exact in a double: the decimal text is parsed, still correctly rounded
     big = pa.chunked_array([pa.array([Decimal("9999999999999999.0001")], pa.decimal128(38, 4))])
-    assert _fast_column(big, DaxType.CURRENCY) is None
+    assert convert(big, DaxType.CURRENCY).tolist() == [float(Decimal("9999999999999999.0001"))]
 
 
 def test_dimension_join_is_lifted_above_the_aggregation_only_for_unique_keys():
@@ -159,7 +160,7 @@ def test_cache_extends_an_entry_with_attributes_and_answers_coarser_queries():
     assert by_name.values.tolist() == [["Ann", 30], ["Bob", 30], ["Cid", 40]]
     # the names are joined to the cached per-customer rows: no new scan of Sales
     create = e.last_sql.split(";\n")[0]
-    assert create.startswith("CREATE TEMP TABLE __pbi_forge_se2") and "FROM __pbi_forge_se1" in create
+    assert create.startswith("CREATE TEMPORARY TABLE __pbi_forge_se2") and "FROM __pbi_forge_se1" in create
     assert 'FROM "Sales"' not in e.last_sql
     # a total and a distinct count are answered by the per-customer rows too
     assert e.query('EVALUATE ROW("C", DISTINCTCOUNT(Sales[CustomerID]), "N", [Orders], "S", [Sales])'
