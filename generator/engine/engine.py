@@ -250,12 +250,12 @@ class Engine:
 
     # ------------------------------------------------------------ queries
 
-    def compile(self, dax: str, scans: ScanStage | None = None) -> list:
-        """Compile a query (pure: nothing is run, no cache entry is made; pre-aggregations
-        planned against `scans` are only staged there)."""
+    def compile(self, dax: "str | A.Query", scans: ScanStage | None = None) -> list:
+        """Compile a query, DAX text or an already parsed `A.Query` (pure: nothing is run, no
+        cache entry is made; pre-aggregations planned against `scans` are only staged there)."""
         from generator.engine.query import Compiler
 
-        query = _parse_query(dax)
+        query = dax if isinstance(dax, A.Query) else _parse_query(dax)
         return Compiler(self.schema, grouped=self.grouped, scans=scans).compile_query(query)
 
     def sql(self, dax: str) -> str:
@@ -273,12 +273,12 @@ class Engine:
         while self.scan_cache is not None and self.scan_cache.retired:
             self.con.execute(render(drop_table(exp.to_table(self.scan_cache.retired.pop()))))
 
-    def query(self, dax: str) -> pd.DataFrame:
+    def query(self, dax: "str | A.Query") -> pd.DataFrame:
         """Run a DAX query; the result of its last EVALUATE as a DataFrame (BLANK → None/NaN)."""
         frames = self.query_all(dax)
         return frames[-1]
 
-    def query_all(self, dax: str) -> list[pd.DataFrame]:
+    def query_all(self, dax: "str | A.Query") -> list[pd.DataFrame]:
         """Run every EVALUATE of a query. Pre-aggregations its compile staged become cache
         entries only when all of them succeeded; otherwise their tables are dropped and the
         cache is as before."""

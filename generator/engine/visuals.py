@@ -149,18 +149,8 @@ def visual_query(visual: Visual, page: Page, selections: Selections | None = Non
 
 
 def run_query(engine: Engine, query: A.Query) -> pd.DataFrame:
-    """Run a query AST on the engine: the last EVALUATE's rows. Mirrors Engine.query_all for
-    a query that is already parsed (the engine's public API takes text)."""
-    from generator.engine.query import Compiler
-
-    try:
-        return [engine.run(c) for c in Compiler(engine).compile_query(query)][-1]
-    except Exception:
-        if engine.scan_cache is not None:  # an entry registered by the compile may never have been made
-            engine.clear_cache()
-        raise
-    finally:
-        engine._drop_retired()
+    """Run a query AST on the engine (no DAX text round trip): the last EVALUATE's rows."""
+    return engine.query(query)
 
 
 # ------------------------------------------------------------------ sort order
