@@ -38,6 +38,10 @@ EXIT_INTERNAL = 70  # EX_SOFTWARE (sysexits.h): a bug in pbi-forge, not in the i
 # (analysis, formatter, lint, the engine's compiler and sqlglot's SQL generator).
 STACK_BYTES = 1 << 30  # reserved address space; only the pages a command touches are used
 RECURSION_LIMIT = 200_000
+# The engine's compiler copies sqlglot subtrees per level (quadratic: a 1,000-term chain
+# takes a minute) and DuckDB refuses expressions nested deeper than 1,000; a `query` whose
+# tree is deeper than this is refused up front instead of failing a minute later.
+ENGINE_MAX_DEPTH = 500
 
 
 def _rows(text: str) -> int:
@@ -224,10 +228,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     return _in_deep_thread(_guarded, args)
 
 
+def _check_query_depth(text: str) -> None:
+    """Refuse a query too deep for the engine (see ENGINE_MAX_DEPTH); syntax errors surface here too."""
+    from generator.dax.parser import parse_query
+
+    stack = [(parse_query(text), 0)]
+    while stack:  # iterative: a 10,000-term chain is a 10,000-deep tree
+        node, depth = stack.pop()
+        if depth > ENGINE_MAX_DEPTH:
+            span = node.span
+            raise ForgeError(Problem(
+                Pos("<query>", span.line, span.col) if span else None,
+                f"the query nests more than {ENGINE_MAX_DEPTH} levels deep (each operator of a chain "
+                "a + b + … is one level); the reference engine cannot evaluate it"))
+        stack.extend((child, depth + 1) for child in node.children())
+
+
 def _guarded(args: argparse.Namespace) -> int:
     try:
         args = _resolve(args)
         check_options(args)
+        if args.command == "query":
+            _check_query_depth(args.dax)
         return int(args.func(args) or 0)
     except ForgeError as exc:
         return _report(exc.problems, exc.exit_code)
