@@ -104,6 +104,13 @@ def _schema_problems(doc: Any, kind: str, out: _Collector) -> bool:
     return ok
 
 
+def schema_problems(doc: Any, kind: str) -> list[Problem]:
+    """The positioned problems of `doc` against the packaged schema `kind` (also: tests)."""
+    out = _Collector()
+    _schema_problems(doc, kind, out)
+    return out.problems
+
+
 def _load(path: Path, kind: str, root: Path, out: _Collector) -> PosDict | None:
     try:
         doc = load_yaml(path, root)
@@ -161,7 +168,11 @@ def _source(doc: PosDict, path: Path, out: _Collector) -> Source:
     if "generator" in src:
         return Source("generator", pos, generator=src["generator"], params=dict(src.get("params", {})))
     kind = "csv" if "csv" in src else "parquet"
-    file = (path.parent / src[kind]).resolve()
+    try:
+        file = (path.parent / src[kind]).resolve()
+    except (OSError, RuntimeError):  # a symlink loop (RuntimeError before Python 3.13)
+        out.add(src.value_pos[kind], f"source file cannot be read: {src[kind]} is a symlink loop")
+        return Source(kind, pos, path=path.parent / src[kind])
     if not file.is_file():
         out.add(src.value_pos[kind], f"source file not found: {src[kind]} (resolved to {file})")
     else:
