@@ -244,7 +244,8 @@ def test_query_input_errors(dax, expected, capsys):
 def test_query_at_the_deepest_allowed_nesting_runs(capsys):
     if not (REPO / "powerbi/data").is_dir():
         pytest.skip("run `python build.py` first: the query reads powerbi/data/")
-    text = "EVALUATE {" + "ABS(" * 254 + "(-2)" + ")" * 254 + "}"  # 255 levels inside the braces
+    # braces level 1, ABS( levels 2..254, the parenthesis 255, the sign 256: the deepest allowed
+    text = "EVALUATE {" + "ABS(" * 253 + "(-2)" + ")" * 253 + "}"
     assert main(["query", "--project", str(REPO), "--format", "csv", text]) == 0, capsys.readouterr().err
     assert capsys.readouterr().out == "[Value]\n2\n"
 
@@ -278,9 +279,9 @@ def test_measure_one_level_too_deep_is_positioned(project, tmp_path, capsys):
         fh.write("  - name: Too Deep\n    expression: '" + "ABS(" * 257 + "1" + ")" * 257 + "'\n")
     lines = (project / "measures/kpis.yaml").read_text().count("\n")
     code = _build(project, tmp_path / "powerbi")
-    # the 257th ABS( opens level 257; its name starts at DAX column 4 * 256 + 1, YAML column 18 + 1024
+    # the argument of the 257th ABS( is level 257: DAX column 4 * 257 + 1, YAML column 18 + 1028
     _assert_input_error(code, capsys.readouterr().err,
-                        f"measures/kpis.yaml:{lines}:1042: error: measure 'Too Deep', DAX 1:1025: syntax error: "
+                        f"measures/kpis.yaml:{lines}:1046: error: measure 'Too Deep', DAX 1:1029: syntax error: "
                         "expression is nested more than 256 levels deep")
 
 
