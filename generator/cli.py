@@ -106,7 +106,12 @@ def parser() -> argparse.ArgumentParser:
 def _resolve(args: argparse.Namespace) -> argparse.Namespace:
     if getattr(args, "project", None) is None:
         args.project = Path.cwd() if (Path.cwd() / "semantic" / "model.yaml").is_file() else REPO
-    args.project = args.project.resolve()
+    try:
+        args.project = args.project.resolve()
+        if getattr(args, "out", None) is not None:
+            args.out = Path(args.out).resolve()
+    except (OSError, RuntimeError) as exc:  # a symlink loop (RuntimeError before Python 3.13)
+        raise ForgeError(f"cannot resolve the --project or --out folder: {exc}") from None
     if getattr(args, "out", None) is None:
         args.out = args.project / "powerbi"
     args.out = Path(args.out).resolve()
@@ -317,6 +322,8 @@ def _in_deep_thread(func, args: argparse.Namespace) -> int:
         threading.stack_size(STACK_BYTES)
         worker = threading.Thread(target=target, name="pbi-forge", daemon=True)
         worker.start()
+    except (RuntimeError, MemoryError, ValueError):  # no address space for the stack: run here, default depth
+        return func(args)
     finally:
         threading.stack_size(size)
     try:
