@@ -220,6 +220,73 @@ def _break(project: Path, edits: list[tuple[str, str, str]], files: dict[str, st
     return line
 
 
+
+
+# ============================================================================ trust-input
+# Hostile input to every command ends in a positioned message and exit 2 (or 1 for a
+# failed check), never a traceback, and writes nothing. Positions below are worked out
+# from the edit itself (the line and column where the offending text sits).
+
+import io  # noqa: E402 - this section is self-contained so that sections merge cleanly
+import os  # noqa: E402
+import sys  # noqa: E402
+
+from generator.cli import MAX_ROWS  # noqa: E402
+from generator.spec.yamlpos import ALIAS_BUDGET  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+BOMB = ("x0: &a [x, x, x, x, x, x, x, x, x]\n"
+        "x1: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+        "x2: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+        "x3: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+        "x4: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\n")
+# *a adds 10 values, *b 91, *c 820: 9*10 + 9*91 = 909, the first *c makes 1,729 > 1,000
+BOMB_POS = "4:9"
+
+TRUST_INPUT_YAML = {
+    "alias bomb in a page file": (
+        "semantic/pages/01_customer_snapshot.yaml", "name: Customer Snapshot\n", BOMB + "name: Customer Snapshot\n",
+        f"semantic/pages/01_customer_snapshot.yaml:{BOMB_POS}: error: aliases expand to more than "
+        f"{ALIAS_BUDGET:,} values in this file"),
+    "merge key": (
+        "semantic/tables/Dim_Channel.yaml", "source:\n  generator: channels\n",
+        "source:\n  <<: {generator: channels}\n",
+        "semantic/tables/Dim_Channel.yaml:4:3: error: merge keys (<<) are not supported"),
+    "custom tag": (
+        "measures/kpis.yaml", "folder: KPIs\n", "folder: !secret KPIs\n",
+        "measures/kpis.yaml:3:9: error: the tag !secret is not supported"),
+    "NUL byte": (
+        "measures/kpis.yaml", "folder: KPIs\n", "folder: KP\x00Is\n",
+        "measures/kpis.yaml:3:11: error: the character U+0000 is not allowed in YAML"),
+    "lone surrogate escape": (
+        "measures/kpis.yaml", "folder: KPIs\n", 'folder: "KPIs \\ud83d"\n',
+        "measures/kpis.yaml:3:9: error: invalid escape: the lone surrogate U+D83D is not a character"),
+    "recursive alias": (
+        "measures/kpis.yaml", "folder: KPIs\n", "folder: &f [KPIs, *f]\n",
+        "measures/kpis.yaml:3:19: error: alias *f refers to a node that contains it"),
+    "generator param of the wrong type": (
+        "semantic/tables/Fact_Orders.yaml", "growth: 0.6 ", "growth: abc ",
+        "semantic/tables/Fact_Orders.yaml:8:13: error: source.params.growth: expected number, got str 'abc'"),
+    "static row value of the wrong type": (
+        "semantic/tables/Quadrant.yaml", "{Segment: V.I.P.s,", "{Segment: true,",
+        "semantic/tables/Quadrant.yaml:9:19: error: static row 1 of 'Quadrant': Segment = True does not fit "
+        "the string column"),
+    "negative channel weight": (
+        "semantic/tables/Dim_Channel.yaml", "Online: 45", "Online: -45",
+        "semantic/tables/Dim_Channel.yaml:6:24: error: source.params.channels.Online: -45 is less than the "
+        "minimum of 0"),
+    "impossible start date": (
+        "semantic/model.yaml", "start: '2021-01-01'", "start: '2021-02-30'",
+        "semantic/model.yaml:{line}:10: error: synth.start: '2021-02-30' is not a date"),
+    "start after end": (
+        "semantic/model.yaml", "start: '2021-01-01'", "start: '2025-01-01'",
+        "semantic/model.yaml:{line}:10: error: synth.start 2025-01-01 is after synth.end 2024-12-31"),
+    "as_of is not a date": (
+        "semantic/model.yaml", "as_of: Fact_Orders[Order_Date]", "as_of: '2024-13-45'",
+        "semantic/model.yaml:{line}:8: error: as_of: '2024-13-45' is not a date"),
+}
+
+
 def _build(project: Path, out: Path, *extra: str) -> int:
     return main(["build", "--project", str(project), "--out", str(out), "--no-tom", "--rows", "2000", *extra])
 
@@ -305,3 +372,227 @@ def test_a_symlink_out_of_the_output_is_neither_written_through_nor_deleted_thro
     assert code == 2 and "Traceback" not in err and "nothing was written" in err
     assert "resolves outside the output folder (through a symlink); refusing to act on it" in err, err
     assert _tree(outside) == before
+
+
+def _assert_input_error(code: int, err: str, expected: str, out: Path | None = None, problems: int = 1) -> None:
+    assert code == 2, err
+    assert expected in err, err
+    assert f"\n{problems} problem{'s' if problems != 1 else ''}; nothing was written." in err, err
+    assert "Traceback" not in err and "internal error" not in err
+    if out is not None:
+        assert not out.exists() or not any(out.iterdir())
+
+
+@pytest.mark.parametrize("case", sorted(TRUST_INPUT_YAML))
+def test_hostile_yaml_is_a_positioned_error(case, project, tmp_path, capsys):
+    rel, old, new, expected = TRUST_INPUT_YAML[case]
+    line = 1 + (project / rel).read_text().split(old)[0].count("\n")
+    _edit(project, rel, old, new)
+    out = tmp_path / "powerbi"
+    code = _build(project, out)
+    _assert_input_error(code, capsys.readouterr().err, expected.replace("{line}", str(line)), out)
+
+
+def test_non_utf8_bytes_are_positioned(project, tmp_path, capsys):
+    path = project / "measures/kpis.yaml"
+    path.write_bytes(path.read_bytes().replace(b"folder: KPIs", b"folder: KP\xe9Is", 1))
+    code = _build(project, tmp_path / "powerbi")
+    _assert_input_error(code, capsys.readouterr().err,
+                        "measures/kpis.yaml:3:11: error: the file is not UTF-8: byte 0xE9 cannot be decoded")
+
+
+def test_symlink_loop_and_unreadable_yaml_are_positioned(project, tmp_path, capsys):
+    tables = project / "semantic/tables"
+    os.symlink("Loop_B.yaml", tables / "Loop_A.yaml")
+    os.symlink("Loop_A.yaml", tables / "Loop_B.yaml")
+    (tables / "Folder.yaml").mkdir()
+    code = _build(project, tmp_path / "powerbi")
+    err = capsys.readouterr().err
+    _assert_input_error(code, err, "semantic/tables/Loop_A.yaml:1:1: error: cannot read file: Too many levels of "
+                                   "symbolic links", problems=3)
+    assert "semantic/tables/Loop_B.yaml:1:1: error: cannot read file: Too many levels of symbolic links" in err
+    assert "semantic/tables/Folder.yaml:1:1: error: cannot read file: Is a directory" in err
+
+
+# ---------------------------------------------------------------- command-line options
+
+
+def _options(project: Path, tmp_path: Path) -> dict[str, tuple[list[str], str]]:
+    (tmp_path / "a_file").write_text("x")
+    return {
+        "negative rows": (["--rows", "-5"], f"argument --rows: must be between 1 and {MAX_ROWS:,}, got -5"),
+        "zero rows": (["--rows", "0"], f"argument --rows: must be between 1 and {MAX_ROWS:,}, got 0"),
+        "20-digit rows": (["--rows", "9" * 20], f"argument --rows: must be between 1 and {MAX_ROWS:,}, got "
+                                                f"{'9' * 20}"),
+        "rows not a number": (["--rows", "many"], "argument --rows: expected a whole number of orders, got 'many'"),
+        "out at a file": (["--out", str(tmp_path / "a_file")], f"error: --out {tmp_path / 'a_file'} is a file, "
+                                                                "not a folder"),
+        "out at the project": (["--out", str(project)], f"error: --out {project} would hold the project itself"),
+        "out inside semantic": (["--out", str(project / "semantic/out")],
+                                f"error: --out {project / 'semantic/out'} is inside the project's YAML sources"),
+        "schemas missing": (["--schemas", "/nonexistent"], "error: --schemas /nonexistent: no such folder"),
+    }
+
+
+@pytest.mark.parametrize("case", ["negative rows", "zero rows", "20-digit rows", "rows not a number", "out at a file",
+                                  "out at the project", "out inside semantic", "schemas missing"])
+def test_bad_options_exit_2_before_any_work(case, project, tmp_path, capsys):
+    extra, expected = _options(project, tmp_path)[case]
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    argv = ["build", "--project", str(project), "--no-tom", "--rows", "2000", "--out", str(tmp_path / "powerbi")]
+    code = main(argv + extra)  # a repeated option: the last one wins
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert expected in err, err
+    assert "Traceback" not in err
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+
+
+# ---------------------------------------------------------------- query
+
+
+@pytest.mark.parametrize("dax, expected", [
+    ("EVALUATE {1 +}", "<query>:1:14: error: DAX syntax error: expected an expression, found '}'"),
+    ("", "<query>:1:1: error: DAX syntax error: the query is empty"),
+    ("EVALUATE {" + "(" * 256 + "1" + ")" * 256 + "}",
+     "<query>:1:267: error: DAX syntax error: expression is nested more than 256 levels deep"),
+    # the braces are level 1, so the 256th parenthesis (column 11 + 255) is one too many
+    ("EVALUATE {" + " + ".join(["1"] * 10_000) + "}", "error: the query nests more than 500 levels deep"),
+])
+def test_query_input_errors(dax, expected, capsys):
+    code = main(["query", dax])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert expected in err, err
+    assert "Traceback" not in err
+
+
+def test_query_at_the_deepest_allowed_nesting_runs(capsys):
+    if not (REPO / "powerbi/data").is_dir():
+        pytest.skip("run `python build.py` first: the query reads powerbi/data/")
+    # braces level 1, ABS( levels 2..254, the parenthesis 255, the sign 256: the deepest allowed
+    text = "EVALUATE {" + "ABS(" * 253 + "(-2)" + ")" * 253 + "}"
+    assert main(["query", "--project", str(REPO), "--format", "csv", text]) == 0, capsys.readouterr().err
+    assert capsys.readouterr().out == "[Value]\n2\n"
+
+
+# ---------------------------------------------------------------- deep and long DAX in every command
+
+LONG_CHAIN = " + ".join(["1"] * 10_000)
+DEEP_NEST = "ABS(" * 255 + "-7" + ")" * 255  # the sign is level 256
+
+
+def _add_measures(project: Path) -> None:
+    with (project / "measures/kpis.yaml").open("a", encoding="utf-8") as fh:
+        fh.write(f"  - name: Long Chain\n    expression: '{LONG_CHAIN}'\n"
+                 f"  - name: Deep Nest\n    expression: '{DEEP_NEST}'\n")
+
+
+@pytest.mark.parametrize("command, code", [("build", 0), ("lint", 0), ("fmt", 1)])
+def test_deep_and_long_measures_survive_every_command(command, code, project, tmp_path, capsys):
+    _add_measures(project)
+    extra = ["--no-tom", "--rows", "2000"] if command == "build" else []
+    assert main([command, "--project", str(project), "--out", str(tmp_path / "powerbi"), *extra]) == code
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err and "internal error" not in captured.err, captured.err
+    if command == "fmt":  # both are written on one line: the formatter breaks them up
+        assert "measure 'Long Chain' is not formatted" in captured.out
+        assert "measure 'Deep Nest' is not formatted" in captured.out
+
+
+def test_measure_one_level_too_deep_is_positioned(project, tmp_path, capsys):
+    with (project / "measures/kpis.yaml").open("a", encoding="utf-8") as fh:
+        fh.write("  - name: Too Deep\n    expression: '" + "ABS(" * 257 + "1" + ")" * 257 + "'\n")
+    lines = (project / "measures/kpis.yaml").read_text().count("\n")
+    code = _build(project, tmp_path / "powerbi")
+    # the argument of the 257th ABS( is level 257: DAX column 4 * 257 + 1, YAML column 18 + 1028
+    _assert_input_error(code, capsys.readouterr().err,
+                        f"measures/kpis.yaml:{lines}:1046: error: measure 'Too Deep', DAX 1:1029: syntax error: "
+                        "expression is nested more than 256 levels deep")
+
+
+def test_deep_measure_evaluates_in_measure_tests(project, tmp_path, capsys):
+    _add_measures(project)
+    for path in (project / "measures").glob("*.tests.yaml"):
+        path.unlink()
+    (project / "measures/deep.tests.yaml").write_text(
+        "tests:\n  - name: deep\n    expect:\n      Deep Nest: 7\n")  # |−7| nested 255 times is 7
+    assert main(["test", "--project", str(project)]) == 0, capsys.readouterr().err
+    assert "1 passed, 0 failed" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- measure test files
+
+TESTS_FILE = "measures/kpis.tests.yaml"
+TRUST_INPUT_TESTS = {
+    "unknown top-level key": ("tests:\n", "test:\n  - x\ntests:\n", "measures/kpis.tests.yaml:{line}:1: error: "
+                                                                    "unknown key 'test'"),
+    "unknown given table": ("  Dim_Date:\n    columns: [Date, Year, Month_Number]", "  Dim_Dates:\n    columns: "
+                            "[Date, Year, Month_Number]", "measures/kpis.tests.yaml:{line}:3: error: given table "
+                            "'Dim_Dates' is not a table of the model\n    hint: did you mean 'Dim_Date'?"),
+    "unknown given column": ("columns: [Customer_ID, Country, Segment]", "columns: [Customer_ID, Countr, Segment]",
+                             "measures/kpis.tests.yaml:{line}:28: error: 'Countr' is not a column of 'Dim_Customer'"),
+    "short row": ("      - [2, Norway, Non-Prime]", "      - [2, Norway]",
+                  "measures/kpis.tests.yaml:{line}:9: error: row 2 of 'Dim_Customer' has 2 values for 3 columns"),
+    "long row": ("      - [2, Norway, Non-Prime]", "      - [2, Norway, Non-Prime, 7]",
+                 "measures/kpis.tests.yaml:{line}:9: error: row 2 of 'Dim_Customer' has 4 values for 3 columns"),
+    "value of the wrong type": ("      - [2, 2024-01-02, 1, 20.00]", "      - [2, 2024-01-02, 1, lots]",
+                                "measures/kpis.tests.yaml:{line}:28: error: 'lots' does not fit the decimal "
+                                "column Fact_Orders[Revenue]"),
+    "impossible date in a row": ("      - [2, 2024-01-02, 1, 20.00]", "      - [2, 2024-02-30, 1, 20.00]",
+                                 "measures/kpis.tests.yaml:{line}:13: error: '2024-02-30' does not fit the date "
+                                 "column Fact_Orders[Order_Date]"),
+    "tolerance of the wrong type": ("      Total Orders: 6\n", "      Total Orders: {value: 6, tolerance: big}\n",
+                                    "measures/kpis.tests.yaml:{line}:21: error: tests.0.expect.Total Orders:"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(TRUST_INPUT_TESTS))
+def test_bad_measure_test_files_are_input_errors(case, project, tmp_path, capsys):
+    old, new, expected = TRUST_INPUT_TESTS[case]
+    line = 1 + (project / TESTS_FILE).read_text().split(old)[0].count("\n")
+    _edit(project, TESTS_FILE, old, new)
+    junit = tmp_path / "junit.xml"
+    code = main(["test", "--project", str(project), "--junit", str(junit)])
+    _assert_input_error(code, capsys.readouterr().err, expected.replace("{line}", str(line)))
+    assert not junit.exists()
+
+
+def test_junit_to_a_missing_folder_is_an_input_error(project, tmp_path, capsys):
+    junit = tmp_path / "missing" / "junit.xml"
+    code = main(["test", "--project", str(project), "--junit", str(junit)])
+    _assert_input_error(code, capsys.readouterr().err, f"error: --junit {junit}: the folder {junit.parent} does not "
+                                                       "exist")
+    assert not junit.parent.exists()
+
+
+# ---------------------------------------------------------------- the last resorts in main
+
+
+class _ClosedPipe(io.StringIO):
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_a_closed_stdout_ends_quietly(monkeypatch, capsys):
+    monkeypatch.setattr(sys, "stdout", _ClosedPipe())
+    code = main(["lint", "--project", str(REPO), "--format", "json"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err == ""
+
+
+def test_an_internal_error_is_reported_without_a_traceback(monkeypatch, capsys):
+    import generator.dax.commands as dax_commands
+
+    def broken(args):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(dax_commands, "cmd_lint", broken)
+    assert main(["lint", "--project", str(REPO)]) == 70
+    err = capsys.readouterr().err
+    assert err.startswith("internal error: ZeroDivisionError: division by zero\n")
+    assert "please report it" in err and "Traceback" not in err
+    monkeypatch.setenv("PBI_FORGE_DEBUG", "1")
+    assert main(["lint", "--project", str(REPO)]) == 70
+    assert "Traceback (most recent call last)" in capsys.readouterr().err

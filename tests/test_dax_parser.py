@@ -255,3 +255,73 @@ def test_deep_nesting_is_a_syntax_error_not_a_crash():
     with pytest.raises(DaxSyntaxError, match="nested"):
         parse_expression("f(" * 3000 + ")" * 3000)
     assert p("(" * 30 + "1" + ")" * 30) == "1"
+
+
+# ---------------------------------------------------------------- long chains, deep nesting (trust-input)
+
+import sys  # noqa: E402
+
+from generator.dax.parser import MAX_DEPTH  # noqa: E402
+
+
+def _value(node: A.Expr) -> float:
+    """Evaluate + - * / and numbers without recursion (the trees below are 10,000 deep)."""
+    ops = {"+": float.__add__, "-": float.__sub__, "*": float.__mul__, "/": float.__truediv__}
+    stack, done = [(node, False)], []
+    while stack:
+        n, visited = stack.pop()
+        if isinstance(n, A.Number):
+            done.append(float(n.value))
+        elif visited:
+            right, left = done.pop(), done.pop()
+            done.append(ops[n.op](left, right))
+        else:
+            stack += [(n, True), (n.right, False), (n.left, False)]
+    return done[0]
+
+
+def test_a_10000_term_chain_parses_left_associative():
+    tree = parse_expression(" - ".join(["1"] * 10_000))
+    spine = 0
+    while isinstance(tree, A.BinaryOp):  # ((1 - 1) - 1) - …: the left side holds the rest
+        assert tree.op == "-" and isinstance(tree.right, A.Number)
+        tree, spine = tree.left, spine + 1
+    assert spine == 9_999
+
+
+def test_a_long_mixed_chain_keeps_precedence():
+    terms = [f"{i} * 2 - {i} / 4" for i in range(1, 2_501)]  # 10,000 numbers
+    expected = sum(i * 2 - i / 4 for i in range(1, 2_501))  # each term is i*2 - i/4 = 1.75 i
+    assert _value(parse_expression(" + ".join(terms))) == pytest.approx(expected)
+
+
+def test_nesting_up_to_the_limit_parses_and_one_more_is_a_positioned_error():
+    assert MAX_DEPTH == 256
+    assert p("(" * 256 + "1" + ")" * 256) == "1"
+    tree = parse_expression("ABS(" * 256 + "1" + ")" * 256)
+    for _ in range(256):
+        assert isinstance(tree, A.FunctionCall) and tree.name == "ABS"
+        tree = tree.args[0]
+    assert tree == A.Number(1, "1")
+    # the error points at the first token of the expression that is one level too deep
+    for text, col in [("(" * 257 + "1" + ")" * 257, 258), ("- " * 257 + "1", 515), ("NOT " * 257 + "x", 1029),
+                      ("2 ^ " + "- " * 257 + "1", 519)]:
+        with pytest.raises(DaxSyntaxError, match="nested more than 256 levels deep") as info:
+            parse_expression(text)
+        assert (info.value.line, info.value.col) == (1, col), text
+
+
+def test_the_parser_needs_no_recursion_headroom_from_its_caller():
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(200)
+    try:
+        assert isinstance(parse_expression("ABS(" * 256 + "1" + ")" * 256), A.FunctionCall)
+        assert sys.getrecursionlimit() == 200
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+def test_an_empty_query_says_so():
+    with pytest.raises(DaxSyntaxError, match="the query is empty") as info:
+        parse_query("  \n ")
+    assert (info.value.line, info.value.col) == (2, 2)

@@ -13,6 +13,11 @@ dax.guide/operators; `&&`/`||` placement as in every DAX tool, see dax-semantics
     + - (sign)    prefix
     ^             left associative: 2^3^2 = (2^3)^2 = 64; -2^2 = -(2^2) = -4
 
+Operator chains (`1 + 2 + … + n`) are parsed by a loop, so their length is unbounded;
+only nesting (parentheses, calls, prefix operators, VAR bodies) recurses, and it is
+limited to MAX_DEPTH levels with a positioned error. The parser raises the interpreter's
+recursion limit while it runs so the limit it enforces is its own, never Python's.
+
 Names are resolved lexically where the grammar allows it: a bare name bound by an
 enclosing VAR (or DEFINE VAR / function parameter) becomes a `VarRef`, a bare keyword
 argument such as DESC or YEAR becomes an `EnumArg`, any other bare name a `TableRef`.
@@ -20,6 +25,9 @@ argument such as DESC or YEAR becomes an `EnumArg`, any other bare name a `Table
 from __future__ import annotations
 
 import dataclasses
+import sys
+from contextlib import contextmanager
+from typing import Iterator
 
 from generator.dax import ast as A
 from generator.dax.errors import DaxSyntaxError, SourceText
@@ -46,7 +54,8 @@ ENUM_WORDS = frozenset({
     "DATETIME", "REL", "ABS", "KEEP", "FIRST", "LAST", "DEFAULT", "ROWS", "COLUMNS",
 })
 _DEFINE_KINDS = frozenset({"MEASURE", "VAR", "TABLE", "COLUMN", "FUNCTION"})
-_MAX_DEPTH = 80
+MAX_DEPTH = 256  # far beyond real measures (the shipped ones nest < 15); see _nest
+_FRAMES_PER_LEVEL = 12  # Python frames one nesting level may use (_expr → … → _paren → _expr)
 
 
 def parse_expression(text: str, origin: ExprOrigin | None = None) -> A.Expr:
@@ -71,7 +80,7 @@ class Parser:
         self.tok: Token = Token(EOF, "", 0, 0, 1, 1)
         self.prev_end = 0
         self.scopes: list[set[str]] = [set()]
-        self.depth = 0
+        self.depth = -1  # the whole expression is level 0; each parenthesis, call or prefix adds one
 
     # ------------------------------------------------------------ entry points
 
@@ -94,10 +103,11 @@ class Parser:
     def _run(self, rule):
         self.tokens, self.comments = tokenize(self.src)
         self.tok = self.tokens[0]
-        try:
-            node = rule()
-        except RecursionError:
-            raise self._error_here("expression is nested too deeply") from None
+        with _recursion_headroom(MAX_DEPTH * _FRAMES_PER_LEVEL):
+            try:
+                node = rule()
+            except RecursionError:  # only if a caller left too little headroom
+                raise self._error_here("expression is nested too deeply") from None
         return node, self.comments
 
     def _top_expression(self) -> A.Expr:
@@ -166,10 +176,15 @@ class Parser:
 
     # ------------------------------------------------------------ expressions
 
-    def _expr(self) -> A.Expr:
+    def _enter(self) -> None:
+        """One more level of nesting (left again in a `finally`); beyond MAX_DEPTH a
+        positioned error instead of a RecursionError."""
         self.depth += 1
-        if self.depth > _MAX_DEPTH:
-            raise self._error_here(f"expression is nested more than {_MAX_DEPTH} levels deep")
+        if self.depth > MAX_DEPTH:
+            raise self._error_here(f"expression is nested more than {MAX_DEPTH} levels deep")
+
+    def _expr(self) -> A.Expr:
+        self._enter()
         try:
             return self._binary(_OR)
         finally:
@@ -201,7 +216,11 @@ class Parser:
         tok = self.tok
         if tok.kind == IDENT and tok.value.upper() == "NOT" and not self._next_is("("):
             self._advance()
-            operand = self._binary(_NOT)
+            self._enter()
+            try:
+                operand = self._binary(_NOT)
+            finally:
+                self.depth -= 1
             return A.UnaryOp("NOT", operand, span=self._span(tok))
         return self._unary()
 
@@ -213,7 +232,11 @@ class Parser:
         tok = self.tok
         if tok.kind == OP and tok.value in ("+", "-"):
             self._advance()
-            operand = self._unary()
+            self._enter()
+            try:
+                operand = self._unary()
+            finally:
+                self.depth -= 1
             return A.UnaryOp(tok.value, operand, span=self._span(tok))
         return self._power()
 
@@ -231,7 +254,11 @@ class Parser:
         tok = self.tok
         if tok.kind == OP and tok.value in ("+", "-"):
             self._advance()
-            operand = self._power_operand()
+            self._enter()
+            try:
+                operand = self._power_operand()
+            finally:
+                self.depth -= 1
             return A.UnaryOp(tok.value, operand, span=self._span(tok))
         return self._primary()
 
@@ -429,6 +456,8 @@ class Parser:
         evaluates: list[A.Evaluate] = []
         while self._is_kw("EVALUATE"):
             evaluates.append(self._evaluate())
+        if not evaluates and not defines and self.tok.kind == EOF:
+            raise self._error_here("the query is empty; write EVALUATE <table expression>")
         if not evaluates:
             raise self._unexpected("expected EVALUATE" if defines else "expected DEFINE or EVALUATE")
         if self.tok.kind != EOF:
@@ -535,6 +564,29 @@ class Parser:
         if self._is_kw("ASC") or self._is_kw("DESC"):
             descending = self._advance().value.upper() == "DESC"
         return A.OrderItem(expr, descending, span=self._span(start))
+
+
+@contextmanager
+def _recursion_headroom(frames: int) -> Iterator[None]:
+    """Let the parse use `frames` more Python frames than are in use now.
+
+    Safe on any thread: since Python 3.11 a Python-to-Python call does not use the C
+    stack, and the parser's recursion is nothing but such calls."""
+    old = sys.getrecursionlimit()
+    in_use = len(_frames())
+    sys.setrecursionlimit(max(old, in_use + frames))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(old)
+
+
+def _frames() -> list:
+    frames, frame = [], sys._getframe()
+    while frame is not None:
+        frames.append(frame)
+        frame = frame.f_back
+    return frames
 
 
 def _with_parens(node: A.Expr) -> A.Expr:

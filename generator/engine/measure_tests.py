@@ -5,7 +5,13 @@ A file holds shared `given` data and a list of `tests`; each test may override t
 (`query` + `expect_rows`). Format: docs/measure-tests.md.
 
 Tables not given are empty; columns not given are BLANK. Numbers compare with a relative
-tolerance of 1e-9 (Decimal-number sums depend on the order of addition), or `tolerance`.
+tolerance of 1e-9 (Decimal-number sums depend on the order of addition), or the test's
+`tolerance`, or an expectation's own absolute `tolerance` ({value: 140, tolerance: 0.5}).
+
+A test file is input like any other: it is checked against its JSON Schema
+(generator/spec/schemas/tests.schema.json) and its `given` data against the model (known
+tables and columns, rows as long as `columns`, values that fit the column type) before
+any test runs, so a typo is a positioned input error (exit 2), not a puzzling failure.
 """
 from __future__ import annotations
 
@@ -20,8 +26,9 @@ from xml.etree import ElementTree as ET
 
 from generator.engine.engine import Engine
 from generator.errors import ForgeError, Problem
-from generator.spec.model import Model, Pos
-from generator.spec.yamlpos import load_yaml
+from generator.spec.loader import schema_problems
+from generator.spec.model import Model, Pos, Table
+from generator.spec.yamlpos import PosDict, PosList, display_path, load_yaml
 
 DEFAULT_TOLERANCE = 1e-9
 
@@ -46,7 +53,7 @@ class Case:
     pos: Pos
     given: dict[str, Any]
     filters: dict[str, Any] = field(default_factory=dict)
-    expect: dict[str, tuple[Any, Pos]] = field(default_factory=dict)
+    expect: dict[str, tuple[Any, Pos, float | None]] = field(default_factory=dict)  # value, where, abs tolerance
     query: str | None = None
     rows: list[list[Any]] | None = None
     tolerance: float = DEFAULT_TOLERANCE
@@ -65,7 +72,7 @@ def _table_rows(spec: Any, where: Path, pos: Pos | None) -> Any:
         cols = list(spec["columns"])
         return [dict(zip(cols, r)) for r in spec["rows"]]
     if isinstance(spec, dict) and "csv" in spec:
-        return _read_csv(where / spec["csv"])
+        return _read_csv(where / spec["csv"], spec.value_pos["csv"] if isinstance(spec, PosDict) else pos)
     if isinstance(spec, dict) and "calendar" in spec:
         # one row per day; each column is a strftime pattern ("%Y-%m" -> "2024-03")
         day = _dt.date.fromisoformat(str(spec["calendar"]["from"]))
@@ -78,9 +85,12 @@ def _table_rows(spec: Any, where: Path, pos: Pos | None) -> Any:
     raise ForgeError(Problem(pos, "table data must be a list of rows, {columns, rows}, {csv: file} or {calendar, columns}"))
 
 
-def _read_csv(path: Path) -> list[dict[str, Any]]:
-    with open(path, newline="", encoding="utf-8") as fh:
-        return [{k: (None if v == "" else v) for k, v in row.items()} for row in csv.DictReader(fh)]
+def _read_csv(path: Path, pos: Pos | None = None) -> list[dict[str, Any]]:
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            return [{k: (None if v == "" else v) for k, v in row.items()} for row in csv.DictReader(fh)]
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise ForgeError(Problem(pos, f"cannot read the CSV file {path.name}: {exc}")) from None
 
 
 def _given(spec: Any, where: Path, pos: Pos | None) -> dict[str, Any]:
@@ -88,26 +98,38 @@ def _given(spec: Any, where: Path, pos: Pos | None) -> dict[str, Any]:
         return {}
     if isinstance(spec, dict) and set(spec) == {"folder"}:
         folder = where / spec["folder"]
-        return {p.stem: _read_csv(p) for p in sorted(folder.glob("*.csv"))}
+        return {p.stem: _read_csv(p, pos) for p in sorted(folder.glob("*.csv"))}
     return {name: _table_rows(rows, where, getattr(spec, "value_pos", {}).get(name, pos))
             for name, rows in spec.items()}
 
 
-def load_cases(path: Path, root: Path) -> list[Case]:
+def load_cases(path: Path, root: Path, model: Model | None = None) -> list[Case]:
+    """The tests of one file; with `model`, its `given` data is checked against the model too."""
     doc = load_yaml(path, root)
-    if not isinstance(doc, dict) or not isinstance(doc.get("tests"), list):
+    if not isinstance(doc, PosDict):
         raise ForgeError(Problem(getattr(doc, "pos", None), "a measure test file needs a `tests:` list"))
+    problems = schema_problems(doc, "tests")
+    if problems:
+        raise ForgeError(problems)
+    if model is not None:
+        problems = _given_problems(doc.get("given"), path.parent, model, root)
+        for t in doc["tests"]:
+            problems += _given_problems(t.get("given"), path.parent, model, root)
+        if problems:
+            raise ForgeError(problems)
     base = _given(doc.get("given"), path.parent, doc.pos)
     cases = []
     for i, t in enumerate(doc["tests"]):
         pos = doc["tests"].item_pos[i]
-        if not isinstance(t, dict) or "name" not in t:
-            raise ForgeError(Problem(pos, "each test needs a `name`"))
         given = {**base, **_given(t.get("given"), path.parent, pos)}
         case = Case(str(t["name"]), pos, given, dict(t.get("filters") or {}),
                     tolerance=float(t.get("tolerance", DEFAULT_TOLERANCE)), shared="given" not in t)
         for m, v in (t.get("expect") or {}).items():
-            case.expect[str(m)] = (v, t["expect"].value_pos[m])
+            where = t["expect"].value_pos[m]
+            if isinstance(v, dict):  # {value: 140, tolerance: 0.5}
+                case.expect[str(m)] = (v["value"], v.value_pos["value"], float(v.get("tolerance", 0.0)))
+            else:
+                case.expect[str(m)] = (v, where, None)
         if "query" in t:
             case.query = str(t["query"])
             case.rows = [list(r) for r in t.get("expect_rows", [])]
@@ -115,6 +137,146 @@ def load_cases(path: Path, root: Path) -> list[Case]:
             raise ForgeError(Problem(pos, f"test '{case.name}' expects nothing", "add `expect:` or `query:`"))
         cases.append(case)
     return cases
+
+
+# ---------------------------------------------------------------- given data against the model
+
+
+def _given_problems(spec: PosDict | None, where: Path, model: Model, root: Path) -> list[Problem]:
+    if spec is None:
+        return []
+    if set(spec) == {"folder"}:
+        folder = where / spec["folder"]
+        if not folder.is_dir():
+            return [Problem(spec.value_pos["folder"], f"given folder not found: {spec['folder']}")]
+        problems: list[Problem] = []
+        for csv_path in sorted(folder.glob("*.csv")):
+            table = model.table(csv_path.stem)
+            if table is None:
+                problems.append(Problem(spec.value_pos["folder"], f"{csv_path.name}: '{csv_path.stem}' is not a "
+                                                                  "table of the model"))
+            else:
+                problems += _csv_problems(csv_path, table, spec.value_pos["folder"], root)
+        return problems
+    problems = []
+    for name, data in spec.items():
+        table = model.table(name)
+        if table is None:
+            problems.append(Problem(spec.key_pos[name], f"given table '{name}' is not a table of the model",
+                                    _did_you_mean(name, [t.name for t in model.tables])))
+        else:
+            problems += _table_problems(data, table, where, root)
+    return problems
+
+
+def _table_problems(data: Any, table: Table, where: Path, root: Path) -> list[Problem]:
+    problems: list[Problem] = []
+    if isinstance(data, PosList):  # [{column: value}, ...]
+        for row in data:
+            for key, value in row.items():
+                problems += _cell_problems(table, key, row.key_pos[key], value, row.value_pos[key])
+    elif "rows" in data:  # {columns: [...], rows: [[...], ...]}
+        cols = data["columns"]
+        for j, name in enumerate(cols):
+            problems += _cell_problems(table, name, cols.item_pos[j])
+        for i, row in enumerate(data["rows"]):
+            if len(row) != len(cols):
+                problems.append(Problem(data["rows"].item_pos[i], f"row {i + 1} of '{table.name}' has {len(row)} "
+                                        f"value{'s' if len(row) != 1 else ''} for {len(cols)} columns"))
+                continue
+            for j, value in enumerate(row):
+                col = table.column(cols[j])
+                if col is not None:
+                    problems += _value_problems(table, col, value, row.item_pos[j])
+    elif "csv" in data:
+        problems += _csv_problems(where / data["csv"], table, data.value_pos["csv"], root)
+    else:  # a calendar
+        cal = data["calendar"]
+        for key in ("from", "to"):
+            if not _is_date(cal[key]):
+                problems.append(Problem(cal.value_pos[key], f"calendar {key}: '{cal[key]}' is not a date"))
+        for name in data["columns"]:
+            problems += _cell_problems(table, name, data["columns"].key_pos[name])
+    return problems
+
+
+def _csv_problems(path: Path, table: Table, pos: Pos, root: Path) -> list[Problem]:
+    if not path.is_file():
+        return [Problem(pos, f"CSV file not found: {path.name}")]
+    rows = _read_csv(path, pos)
+    file = display_path(path, root)
+    problems: list[Problem] = []
+    header = list(rows[0]) if rows else []
+    for j, name in enumerate(header):
+        problems += _cell_problems(table, name, Pos(file, 1, j + 1))
+    for i, row in enumerate(rows):
+        if None in row:  # csv.DictReader files surplus values under the key None
+            problems.append(Problem(Pos(file, i + 2, 1), f"row {i + 1} has more values than the header has columns"))
+            continue
+        for j, (name, value) in enumerate(row.items()):
+            col = table.column(name) if isinstance(name, str) else None
+            if col is not None:
+                problems += _value_problems(table, col, value, Pos(file, i + 2, j + 1))
+    return problems
+
+
+def _cell_problems(table: Table, name: Any, pos: Pos, value: Any = None, value_pos: Pos | None = None) -> list[Problem]:
+    col = table.column(str(name))
+    if col is None:
+        return [Problem(pos, f"'{name}' is not a column of '{table.name}'",
+                        _did_you_mean(str(name), [c.name for c in table.columns]))]
+    if col in table.calculated_columns:
+        return [Problem(pos, f"'{name}' is a calculated column of '{table.name}'; it is computed from the given rows")]
+    return _value_problems(table, col, value, value_pos or pos)
+
+
+_BOOLEAN_TEXT = frozenset({"true", "false"})
+
+
+def _fits(value: Any, column_type: str) -> bool:
+    """Whether the engine can load `value` into a column of `column_type` (as docs/measure-tests.md says)."""
+    if value is None or column_type == "string":
+        return True
+    if column_type in ("date", "datetime"):
+        return isinstance(value, (_dt.date, _dt.datetime)) or (isinstance(value, str) and _is_date(value))
+    if column_type == "boolean":
+        return isinstance(value, bool) or (isinstance(value, str) and value.strip().lower() in _BOOLEAN_TEXT)
+    if isinstance(value, bool):
+        return False
+    if column_type == "int64":
+        if isinstance(value, float):
+            return value.is_integer()
+        return isinstance(value, int) or (isinstance(value, str) and _parses(int, value))
+    return isinstance(value, (int, float)) or (isinstance(value, str) and _parses(float, value))
+
+
+def _value_problems(table: Table, col, value: Any, pos: Pos) -> list[Problem]:
+    if _fits(value, col.type):
+        return []
+    return [Problem(pos, f"{value!r} does not fit the {col.type} column {table.name}[{col.name}]")]
+
+
+def _parses(kind, text: str) -> bool:
+    try:
+        kind(text.strip())
+    except ValueError:
+        return False
+    return True
+
+
+def _is_date(text: Any) -> bool:
+    try:
+        _dt.datetime.fromisoformat(str(text))
+    except ValueError:
+        return False
+    return True
+
+
+def _did_you_mean(name: str, options: list[str]) -> str | None:
+    import difflib
+
+    close = difflib.get_close_matches(name, options, n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else None
 
 
 def same(expected: Any, actual: Any, tol: float = DEFAULT_TOLERANCE) -> bool:
@@ -142,15 +304,27 @@ def same(expected: Any, actual: Any, tol: float = DEFAULT_TOLERANCE) -> bool:
     return expected == actual
 
 
+def within(expected: Any, actual: Any, tolerance: float | None, relative: float = DEFAULT_TOLERANCE) -> bool:
+    """An expectation's own `tolerance` is absolute: |expected - actual| <= tolerance."""
+    numbers = all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in (expected, actual))
+    if tolerance is None or not numbers or math.isnan(expected) or math.isnan(actual):
+        return same(expected, actual, relative)
+    return abs(expected - actual) <= tolerance
+
+
 def _context(filters: dict[str, Any]) -> str:
     return ", ".join(f"{k} = {v!r}" for k, v in filters.items()) or "(no filters)"
 
 
 def run_file(path: Path, model: Model, root: Path, as_of: str | None = None) -> list[Result]:
+    return _run_cases(path, load_cases(path, root, model), model, root, as_of)
+
+
+def _run_cases(path: Path, cases: list[Case], model: Model, root: Path, as_of: str | None) -> list[Result]:
     results: list[Result] = []
     label = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
     engines: dict[int, Engine] = {}
-    for case in load_cases(path, root):
+    for case in cases:
         key = -1 if case.shared else len(engines)
         start = time.perf_counter()
         try:
@@ -161,11 +335,11 @@ def run_file(path: Path, model: Model, root: Path, as_of: str | None = None) -> 
             results.append(Result(label, case.name, "-", _context(case.filters), None, None, False, case.pos,
                                   str(exc)))
             continue
-        for measure, (expected, pos) in case.expect.items():
+        for measure, (expected, pos, tolerance) in case.expect.items():
             t0 = time.perf_counter()
             try:
                 actual = engine.evaluate_measure(measure, case.filters or None)
-                ok, err = same(expected, actual, case.tolerance), None
+                ok, err = within(expected, actual, tolerance, case.tolerance), None
             except ForgeError as exc:
                 actual, ok, err = None, False, str(exc)
             results.append(Result(label, case.name, measure, _context(case.filters), expected, actual, ok, pos, err,
@@ -198,9 +372,18 @@ def _plain(v: Any) -> Any:
 
 
 def run_all(project: Path, model: Model, as_of: str | None = None) -> list[Result]:
-    results = []
+    """Every file's tests; all files are loaded and checked first, so bad input runs nothing."""
+    loaded, problems = [], []
     for path in test_files(project):
-        results.extend(run_file(path, model, project, as_of))
+        try:
+            loaded.append((path, load_cases(path, project, model)))
+        except ForgeError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ForgeError(problems)
+    results = []
+    for path, cases in loaded:
+        results.extend(_run_cases(path, cases, model, project, as_of))
     return results
 
 

@@ -6,6 +6,7 @@ files). All problems are collected and raised together as one `ForgeError`.
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from dataclasses import replace
@@ -105,6 +106,13 @@ def _schema_problems(doc: Any, kind: str, out: _Collector) -> bool:
     return ok
 
 
+def schema_problems(doc: Any, kind: str) -> list[Problem]:
+    """The positioned problems of `doc` against the packaged schema `kind` (also: tests)."""
+    out = _Collector()
+    _schema_problems(doc, kind, out)
+    return out.problems
+
+
 def _load(path: Path, kind: str, root: Path, out: _Collector) -> PosDict | None:
     try:
         doc = load_yaml(path, root)
@@ -162,7 +170,11 @@ def _source(doc: PosDict, path: Path, out: _Collector) -> Source:
     if "generator" in src:
         return Source("generator", pos, generator=src["generator"], params=dict(src.get("params", {})))
     kind = "csv" if "csv" in src else "parquet"
-    file = (path.parent / src[kind]).resolve()
+    try:
+        file = (path.parent / src[kind]).resolve()
+    except (OSError, RuntimeError):  # a symlink loop (RuntimeError before Python 3.13)
+        out.add(src.value_pos[kind], f"source file cannot be read: {src[kind]} is a symlink loop")
+        return Source(kind, pos, path=path.parent / src[kind])
     if not file.is_file():
         out.add(src.value_pos[kind], f"source file not found: {src[kind]} (resolved to {file})")
     else:
@@ -210,6 +222,50 @@ def _check_folder(folder: str | None, pos: Pos, siblings: dict[tuple[str, ...], 
             out.add(pos, f"measure folder '{parts[i - 1]}' differs only in case from '{other[0]}' (at {other[1]}); "
                          "they would be one folder on Windows and macOS", f"spell it '{other[0]}'")
             return
+
+
+def _real_date(text: Any) -> bool:
+    """`2021-02-30` matches the schema's pattern but is no date."""
+    try:
+        dt.datetime.fromisoformat(str(text))
+    except ValueError:
+        return False
+    return True
+
+
+def _fits(value: Any, column_type: str) -> bool:
+    if column_type in ("date", "datetime"):
+        return isinstance(value, str) and _real_date(value)
+    return isinstance(value, _PYTHON_TYPES[column_type]) and (column_type == "boolean") == isinstance(value, bool)
+
+
+def _check_static_rows(doc: PosDict, t: Table, out: _Collector) -> None:
+    """`generator: rows`: every value names a column of the table and fits its type."""
+    if t.source.generator != "rows":
+        return
+    rows = doc["source"].get("params", {}).get("rows", PosList())
+    for i, row in enumerate(rows):
+        for key, value in row.items():
+            col = t.column(key)
+            if col is None:
+                out.add(row.key_pos[key], f"static row {i + 1} of '{t.name}' sets '{key}', which is not a column",
+                        _did_you_mean(key, [c.name for c in t.columns]))
+            elif value is not None and not _fits(value, col.type):
+                out.add(row.value_pos[key], f"static row {i + 1} of '{t.name}': {key} = {value!r} does not fit "
+                                            f"the {col.type} column")
+
+
+def _check_dates(doc: PosDict, out: _Collector) -> None:
+    """model.yaml dates are real dates and the synthetic range runs forwards."""
+    synth = doc.get("synth", PosDict())
+    for key in ("start", "end"):
+        if key in synth and not _real_date(synth[key]):
+            out.add(synth.value_pos[key], f"synth.{key}: '{synth[key]}' is not a date")
+    if all(k in synth and _real_date(synth[k]) for k in ("start", "end")) and synth["start"] > synth["end"]:
+        out.add(synth.value_pos["start"], f"synth.start {synth['start']} is after synth.end {synth['end']}")
+    as_of = doc.get("as_of")
+    if isinstance(as_of, str) and parse_field_ref(as_of) is None and not _real_date(as_of):
+        out.add(doc.value_pos["as_of"], f"as_of: '{as_of}' is not a date")
 
 
 def _check_table(t: Table, out: _Collector) -> None:
@@ -381,7 +437,10 @@ def _selection(v: PosDict, vtype: str, bindings: tuple[Binding, ...], tables: di
             out.add(v.key_pos["range"], "'range' needs a slicer with mode: between on a date column")
             return {}
         lo, hi = v["range"]["from"], v["range"]["to"]
-        if lo > hi:
+        bad = [k for k in ("from", "to") if not _real_date(v["range"][k])]
+        for k in bad:
+            out.add(v["range"].value_pos[k], f"range {k}: '{v['range'][k]}' is not a date")
+        if not bad and lo > hi:
             out.add(v.value_pos["range"], f"range from {lo} is after to {hi}")
         return {"range": (lo, hi)}
     if mode == "between":
@@ -521,6 +580,8 @@ def _as_of_measure(doc: PosDict, tables: dict[str, Table], out: _Collector) -> M
         how = f"the fixed date {value}"
     else:
         t = tables.get((ref[0] or "").lower())
+        if t is None and (ref[0] or "").lower() in out.broken_tables:
+            return None  # that table's own file failed: its error is enough
         if t is None or t.column(ref[1]) is None:
             out.add(pos, f"as_of names a missing column {value}")
             return None
@@ -555,6 +616,8 @@ def load_project(root: Path) -> Model:
         raise ForgeError(Problem(Pos(display_path(model_file, root), 1, 1),
                                  f"no semantic/model.yaml in project folder {root}"))
     model_doc = _load(model_file, "model", root, out)
+    if model_doc is not None:
+        _check_dates(model_doc, out)
     out.raise_if_any()
     assert model_doc is not None
     date_table = model_doc.get("date_table")
@@ -571,6 +634,7 @@ def load_project(root: Path) -> Model:
             out.add(doc.value_pos["name"], f"duplicate table '{t.name}' (first defined at {tables[t.name.lower()].pos})")
             continue
         _check_table(t, out)
+        _check_static_rows(doc, t, out)
         tables[t.name.lower()] = t
     if date_table and date_table.lower() not in tables:
         out.add(model_doc.value_pos["date_table"], f"date_table '{date_table}' does not exist",
