@@ -201,6 +201,7 @@ def bench(rows: int, root: Path, repeat: int) -> dict:
                 problems.append(f"{page.name} / {visual.name}: hand page SQL differs from hand solo SQL: {diff}")
         drop_shared(hand)
         pages.append({"page": page.name, "visuals": len(queries), "engine": e_time, "hand": h_time})
+        print(f"  {page.name}: page engine {e_time:.2f} s, hand {h_time:.2f} s", file=sys.stderr, flush=True)
     fixed = fixed_cost(engine, repeat=max(30, repeat))
     engine.clear_cache()
     return {"rows": rows, "visuals": visuals, "pages": pages, "problems": problems, "fixed_ms": fixed,
