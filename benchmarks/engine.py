@@ -241,9 +241,9 @@ def evaluate_run(rows: int, root: Path) -> tuple[float, float]:
 
 # --------------------------------------------------------------------------- reporting
 
-def visual_table(result: dict) -> str:
-    lines = [f"{result['rows']:,} orders", "",
-             "| page | visual | engine s | hand s | ratio | rows | ok |", "|---|---|---:|---:|---:|---:|:---:|"]
+def visual_table(result: dict, title: bool = True) -> str:
+    lines = [f"{result['rows']:,} orders", ""] if title else []
+    lines += ["| page | visual | engine s | hand s | ratio | rows | ok |", "|---|---|---:|---:|---:|---:|:---:|"]
     for r in result["visuals"]:
         lines.append(f"| {r['page']} | {r['visual']} | {r['engine']:.3f} | {r['hand']:.3f} | "
                      f"{r['engine'] / r['hand']:.2f}x | {r['rows']:,} | {'yes' if r['ok'] else '**NO**'} |")
@@ -338,7 +338,7 @@ def write_docs(results: list[dict], goals_text: str) -> None:
     parts = ["### Pages", "", page_table(results), "", "### Goals", "", goals_text, "", "### Setup, once per size",
              "", setup]
     for r in results:
-        parts += ["", f"### Visuals, {r['rows']:,} orders", "", visual_table(r)]
+        parts += ["", f"### Visuals, {r['rows']:,} orders", "", visual_table(r, title=False)]
     doc.write_text(f"{head}{start}\n" + "\n".join(parts) + f"\n{end}{tail}", encoding="utf-8")
     print(f"wrote {doc}")
 
