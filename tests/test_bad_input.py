@@ -491,8 +491,8 @@ def _add_measures(project: Path) -> None:
 @pytest.mark.parametrize("command, code", [("build", 0), ("lint", 0), ("fmt", 1)])
 def test_deep_and_long_measures_survive_every_command(command, code, project, tmp_path, capsys):
     _add_measures(project)
-    extra = ["--no-tom", "--rows", "2000"] if command == "build" else []
-    assert main([command, "--project", str(project), "--out", str(tmp_path / "powerbi"), *extra]) == code
+    extra = ["--out", str(tmp_path / "powerbi"), "--no-tom", "--rows", "2000"] if command == "build" else []
+    assert main([command, "--project", str(project), *extra]) == code
     captured = capsys.readouterr()
     assert "Traceback" not in captured.err and "internal error" not in captured.err, captured.err
     if command == "fmt":  # both are written on one line: the formatter breaks them up

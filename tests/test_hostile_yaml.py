@@ -147,8 +147,9 @@ def test_no_edit_of_the_shipped_yaml_makes_main_fail_unexpectedly(data, workspac
     mutated = _mutate(original.decode("utf-8"), data)
     path.write_bytes(mutated.encode("utf-8", "surrogatepass"))
     try:
-        code = main([command, "--project", str(workspace / "project"), "--out", str(workspace / "out"),
-                     *(["--no-tom", "--rows", "1"] if command == "build" else [])])
+        # only build takes --out, --rows and --no-tom (each command shows only its own options)
+        code = main([command, "--project", str(workspace / "project"),
+                     *(["--out", str(workspace / "out"), "--no-tom", "--rows", "1"] if command == "build" else [])])
     finally:
         path.write_bytes(original)
     err = capsys.readouterr().err
