@@ -4,10 +4,7 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
-import pytest
-
 from generator.cli import main
-
 from generator.dax.lint import RULES, has_errors, lint_model, render_json, render_sarif, render_text
 from generator.spec.model import (
     Binding, CalculatedColumn, ExprOrigin, Page, Pos, Relationship, Visual,
