@@ -250,47 +250,50 @@ def test_every_chart_draws_the_engines_rows(shipped, engine, tab):
     checked = 0
     for page, v in _visuals(engine, CHARTS):
         tab.visit((out / "preview" / f"{page.id}.html").as_uri())
-        traces = tab.traces(v.name)
-        if v.type in ("clusteredColumnChart", "clusteredBarChart", "lineChart"):
-            expected = _category_expected(engine, v)
-            drawn = {}
-            for t in traces:
-                xs, ys = (t["y"], t["x"]) if v.type == "clusteredBarChart" else (t["x"], t["y"])
-                for x, y in zip(xs, ys):
-                    if y is not None:
-                        drawn[(x, t["name"])] = y
-            assert set(drawn) == {k for k, vals in expected.items() if any(x is not None for x in vals.values())}, v.name
-            for key, y in drawn.items():
-                measure = next(iter(expected[key])) if len(_fields(v, "values")) == 1 else key[1]
-                assert _close(y, expected[key][measure]), (v.name, key)
-            cats = _fields(v, "category")
-            if len(cats) == 1 and engine.model.table(cats[0].table).column(cats[0].name).type != "date":
-                axis = traces[0]["y"] if v.type == "clusteredBarChart" else traces[0]["x"]
-                assert axis == [c for c in _sorted_categories(engine, cats[0]) if c in axis], v.name
-        elif v.type in ("pieChart", "donutChart"):
-            expected = _category_expected(engine, v)
-            (t,) = traces
-            assert t["labels"] == [c for c in _sorted_categories(engine, _fields(v, "category")[0])
-                                   if c in t["labels"]]
-            for label, value in zip(t["labels"], t["values"]):
-                assert _close(value, next(iter(expected[(label, _fields(v, "values")[0].name)].values()))), v.name
-        elif v.type == "scatterChart":
-            x, y = _fields(v, "x")[0], _fields(v, "y")[0]
-            details, legend = _fields(v, "details"), _fields(v, "legend")
-            groups = [_ref(b.table, b.name) for b in details + legend]
-            frame = engine.query(f'EVALUATE SUMMARIZECOLUMNS({", ".join(groups)}, "x", [{x.name}], "y", [{y.name}])')
-            expected = sorted((_label(r[-3]) if legend else "", round(r[-2] or 0, 6), round(r[-1] or 0, 6))
-                              for r in frame.itertuples(index=False))
-            drawn = sorted((t["name"] if legend else "", round(a or 0, 6), round(b or 0, 6))
-                           for t in traces for a, b in zip(t["x"], t["y"]))
-            assert len(expected) <= 3500 and drawn == expected, v.name
-        elif v.type == "gauge":
-            (t,) = traces
-            value = engine.query(f'EVALUATE ROW("v", [{_fields(v, "values")[0].name}])').iloc[0, 0]
-            target = engine.query(f'EVALUATE ROW("v", [{_fields(v, "target")[0].name}])').iloc[0, 0]
-            assert _close(t["value"], value) and _close(t["target"], target)
+        _assert_chart_draws_the_engines_rows(engine, v, tab.traces(v.name))
         checked += 1
     assert checked >= 20
+
+
+def _assert_chart_draws_the_engines_rows(engine: Engine, v, traces: list[dict]) -> None:
+    if v.type in ("clusteredColumnChart", "clusteredBarChart", "lineChart"):
+        expected = _category_expected(engine, v)
+        drawn = {}
+        for t in traces:
+            xs, ys = (t["y"], t["x"]) if v.type == "clusteredBarChart" else (t["x"], t["y"])
+            for x, y in zip(xs, ys):
+                if y is not None:
+                    drawn[(x, t["name"])] = y
+        assert set(drawn) == {k for k, vals in expected.items() if any(x is not None for x in vals.values())}, v.name
+        for key, y in drawn.items():
+            measure = next(iter(expected[key])) if len(_fields(v, "values")) == 1 else key[1]
+            assert _close(y, expected[key][measure]), (v.name, key)
+        cats = _fields(v, "category")
+        if len(cats) == 1 and engine.model.table(cats[0].table).column(cats[0].name).type != "date":
+            axis = traces[0]["y"] if v.type == "clusteredBarChart" else traces[0]["x"]
+            assert axis == [c for c in _sorted_categories(engine, cats[0]) if c in axis], v.name
+    elif v.type in ("pieChart", "donutChart"):
+        expected = _category_expected(engine, v)
+        (t,) = traces
+        assert t["labels"] == [c for c in _sorted_categories(engine, _fields(v, "category")[0])
+                               if c in t["labels"]]
+        for label, value in zip(t["labels"], t["values"]):
+            assert _close(value, next(iter(expected[(label, _fields(v, "values")[0].name)].values()))), v.name
+    elif v.type == "scatterChart":
+        x, y = _fields(v, "x")[0], _fields(v, "y")[0]
+        details, legend = _fields(v, "details"), _fields(v, "legend")
+        groups = [_ref(b.table, b.name) for b in details + legend]
+        frame = engine.query(f'EVALUATE SUMMARIZECOLUMNS({", ".join(groups)}, "x", [{x.name}], "y", [{y.name}])')
+        expected = sorted((_label(r[-3]) if legend else "", round(r[-2] or 0, 6), round(r[-1] or 0, 6))
+                          for r in frame.itertuples(index=False))
+        drawn = sorted((t["name"] if legend else "", round(a or 0, 6), round(b or 0, 6))
+                       for t in traces for a, b in zip(t["x"], t["y"]))
+        assert len(expected) <= 3500 and drawn == expected, v.name
+    elif v.type == "gauge":
+        (t,) = traces
+        value = engine.query(f'EVALUATE ROW("v", [{_fields(v, "values")[0].name}])').iloc[0, 0]
+        target = engine.query(f'EVALUATE ROW("v", [{_fields(v, "target")[0].name}])').iloc[0, 0]
+        assert _close(t["value"], value) and _close(t["target"], target)
 
 
 def test_a_table_sorted_by_a_measure_descending_is_shown_in_that_order(shipped, engine, tab):
@@ -383,6 +386,30 @@ def test_the_csv_example_previews_in_the_browser(tmp_path, tab):
                                      f"\"y\", [{_fields(v, 'values')[0].name}])")
                 assert dict(zip(t["labels"], t["values"])) == pytest.approx(
                     {_label(a): float(b) for a, b in frame.itertuples(index=False)})
+
+
+def test_the_init_project_previews_in_the_browser(tmp_path, tab):
+    """`pbi-forge init`'s project: every page loads without console errors, is screenshot, and
+    its cards and charts show the engine's values."""
+    project = tmp_path / "mine"
+    assert main(["init", str(project)]) == 0
+    out = _build(project, project / "powerbi", rows=None)
+    assert main(["preview", "--project", str(project), "--out", str(out)]) == 0
+    engine = Engine.open(project, out=out)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    cards = charts = 0
+    for page in engine.model.pages:
+        tab.open((out / "preview" / f"{page.id}.html").as_uri())
+        assert tab.errors == [], f"{page.id}: {tab.errors}"
+        tab.page.screenshot(path=str(SHOTS / f"init-{page.id}.png"), full_page=True)
+        for v in page.visuals:
+            if v.type == "card":
+                assert tab.card(v.name) == _expected_card(engine, v.bindings[0].name), v.name
+                cards += 1
+            elif v.type in CHARTS:
+                _assert_chart_draws_the_engines_rows(engine, v, tab.traces(v.name))
+                charts += 1
+    assert cards >= 1 and charts >= 1
 
 
 # ---------------------------------------------------------------- --serve
