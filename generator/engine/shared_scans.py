@@ -116,6 +116,11 @@ def _leaf(sel: exp.Select) -> _Leaf | None:
     if any(k.find(exp.AggFunc) for k in keys):
         return None
     values = [p.this for p in projs[n:]]
+    if n == 0 and not any(v.find(exp.AggFunc) for v in values):
+        # no GROUP BY and no aggregate: one output row per input row (e.g. the rows
+        # `SELECT 1 AS v FROM fact` that COUNTROWS counts), not an aggregation; read from a
+        # pre-aggregation it would yield one row per group instead
+        return None
     for v in values:
         # every column outside an aggregate would be a grouping error; keep to the simple form
         for c in v.find_all(exp.Column):
