@@ -315,16 +315,19 @@ def test_a_matrix_has_subtotals_and_its_gradient(shipped, engine, tab):
     rows = tab.page.locator("#v-segment_by_country tbody tr")
     last = rows.last.locator("td").all_text_contents()
     assert last[0] == "Total"
-    # the grand total of [Total Customers]: the first of the four value cells of the Total column
-    assert last[-4] == _expected_card(engine, "Total Customers")
+    # the grand total of [Total Customers]: the first of the three value cells (Customers,
+    # Revenue, Repeat Rate) of the Total column
+    assert last[-3] == _expected_card(engine, "Total Customers")
     assert rows.locator("td.subtotal").count() >= 4  # each segment's Total column
     tab.open((out / "preview" / "customer_health_activity.html").as_uri())
     styles = tab.page.evaluate("() => [...document.querySelectorAll('#v-monthly_activity tbody tr:not(.total) "
                                "td[style]')].map(td => [Number(td.textContent), td.getAttribute('style')])")
     top = max(v for v, _ in styles)
     low = min(v for v, _ in styles)
-    assert {s for v, s in styles if v == top} == {"background:#118DFF"}
-    assert {s for v, s in styles if v == low} == {"background:#F3F2F1"}
+    scale = next(v for _, v in _visuals(engine, ("tableEx", "pivotTable"))
+                 if v.name == "monthly_activity").options["color_scale"]  # the page YAML's color_scale
+    assert {s for v, s in styles if v == top} == {f"background:{scale['high']}"}
+    assert {s for v, s in styles if v == low} == {f"background:{scale['low']}"}
 
 
 def test_a_scatter_over_the_limit_is_sampled_and_says_so(shipped, monkeypatch, tmp_path):

@@ -28,8 +28,9 @@ def column_name(b: Binding) -> str:
 
 
 def label(b: Binding) -> str:
-    """What Power BI shows for a field in headers and legends: its own name."""
-    return b.name
+    """What Power BI shows for a field in headers and legends: the projection's displayName
+    the PBIR writer emits (the YAML `label:`, else the name with underscores as spaces)."""
+    return b.display_name
 
 
 @dataclass
