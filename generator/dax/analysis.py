@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 
 from generator.dax import ast as A
 from generator.dax.catalog import FUNCTIONS, lookup
+from generator.dax.cycles import find_cycles
 from generator.dax.errors import DaxSyntaxError
 from generator.dax.parser import parse_expression
 from generator.errors import Problem
@@ -308,32 +309,8 @@ _VISIT = {
 def _cycles(objects: list[DaxObject]) -> list[Problem]:
     """One problem per measure dependency cycle, reported on its first measure."""
     measures = {o.name: o for o in objects if o.kind == "measure"}
-    problems: list[Problem] = []
-    reported: set[frozenset[str]] = set()
-    state: dict[str, int] = {}  # 1 = on the DFS stack, 2 = done
-    path: list[str] = []
-
-    def visit(name: str) -> None:
-        state[name] = 1
-        path.append(name)
-        for dep in measures[name].measures:
-            if dep not in measures:
-                continue
-            if state.get(dep) == 1:
-                cycle = path[path.index(dep):] + [dep]
-                key = frozenset(cycle)
-                if key not in reported:
-                    reported.add(key)
-                    problems.append(_cycle_problem(measures, cycle))
-            elif dep not in state:
-                visit(dep)
-        path.pop()
-        state[name] = 2
-
-    for name in measures:
-        if name not in state:
-            visit(name)
-    return problems
+    graph = {name: m.measures for name, m in measures.items()}
+    return [_cycle_problem(measures, cycle) for cycle in find_cycles(graph)]
 
 
 def _cycle_problem(measures: dict[str, DaxObject], cycle: list[str]) -> Problem:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from generator.dax import ast as A
 from generator.dax.analysis import DaxObject, analyze
+from generator.dax.cycles import find_cycles
 from generator.errors import Problem
 from generator.spec.model import Model
 
@@ -25,31 +26,8 @@ def column_cycle_problems(model: Model) -> list[Problem]:
     """One problem per dependency cycle that contains a calculated column."""
     objects = {_node(o): o for o in analyze(model).objects if o.tree is not None}
     graph = {node: _references(obj, model) for node, obj in objects.items()}
-    problems: list[Problem] = []
-    reported: set[frozenset[Node]] = set()
-    state: dict[Node, int] = {}  # 1 = on the DFS stack, 2 = done
-    path: list[Node] = []
-
-    def visit(node: Node) -> None:
-        state[node] = 1
-        path.append(node)
-        for dep in graph[node]:
-            if dep not in graph:
-                continue
-            if state.get(dep) == 1:
-                cycle = path[path.index(dep):] + [dep]
-                if frozenset(cycle) not in reported and any(n[0] == "column" for n in cycle):
-                    reported.add(frozenset(cycle))
-                    problems.append(_problem(objects, graph, _rotate(cycle)))
-            elif dep not in state:
-                visit(dep)
-        path.pop()
-        state[node] = 2
-
-    for node in graph:
-        if node not in state:
-            visit(node)
-    return problems
+    return [_problem(objects, graph, _rotate(cycle)) for cycle in find_cycles(graph)
+            if any(n[0] == "column" for n in cycle)]
 
 
 def _node(obj: DaxObject) -> Node:
