@@ -26,7 +26,7 @@ from xml.etree import ElementTree as ET
 
 from generator.engine.engine import Engine
 from generator.errors import ForgeError, Problem
-from generator.spec.loader import schema_problems
+from generator.spec.loader import real_date, schema_problems
 from generator.spec.model import Model, Pos, Table
 from generator.spec.yamlpos import PosDict, PosList, display_path, load_yaml
 
@@ -193,7 +193,7 @@ def _table_problems(data: Any, table: Table, where: Path, root: Path) -> list[Pr
     else:  # a calendar
         cal = data["calendar"]
         for key in ("from", "to"):
-            if not _is_date(cal[key]):
+            if not real_date(cal[key]):
                 problems.append(Problem(cal.value_pos[key], f"calendar {key}: '{cal[key]}' is not a date"))
         for name in data["columns"]:
             problems += _cell_problems(table, name, data["columns"].key_pos[name])
@@ -238,7 +238,7 @@ def _fits(value: Any, column_type: str) -> bool:
     if value is None or column_type == "string":
         return True
     if column_type in ("date", "datetime"):
-        return isinstance(value, (_dt.date, _dt.datetime)) or (isinstance(value, str) and _is_date(value))
+        return isinstance(value, (_dt.date, _dt.datetime)) or (isinstance(value, str) and real_date(value))
     if column_type == "boolean":
         return isinstance(value, bool) or (isinstance(value, str) and value.strip().lower() in _BOOLEAN_TEXT)
     if isinstance(value, bool):
@@ -259,14 +259,6 @@ def _value_problems(table: Table, col, value: Any, pos: Pos) -> list[Problem]:
 def _parses(kind, text: str) -> bool:
     try:
         kind(text.strip())
-    except ValueError:
-        return False
-    return True
-
-
-def _is_date(text: Any) -> bool:
-    try:
-        _dt.datetime.fromisoformat(str(text))
     except ValueError:
         return False
     return True

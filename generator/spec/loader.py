@@ -224,7 +224,7 @@ def _check_folder(folder: str | None, pos: Pos, siblings: dict[tuple[str, ...], 
             return
 
 
-def _real_date(text: Any) -> bool:
+def real_date(text: Any) -> bool:
     """`2021-02-30` matches the schema's pattern but is no date."""
     try:
         dt.datetime.fromisoformat(str(text))
@@ -235,7 +235,7 @@ def _real_date(text: Any) -> bool:
 
 def _fits(value: Any, column_type: str) -> bool:
     if column_type in ("date", "datetime"):
-        return isinstance(value, str) and _real_date(value)
+        return isinstance(value, str) and real_date(value)
     return isinstance(value, _PYTHON_TYPES[column_type]) and (column_type == "boolean") == isinstance(value, bool)
 
 
@@ -259,12 +259,12 @@ def _check_dates(doc: PosDict, out: _Collector) -> None:
     """model.yaml dates are real dates and the synthetic range runs forwards."""
     synth = doc.get("synth", PosDict())
     for key in ("start", "end"):
-        if key in synth and not _real_date(synth[key]):
+        if key in synth and not real_date(synth[key]):
             out.add(synth.value_pos[key], f"synth.{key}: '{synth[key]}' is not a date")
-    if all(k in synth and _real_date(synth[k]) for k in ("start", "end")) and synth["start"] > synth["end"]:
+    if all(k in synth and real_date(synth[k]) for k in ("start", "end")) and synth["start"] > synth["end"]:
         out.add(synth.value_pos["start"], f"synth.start {synth['start']} is after synth.end {synth['end']}")
     as_of = doc.get("as_of")
-    if isinstance(as_of, str) and parse_field_ref(as_of) is None and not _real_date(as_of):
+    if isinstance(as_of, str) and parse_field_ref(as_of) is None and not real_date(as_of):
         out.add(doc.value_pos["as_of"], f"as_of: '{as_of}' is not a date")
 
 
@@ -437,7 +437,7 @@ def _selection(v: PosDict, vtype: str, bindings: tuple[Binding, ...], tables: di
             out.add(v.key_pos["range"], "'range' needs a slicer with mode: between on a date column")
             return {}
         lo, hi = v["range"]["from"], v["range"]["to"]
-        bad = [k for k in ("from", "to") if not _real_date(v["range"][k])]
+        bad = [k for k in ("from", "to") if not real_date(v["range"][k])]
         for k in bad:
             out.add(v["range"].value_pos[k], f"range {k}: '{v['range'][k]}' is not a date")
         if not bad and lo > hi:
