@@ -29,6 +29,8 @@ from generator.engine.errors import DaxCompileError, DaxEvalError
 from generator.engine.results import to_frame
 from generator.engine.schema import Schema, calculated_order
 from generator.engine.shared_scans import ScanCache, ScanStage
+from generator.engine.udf import install as install_udfs
+from generator.engine import query as _handlers  # noqa: F401  (importing the handlers registers their UDFs)
 from generator.errors import ForgeError, Problem
 from generator.spec.model import Measure, Model, Table
 
@@ -101,6 +103,7 @@ class Engine:
                                      "write e.g. 4GB, 512MB or 75%")) from exc
         for macro in _MACROS:
             self.con.execute(macro)
+        install_udfs(self.con)
         self.last_sql: str | None = None
         # grouped evaluation of visuals (one GROUP BY per aggregate) instead of correlated
         # per-cell subqueries; both give the same values (tests/engine/test_grouped.py)
