@@ -95,6 +95,13 @@ class TableFns(ScalarFns):
     def fn_REMOVEFILTERS(self, call, env):
         raise self.err(env, call, "REMOVEFILTERS can only be used as a CALCULATE filter argument")
 
+    def fn_USERELATIONSHIP(self, call, env):
+        # a modifier (compiler.modifier); as a value it is Power BI's error
+        raise self.err(env, call, "USERELATIONSHIP can only be used as a CALCULATE/CALCULATETABLE filter argument")
+
+    def fn_CROSSFILTER(self, call, env):
+        raise self.err(env, call, "CROSSFILTER can only be used as a CALCULATE/CALCULATETABLE filter argument")
+
     def fn_ALLSELECTED(self, call, env):
         args = [a for a in call.args if not isinstance(a, A.EmptyArg)]
         mod = self.modifier(call, env)
