@@ -512,7 +512,7 @@ def test_evaluate_follows_the_sort_and_samples_scatter(shipped, monkeypatch, cap
     monkeypatch.setattr(visuals, "SCATTER_LIMIT", 100)
     assert main(["evaluate", "--project", str(root), "--out", str(out)]) == 0
     captured = capsys.readouterr()
-    assert "59 visual(s) evaluated" in captured.out
+    assert "60 visual(s) evaluated" in captured.out
     assert captured.err == ""  # no progress bar when stderr is not a terminal
     top = json.loads((out / "preview" / "RFM & Retention__top_10_customers.json").read_text())
     revenue = [r[-1] for r in top["rows"]]

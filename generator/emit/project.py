@@ -29,6 +29,10 @@ def formatted_dax(model: Model) -> dict[tuple[str, str], str]:
     for t in model.tables:
         for c in t.calculated_columns:
             out[(t.name, c.name)] = _format(c.expression)
+        for item in (t.calculation_group.items if t.calculation_group else ()):
+            out[(t.name, "item:" + item.name)] = _format(item.expression)
+            if item.format_string:
+                out[(t.name, "format:" + item.name)] = _format(item.format_string)
     return out
 
 

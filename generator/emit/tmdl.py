@@ -98,7 +98,7 @@ def model_tmdl(model: Model) -> str:
     w.blank()
     w.line(0, "annotation __PBI_TimeIntelligenceEnabled = 0")
     w.blank()
-    order = ["DataFolder", *(t.name for t in model.tables)]
+    order = ["DataFolder", *(t.name for t in model.tables if t.calculation_group is None)]
     w.line(0, "annotation PBI_QueryOrder = " + json.dumps(order, ensure_ascii=False, separators=(",", ":")))
     w.blank()
     for t in model.tables:
@@ -231,8 +231,55 @@ def partition_m(t: Table) -> str:
     ])
 
 
+def calculation_group_tmdl(model: Model, t: Table, dax_text: dict[tuple[str, str], str]) -> str:
+    """A calculation group table as Desktop saves it: the `calculationGroup` with its items,
+    the item column (sourceColumn Name, sorted by Ordinal) and the Ordinal column; no
+    partition (TOM gives a calculation group table its calculationGroup source itself)."""
+    g = t.calculation_group
+    assert g is not None
+    w = TmdlWriter()
+    w.description(0, t.description)
+    w.line(0, f"table {quote(t.name)}")
+    w.line(1, f"lineageTag: {lineage_tag(model.name, 'table', t.name)}")
+    w.blank()
+    for m in model.measures:
+        if m.table == t.name:
+            _measure(w, model, t, m, dax_text.get((t.name, m.name), m.expression))
+    w.line(1, "calculationGroup")
+    w.line(2, f"precedence: {g.precedence}")
+    for item in g.items:
+        w.blank()
+        w.description(2, item.description)
+        w.expression(2, f"calculationItem {quote(item.name)}", dax_text.get((t.name, "item:" + item.name), item.expression), 4)
+        w.line(3, f"ordinal: {item.ordinal}")
+        if item.format_string:
+            w.blank()
+            w.expression(3, "formatStringDefinition",
+                         dax_text.get((t.name, "format:" + item.name), item.format_string), 5)
+    w.blank()
+    name_col, ordinal_col = t.columns
+    for c, source in ((name_col, "Name"), (ordinal_col, "Ordinal")):
+        w.line(1, f"column {quote(c.name)}")
+        w.line(2, f"dataType: {TMDL_TYPES[c.type]}")
+        if c.hidden:
+            w.line(2, "isHidden")
+        if c.format:
+            w.line(2, f"formatString: {text_value(c.format)}")
+        w.line(2, f"lineageTag: {lineage_tag(model.name, 'table', t.name, 'column', c.name)}")
+        w.line(2, "summarizeBy: none")
+        w.line(2, f"sourceColumn: {source}")
+        if c.sort_by:
+            w.line(2, f"sortByColumn: {quote(c.sort_by)}")
+        w.blank()
+        w.line(2, "annotation SummarizationSetBy = Automatic")
+        w.blank()
+    return w.text()
+
+
 def table_tmdl(model: Model, t: Table, dax_text: dict[tuple[str, str], str]) -> str:
     """One table file. `dax_text[(table, name)]` is the formatted DAX of each measure/calc column."""
+    if t.calculation_group is not None:
+        return calculation_group_tmdl(model, t, dax_text)
     w = TmdlWriter()
     w.description(0, t.description)
     w.line(0, f"table {quote(t.name)}")

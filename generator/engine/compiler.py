@@ -200,6 +200,11 @@ class Env:
     # by the filter arguments or removed by ALL, so a measure reference (an implicit
     # CALCULATE) or a nested CALCULATE must not transition those rows again (§5.1, §7)
     transitioned: int = 0
+    # calculation groups already applied on the way here (not applied again to the measure
+    # references inside the rewritten expression), until a CALCULATE filters the group's
+    # column again (sideways recursion); the measure SELECTEDMEASURE() stands for
+    cg_applied: frozenset[str] = frozenset()
+    selected_measure: str | None = None
 
     def push(self, row: Row) -> "Env":
         return replace(self, rows=(*self.rows, row))
@@ -696,6 +701,9 @@ class CompilerCore:
         if lname in env.stack:
             raise self.err(env, node, f"measure [{name}] refers to itself (circular dependency)")
         ctx = self.transition(env)
+        rewritten = self.apply_calculation_groups(name, env, ctx, node)
+        if rewritten is not None:
+            return rewritten
         if lname in self.extra_measures:
             body, label = self.extra_measures[lname]
             src = Source(label)
@@ -703,7 +711,17 @@ class CompilerCore:
             m = self.measures[lname]
             body = self.schema.parsed_measure(m)
             src = Source(f"measure [{m.name}]", m.origin, m)
-        return self.scalar(body, Env(ctx=ctx, src=src, stack=(*env.stack, lname), scope=env.scope))
+        return self.scalar(body, Env(ctx=ctx, src=src, stack=(*env.stack, lname), scope=env.scope,
+                                     cg_applied=env.cg_applied))
+
+    def apply_calculation_groups(self, name: str, env: Env, ctx: Ctx, node: A.Node) -> Scalar | None:
+        """Hook: the measure reference rewritten by the calculation items in `ctx`, or None
+        (generator.engine.fn_calc_groups)."""
+        return None
+
+    def reset_calculation_groups(self, before: Ctx, after: Ctx, env: Env) -> Env:
+        """Hook: `env` with the groups whose filter CALCULATE changed applicable again."""
+        return env
 
     def transition(self, env: Env) -> Ctx:
         """Context transition: every row context not yet transitioned by an enclosing

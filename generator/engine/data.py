@@ -18,6 +18,7 @@ from generator.errors import ForgeError, Problem
 from generator.spec.model import Model, Relationship, Table
 from generator.engine.sql import create_view, fn, ident, parenthesize, render, table_ref  # noqa: F401
 from generator.engine.types import model_sql_type
+from generator.spec.calc_groups import item_rows
 
 TableData = "pd.DataFrame | list[dict[str, Any]] | list[list[Any]]"
 
@@ -68,10 +69,14 @@ def load_tables(con: duckdb.DuckDBPyConnection, model: Model, data: Mapping[str,
     given = {k.lower(): v for k, v in (data or {}).items()}
     for table in model.tables:
         trim = True
-        if table.name.lower() in given:
-            frame = _frame(table, given[table.name.lower()])
+        if table.calculation_group is not None:  # its rows are the items, whatever the data says
+            frame = _frame(table, item_rows(table))
             con.register(raw_name(table.name), frame)
             source: exp.Expression = table_ref(raw_name(table.name))
+        elif table.name.lower() in given:
+            frame = _frame(table, given[table.name.lower()])
+            con.register(raw_name(table.name), frame)
+            source = table_ref(raw_name(table.name))
         elif data is not None and out is None:
             frame = _frame(table, [])
             con.register(raw_name(table.name), frame)

@@ -367,8 +367,18 @@ def filter_args(filters: Mapping[str, Any] | None) -> list[str]:
     out = []
     for col, value in (filters or {}).items():
         values = value if isinstance(value, (list, tuple)) else [value]
-        out.append("TREATAS({" + ", ".join(dax_literal(v) for v in values) + "}, " + col + ")")
+        out.append("TREATAS({" + ", ".join(dax_literal(v) for v in values) + "}, " + _quoted_column(col) + ")")
     return out
+
+
+def _quoted_column(ref: str) -> str:
+    """`Time Intelligence[Item]` → `'Time Intelligence'[Item]` (a table name that is not a
+    plain identifier must be quoted in DAX); already-quoted references stay as they are."""
+    table, bracket, rest = ref.partition("[")
+    table = table.strip()
+    if not bracket or table.startswith("'") or table.replace("_", "a").isalnum():
+        return ref
+    return "'" + table.replace("'", "''") + "'[" + rest
 
 
 def _is_blank(value: Any) -> bool:

@@ -17,6 +17,7 @@ from sqlglot import exp
 
 from generator.dax import ast as A
 from generator.engine.data import fn
+from generator.engine.fn_calc_groups import CalcGroupFns
 from generator.engine.compiler import CellScope, Env, Rel, RelCol, Source
 from generator.engine.context import CellFilter, ColKey, Ctx, EqFilter, RowsFilter, Scan, and_all
 from generator.engine.data import ident
@@ -43,7 +44,7 @@ def display_name(c: RelCol) -> str:
     return f"[{c.name}]"
 
 
-class Compiler(TimeFns, TableFns):
+class Compiler(CalcGroupFns, TimeFns, TableFns):
     """The full compiler: core + scalar, table and time-intelligence functions."""
 
     # ------------------------------------------------------------ queries

@@ -36,12 +36,15 @@ class Schema:
     # lower-case table -> names of its calculated columns materialised so far
     calculated: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
     measures: Mapping[str, A.Expr | DaxCompileError] = field(default_factory=lambda: MappingProxyType({}))
+    # (lower-case table, lower-case item) -> parsed calculation item expression
+    items: Mapping[tuple[str, str], A.Expr | DaxCompileError] = field(default_factory=lambda: MappingProxyType({}))
 
     @classmethod
     def create(cls, model: Model, blank_rows=frozenset(), unique_keys=frozenset(),
                as_of: _dt.date | None = None) -> "Schema":
         return cls(model, frozenset(blank_rows), frozenset(unique_keys), as_of or _dt.date.today(),
-                   MappingProxyType({}), MappingProxyType(parse_measures(model)))
+                   MappingProxyType({}), MappingProxyType(parse_measures(model)),
+                   MappingProxyType(parse_items(model)))
 
     # ------------------------------------------------------------ tables
 
@@ -79,6 +82,15 @@ class Schema:
             raise tree
         return tree
 
+    def parsed_item(self, table: str, item: str) -> A.Expr:
+        """The parsed expression of a calculation item."""
+        tree = self.items.get((table.lower(), item.lower()))
+        if tree is None:
+            raise KeyError(f"no calculation item '{table}'[{item}]")
+        if isinstance(tree, DaxCompileError):
+            raise tree
+        return tree
+
     def summed_columns(self, table: str) -> list[str]:
         """Columns of `table` that a model measure aggregates with SUM (cache defaults)."""
         return list(self._summed.get(table.lower(), ()))
@@ -107,6 +119,19 @@ def date_column(model: Model, t: Table | None) -> str | None:
 
 def parse_measures(model: Model) -> dict[str, A.Expr | DaxCompileError]:
     return {m.name: _parse_measure(m) for m in model.measures}
+
+
+def parse_items(model: Model) -> dict[tuple[str, str], A.Expr | DaxCompileError]:
+    out: dict[tuple[str, str], A.Expr | DaxCompileError] = {}
+    for t in model.calculation_groups:
+        for it in t.calculation_group.items:
+            try:
+                out[(t.name.lower(), it.name.lower())] = parse_expression(it.expression, it.origin)
+            except DaxSyntaxError as exc:
+                error = DaxCompileError(f"syntax error in calculation item '{t.name}'[{it.name}]: {exc}", it.pos)
+                error.__cause__ = exc
+                out[(t.name.lower(), it.name.lower())] = error
+    return out
 
 
 def _parse_measure(m: Measure) -> A.Expr | DaxCompileError:

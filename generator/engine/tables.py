@@ -31,7 +31,8 @@ class TableFns(ScalarFns):
         args = self.args(call, env, 1, -1)
         fns = self.filter_args(args[1:], env)
         ctx = self.apply_filters(env, fns)
-        return self.guarded(self.scalar(args[0], env.inside_calculate(ctx)), fns)
+        inner = self.reset_calculation_groups(env.ctx, ctx, env.inside_calculate(ctx))
+        return self.guarded(self.scalar(args[0], inner), fns)
 
     def fn_CALCULATETABLE(self, call, env):
         args = self.args(call, env, 1, -1)
@@ -39,7 +40,7 @@ class TableFns(ScalarFns):
         if any(k == "filter" and p[2] is not None for k, p in fns):
             raise self.unsupported(env, call, "CALCULATETABLE with a DATEADD/SAMEPERIODLASTYEAR filter")
         ctx = self.apply_filters(env, fns)
-        return self.table(args[0], env.inside_calculate(ctx))
+        return self.table(args[0], self.reset_calculation_groups(env.ctx, ctx, env.inside_calculate(ctx)))
 
     def fn_KEEPFILTERS(self, call, env):
         (arg,) = self.args(call, env, 1)

@@ -33,6 +33,7 @@ from generator.spec.model import (
     Table,
     Visual,
 )
+from generator.spec import calc_groups
 from generator.spec.names import folder_parts, folder_problem, segment_problem
 from generator.spec.visuals import COLUMN_ROLES, MEASURE_ROLES, REQUIRED, ROLES, SINGLE, VISUAL_TYPES
 from generator.spec.yamlpos import PosDict, PosList, display_path, load_yaml, position_of
@@ -636,6 +637,17 @@ def load_project(root: Path) -> Model:
         _check_table(t, out)
         _check_static_rows(doc, t, out)
         tables[t.name.lower()] = t
+    for path in calc_groups.files(semantic):
+        doc = _load(path, "calculation_group", root, out)
+        if doc is None:
+            out.broken_tables.add(_name_in(path, root))
+            continue
+        t = calc_groups.calculation_group_table(doc, out.add)
+        if t.name.lower() in tables:
+            out.add(doc.value_pos["name"], f"duplicate table '{t.name}' (first defined at {tables[t.name.lower()].pos})")
+            continue
+        tables[t.name.lower()] = t
+    calc_groups.check_precedences(list(tables.values()), out.add)
     if date_table and date_table.lower() not in tables:
         out.add(model_doc.value_pos["date_table"], f"date_table '{date_table}' does not exist",
                 _did_you_mean(date_table, [t.name for t in tables.values()]))

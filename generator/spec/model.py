@@ -72,6 +72,39 @@ class Source:
 
 
 @dataclass(frozen=True)
+class CalculationItem:
+    """One item of a calculation group: an expression over SELECTEDMEASURE()."""
+
+    name: str
+    expression: str
+    pos: Pos
+    origin: ExprOrigin
+    ordinal: int
+    format_string: str | None = None  # a DAX expression (formatStringDefinition)
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class CalculationGroup:
+    """A calculation group: its table has one text column (`column`, the items' names) and
+    an `Ordinal` column; selecting an item in the filter context rewrites measure references
+    (learn.microsoft.com/analysis-services/tabular-models/calculation-groups)."""
+
+    column: str
+    precedence: int
+    items: tuple[CalculationItem, ...]
+    pos: Pos
+    description: str | None = None
+    ordinal_column: str = "Ordinal"
+
+    def item(self, name: str) -> CalculationItem | None:
+        for i in self.items:
+            if i.name.lower() == name.lower():
+                return i
+        return None
+
+
+@dataclass(frozen=True)
 class Table:
     name: str
     source: Source
@@ -82,6 +115,7 @@ class Table:
     hierarchies: tuple[Hierarchy, ...] = ()
     is_date_table: bool = False
     lint_disable: tuple[str, ...] = ()
+    calculation_group: CalculationGroup | None = None  # a calculation group's table
 
     def column(self, name: str) -> Column | CalculatedColumn | None:
         for c in (*self.columns, *self.calculated_columns):
@@ -182,6 +216,12 @@ class Model:
             if t.name.lower() == name.lower():
                 return t
         return None
+
+    @property
+    def calculation_groups(self) -> tuple[Table, ...]:
+        """The calculation group tables, highest precedence first (the order they apply in)."""
+        groups = [t for t in self.tables if t.calculation_group is not None]
+        return tuple(sorted(groups, key=lambda t: -t.calculation_group.precedence))
 
     def measure(self, name: str) -> Measure | None:
         for m in self.measures:

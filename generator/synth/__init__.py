@@ -105,6 +105,8 @@ def generate(model: Model, rows: int | None = None, seed: int | None = None) -> 
         ctx.tables[name] = GENERATORS[name][0](ctx)
     out: dict[str, pa.Table] = {}
     for t in model.tables:
+        if t.source.kind == "calculation_group":
+            continue  # no data file: the rows are the items, known from the model
         if t.source.kind == "generator":
             raw = gen_rows(ctx, t.source.params) if t.source.generator == "rows" else ctx.tables[t.source.generator]
         else:
