@@ -79,6 +79,8 @@ class DaxObject:
             return "query"
         if self.kind == "measure":
             return f"measure '{self.name}'"
+        if self.kind == "calculation item":
+            return f"calculation item '{self.table}'[{self.name}]"
         return f"calculated column '{self.table}'[{self.name}]"
 
     def pos(self, span: A.Span) -> Pos:
@@ -139,6 +141,11 @@ def _objects(model: Model) -> list[DaxObject]:
         DaxObject("measure", m.name, m.table, m.expression, m.origin,
                   lint_disable=tuple(getattr(m, "lint_disable", ())))
         for m in model.measures
+    )
+    out.extend(
+        DaxObject("calculation item", i.name, t.name, i.expression, i.origin)
+        for t in model.tables if t.calculation_group is not None
+        for i in t.calculation_group.items
     )
     return out
 
