@@ -1,4 +1,4 @@
-"""Hand-written DuckDB SQL for all 59 report visuals: the baseline of benchmarks/engine.py.
+"""Hand-written DuckDB SQL for all 60 report visuals: the baseline of benchmarks/engine.py.
 
 Written the way a DuckDB expert would answer each visual over the same Parquet files:
 aggregate the fact table first and join the (small) dimension to the grouped rows, use
@@ -163,6 +163,22 @@ SNAPSHOT: dict[str, Hand] = {
         SELECT Country, Segment, grouping(Country) = 1, grouping(Segment) = 1, count(*), sum(rev),
                count(*) FILTER (WHERE n > 1)::DOUBLE / count(*)
         FROM pcs GROUP BY GROUPING SETS ((Country, Segment), (Country), (Segment), ())""", ("pcs",)),
+    # the Time Intelligence calculation group across years: one pass over the fact table by
+    # year; PY is the previous year's row, YTD at year level is the year, and the total row
+    # is every year (Current), the years before the calendar's last one (PY of all dates)
+    # and the last year (YTD of all dates); DIVIDE by a blank PY is blank and dropped
+    "revenue_time_intelligence": Hand(f"""
+        WITH y AS (SELECT year(Order_Date) AS y, sum(Revenue) AS r FROM {F} GROUP BY 1),
+        last AS (SELECT max(Year) AS y FROM {D}),
+        cells AS (
+            SELECT y.y, false AS tot, y.r AS cur, p.r AS py, y.r AS ytd FROM y LEFT JOIN y p ON p.y = y.y - 1
+            UNION ALL
+            SELECT NULL, true, sum(r), sum(r) FILTER (WHERE y < (SELECT y FROM last)),
+                   max(r) FILTER (WHERE y = (SELECT y FROM last)) FROM y)
+        SELECT c.y, t.item, c.tot, t.item IS NULL, t.v
+        FROM cells c, LATERAL (VALUES (NULL, c.cur), ('Current', c.cur), ('PY', c.py),
+                                      ('YoY %', (c.cur - c.py) / nullif(c.py, 0)), ('YTD', c.ytd)) t(item, v)
+        WHERE t.v IS NOT NULL"""),
     "customers_by_segment": Hand("""
         WITH s AS (SELECT Segment, count(*) AS n FROM pcs GROUP BY 1)
         SELECT Segment, n, max(n) FILTER (WHERE Segment = 'Prime') OVER () / n FROM s""", ("pcs",)),
