@@ -74,3 +74,35 @@ def test_tmdl_has_desktops_calculation_group_shape():
     assert lines[i + 1:i + 6] == ["\t\tdataType: string", lines[i + 2], "\t\tsummarizeBy: none",
                                   "\t\tsourceColumn: Name", "\t\tsortByColumn: Ordinal"]
     assert not any(line.lstrip().startswith("partition") for line in lines)
+
+
+# ------------------------------------------------------------ row-level security roles
+
+def _model_file(project: Path) -> Path:
+    return project / "semantic" / "model.yaml"
+
+
+def test_role_on_an_unknown_table_names_the_line(project, capsys):
+    f = _model_file(project)
+    f.write_text(f.read_text().replace("      User_Country: \"[Email]", "      User_Countries: \"[Email]", 1))
+    code, out = _build(project, capsys)
+    assert code == 2
+    assert "role 'Sales Region' filters table 'User_Countries', which does not exist" in out
+    assert "did you mean" in out.lower() or "User_Country" in out
+
+
+def test_role_filter_with_an_unknown_column_is_a_dax_error(project, capsys):
+    f = _model_file(project)
+    f.write_text(f.read_text().replace('"[Email] = USERPRINCIPALNAME ()"', '"[Mail] = USERPRINCIPALNAME ()"', 1))
+    code, out = _build(project, capsys)
+    assert code == 2 and "role 'Sales Region' filter on 'User_Country'" in out and "[Mail]" in out
+
+
+def test_role_tmdl_as_desktop_writes_it():
+    from generator.emit.tmdl import model_tmdl, role_tmdl
+
+    model = load_project(REPO)
+    text = role_tmdl(model, model.role("Sales Region"), {})
+    assert "role 'Sales Region'\n\tmodelPermission: read\n" in text
+    assert "\ttablePermission User_Country = [Email] = USERPRINCIPALNAME ()\n" in text
+    assert "ref role 'Sales Region'" in model_tmdl(model)

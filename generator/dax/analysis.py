@@ -81,6 +81,8 @@ class DaxObject:
             return f"measure '{self.name}'"
         if self.kind == "calculation item":
             return f"calculation item '{self.table}'[{self.name}]"
+        if self.kind == "role filter":
+            return f"role '{self.name}' filter on '{self.table}'"
         return f"calculated column '{self.table}'[{self.name}]"
 
     def pos(self, span: A.Span) -> Pos:
@@ -147,6 +149,8 @@ def _objects(model: Model) -> list[DaxObject]:
         for t in model.tables if t.calculation_group is not None
         for i in t.calculation_group.items
     )
+    out.extend(DaxObject("role filter", r.name, p.table, p.expression, p.origin)
+               for r in model.roles for p in r.tables)
     return out
 
 
@@ -290,7 +294,7 @@ class _Resolver:
             return
         owners = self.index.column_owners.get(key)
         if owners:
-            if self.obj.kind == "calculated column" and self.obj.table in owners:
+            if self.obj.kind in ("calculated column", "role filter") and self.obj.table in owners:
                 owners = [self.obj.table]
             for owner in owners:
                 self.obj.columns.add((owner, self.index.columns[owner.lower()][key]))

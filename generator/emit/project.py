@@ -33,6 +33,9 @@ def formatted_dax(model: Model) -> dict[tuple[str, str], str]:
             out[(t.name, "item:" + item.name)] = _format(item.expression)
             if item.format_string:
                 out[(t.name, "format:" + item.name)] = _format(item.format_string)
+    for r in model.roles:
+        for p in r.tables:
+            out[("role:" + r.name, p.table)] = _format(p.expression)
     return out
 
 

@@ -104,7 +104,26 @@ def model_tmdl(model: Model) -> str:
     for t in model.tables:
         w.line(0, f"ref table {quote(t.name)}")
     w.blank()
+    if model.roles:
+        for r in model.roles:
+            w.line(0, f"ref role {quote(r.name)}")
+        w.blank()
     w.line(0, f"ref cultureInfo {model.culture}")
+    return w.text()
+
+
+def role_tmdl(model: Model, role, dax_text: dict[tuple[str, str], str]) -> str:
+    """One role file (definition/roles/<Role>.tmdl), as Desktop saves it."""
+    w = TmdlWriter()
+    w.description(0, role.description)
+    w.line(0, f"role {quote(role.name)}")
+    w.line(1, "modelPermission: read")
+    for p in role.tables:
+        w.blank()
+        w.expression(1, f"tablePermission {quote(p.table)}",
+                     dax_text.get(("role:" + role.name, p.table), p.expression), 3)
+    w.blank()
+    w.line(1, f"annotation PBI_Id = {lineage_tag(model.name, 'role', role.name).replace('-', '')}")
     return w.text()
 
 
@@ -318,4 +337,6 @@ def semantic_model_files(model: Model, data_folder: str, dax_text: dict[tuple[st
         files["relationships.tmdl"] = relationships_tmdl(model)
     for t in model.tables:
         files[f"tables/{t.name}.tmdl"] = table_tmdl(model, t, dax_text)
+    for r in model.roles:
+        files[f"roles/{r.name}.tmdl"] = role_tmdl(model, r, dax_text)
     return files

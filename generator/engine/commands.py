@@ -39,6 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="folder holding semantic/ and measures/ (default: the current folder if it has "
                         "semantic/model.yaml, else the repository)")
     q.add_argument("--out", type=Path, default=None, help="folder holding the built data/ (default: <project>/powerbi)")
+    _security_options(q)
     q.set_defaults(func=cmd_query)
     t = subparsers.add_parser("test", help="run the YAML measure tests in measures/*.tests.yaml")
     t.add_argument("--junit", type=Path, default=None, help="also write JUnit XML to this file")
@@ -46,15 +47,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     t.add_argument("--coverage", action="store_true", help="also list untested measures and those the engine "
                                                            "cannot evaluate (generator/review/coverage.py)")
     t.add_argument("--min-coverage", type=float, default=None, metavar="PCT", help="exit 1 below PCT %% coverage")
+    _security_options(t)
     t.set_defaults(func=cmd_test)
     e = subparsers.add_parser("evaluate", help="evaluate every report visual; JSON under <out>/preview/")
     e.add_argument("--as-of", default=None)
+    _security_options(e)
     e.set_defaults(func=cmd_evaluate)
+
+
+def _security_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--as-user", default=None, metavar="UPN",
+                   help="evaluate as this user: USERPRINCIPALNAME() returns it, and without --role the "
+                        "row-level security roles listing it as a member apply")
+    p.add_argument("--role", action="append", default=None, metavar="NAME",
+                   help="evaluate in this row-level security role (repeat for several: they add up)")
 
 
 def _engine(args: argparse.Namespace) -> Engine:
     engine = Engine.open(args.project, out=args.out, as_of=getattr(args, "as_of", None),
-                         memory_limit=getattr(args, "memory_limit", None))
+                         memory_limit=getattr(args, "memory_limit", None), user=getattr(args, "as_user", None),
+                         roles=getattr(args, "role", None))
     engine.validate_date_table()
     return engine
 
@@ -171,7 +183,8 @@ def cmd_test(args: argparse.Namespace) -> int:
     from generator.spec import load_project
 
     model = load_project(args.project)
-    results = run_all(args.project, model, getattr(args, "as_of", None) or model.as_of or "2024-12-31")
+    results = run_all(args.project, model, getattr(args, "as_of", None) or model.as_of or "2024-12-31",
+                      user=getattr(args, "as_user", None), roles=tuple(getattr(args, "role", None) or ()))
     table = RichTable(show_header=True, title="measure tests")
     for c in ("test", "measure", "context", "expected", "actual", "ok"):
         table.add_column(c)

@@ -693,6 +693,10 @@ class CompilerCore:
                 return row.names[node.name.lower()]
         if node.name.lower() in self.measures or node.name.lower() in self.extra_measures:
             return self.measure_ref(node.name, env, node)
+        for row in reversed(env.rows):  # a bare [Column] of the table being iterated
+            c = row.base.column(node.name) if row.base is not None else None
+            if c is not None and (row.base.name, c.name) in row.cols:
+                return row.cols[(row.base.name, c.name)]
         raise self.err(env, node, f"measure or column [{node.name}] does not exist")
 
     def measure_ref(self, name: str, env: Env, node: A.Node) -> Scalar:

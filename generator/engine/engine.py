@@ -14,7 +14,8 @@ import os
 import tempfile
 import warnings
 from pathlib import Path
-from typing import Any, Mapping
+from dataclasses import replace
+from typing import Any, Mapping, Sequence
 
 import duckdb
 import pandas as pd
@@ -27,7 +28,8 @@ from generator.engine.sql import (
 )
 from generator.engine.errors import DaxCompileError, DaxEvalError
 from generator.engine.results import to_frame
-from generator.engine.schema import Schema, calculated_order
+from generator.engine.schema import Schema, calculated_order, parse_calculated
+from generator.engine.security import apply_security, roles_for
 from generator.engine.shared_scans import ScanCache, ScanStage
 from generator.engine.udf import install as install_udfs
 from generator.engine import query as _handlers  # noqa: F401  (importing the handlers registers their UDFs)
@@ -88,7 +90,10 @@ class Engine:
 
     def __init__(self, model: Model, data: Mapping[str, Any] | None = None, out: Path | None = None,
                  as_of: str | _dt.date | None = None, con: duckdb.DuckDBPyConnection | None = None,
-                 memory_limit: str | None = None):
+                 memory_limit: str | None = None, user: str | None = None,
+                 roles: Sequence[str] | None = None):
+        """`user`/`roles`: evaluate as that user (USERPRINCIPALNAME) in those row-level
+        security roles (generator.engine.security); no roles: the unsecured model."""
         self.model = model
         self.con = con or duckdb.connect()
         self.con.execute("SET enable_progress_bar = false")
@@ -113,6 +118,12 @@ class Engine:
             self.schema: Schema = Schema.create(model, self._blank_tables(), self._unique_keys(),
                                                 self._resolve_as_of(as_of))
             self._compute_calculated()
+            self.schema = replace(self.schema, user=user or "")
+            self.roles = roles_for(model, user, roles)
+            if self.roles:
+                apply_security(model, self.schema, self.roles, self._compile_row_filter, self.con.execute)
+                # hidden orphans no longer give their one side a blank row
+                self.schema = replace(self.schema, blank_rows=self._blank_tables())
         except duckdb.OutOfMemoryException as exc:
             raise self._out_of_memory(exc, "opening the model") from exc
         # pre-aggregations shared across queries (shared_scans.ScanCache); None: one
@@ -121,12 +132,14 @@ class Engine:
 
     @classmethod
     def open(cls, project: Path, out: Path | None = None, as_of: str | None = None,
-             memory_limit: str | None = None) -> "Engine":
+             memory_limit: str | None = None, user: str | None = None,
+             roles: Sequence[str] | None = None) -> "Engine":
         from generator.spec import load_project
 
         project = Path(project)
         model = load_project(project)
-        return cls(model, out=out or project / "powerbi", as_of=as_of, memory_limit=memory_limit)
+        return cls(model, out=out or project / "powerbi", as_of=as_of, memory_limit=memory_limit, user=user,
+                   roles=roles)
 
     # ------------------------------------------------------------ model facts (measured once)
 
@@ -227,6 +240,11 @@ class Engine:
 
     def visible_columns(self, table: Table) -> list:
         return self.schema.visible_columns(table)
+
+    def _compile_row_filter(self, table, column) -> exp.Select:
+        from generator.engine.query import Compiler
+
+        return Compiler(self.schema, grouped=self.grouped).calculated_column(table, column, parse_calculated(table, column))
 
     def _compute_calculated(self) -> None:
         """Compute every calculated column once, up front, in row context and dependency

@@ -19,7 +19,7 @@ import csv
 import datetime as _dt
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import replace, dataclass, field
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -58,6 +58,8 @@ class Case:
     rows: list[list[Any]] | None = None
     tolerance: float = DEFAULT_TOLERANCE
     shared: bool = True  # uses the file's `given` unchanged
+    as_user: str | None = None  # `as: {user: …, roles: […]}`: row-level security
+    as_roles: tuple[str, ...] = ()
 
 
 def test_files(project: Path) -> list[Path]:
@@ -123,7 +125,8 @@ def load_cases(path: Path, root: Path, model: Model | None = None) -> list[Case]
         pos = doc["tests"].item_pos[i]
         given = {**base, **_given(t.get("given"), path.parent, pos)}
         case = Case(str(t["name"]), pos, given, dict(t.get("filters") or {}),
-                    tolerance=float(t.get("tolerance", DEFAULT_TOLERANCE)), shared="given" not in t)
+                    tolerance=float(t.get("tolerance", DEFAULT_TOLERANCE)), shared="given" not in t,
+                    as_user=(t.get("as") or {}).get("user"), as_roles=tuple((t.get("as") or {}).get("roles", ())))
         for m, v in (t.get("expect") or {}).items():
             where = t["expect"].value_pos[m]
             if isinstance(v, dict):  # {value: 140, tolerance: 0.5}
@@ -304,8 +307,13 @@ def within(expected: Any, actual: Any, tolerance: float | None, relative: float 
     return abs(expected - actual) <= tolerance
 
 
-def _context(filters: dict[str, Any]) -> str:
-    return ", ".join(f"{k} = {v!r}" for k, v in filters.items()) or "(no filters)"
+def _context(filters: dict[str, Any], case: "Case | None" = None) -> str:
+    text = ", ".join(f"{k} = {v!r}" for k, v in filters.items()) or "(no filters)"
+    if case is not None and (case.as_user or case.as_roles):
+        who = [f"user {case.as_user}"] if case.as_user else []
+        who += [f"roles {', '.join(case.as_roles)}"] if case.as_roles else []
+        text += " as " + ", ".join(who)
+    return text
 
 
 def run_file(path: Path, model: Model, root: Path, as_of: str | None = None) -> list[Result]:
@@ -317,14 +325,15 @@ def _run_cases(path: Path, cases: list[Case], model: Model, root: Path, as_of: s
     label = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
     engines: dict[int, Engine] = {}
     for case in cases:
-        key = -1 if case.shared else len(engines)
+        key = (-1 if case.shared else len(engines), case.as_user, case.as_roles)
         start = time.perf_counter()
         try:
             engine = engines.get(key)
             if engine is None:
-                engine = engines[key] = Engine(model, data=case.given, as_of=as_of)
+                engine = engines[key] = Engine(model, data=case.given, as_of=as_of, user=case.as_user,
+                                               roles=case.as_roles or None)
         except ForgeError as exc:
-            results.append(Result(label, case.name, "-", _context(case.filters), None, None, False, case.pos,
+            results.append(Result(label, case.name, "-", _context(case.filters, case), None, None, False, case.pos,
                                   str(exc)))
             continue
         for measure, (expected, pos, tolerance) in case.expect.items():
@@ -334,7 +343,7 @@ def _run_cases(path: Path, cases: list[Case], model: Model, root: Path, as_of: s
                 ok, err = within(expected, actual, tolerance, case.tolerance), None
             except ForgeError as exc:
                 actual, ok, err = None, False, str(exc)
-            results.append(Result(label, case.name, measure, _context(case.filters), expected, actual, ok, pos, err,
+            results.append(Result(label, case.name, measure, _context(case.filters, case), expected, actual, ok, pos, err,
                                   time.perf_counter() - t0))
         if case.query is not None:
             try:
@@ -344,7 +353,7 @@ def _run_cases(path: Path, cases: list[Case], model: Model, root: Path, as_of: s
                 ok = len(actual_rows) == len(case.rows) and all(
                     len(a) == len(e) and all(same(x, y, case.tolerance) for x, y in zip(e, a))
                     for a, e in zip(actual_rows, case.rows))
-                results.append(Result(label, case.name, "(query)", _context(case.filters), case.rows, actual_rows, ok,
+                results.append(Result(label, case.name, "(query)", _context(case.filters, case), case.rows, actual_rows, ok,
                                       case.pos, None, time.perf_counter() - start))
             except ForgeError as exc:
                 results.append(Result(label, case.name, "(query)", "", case.rows, None, False, case.pos, str(exc)))
@@ -363,8 +372,10 @@ def _plain(v: Any) -> Any:
     return v
 
 
-def run_all(project: Path, model: Model, as_of: str | None = None) -> list[Result]:
-    """Every file's tests; all files are loaded and checked first, so bad input runs nothing."""
+def run_all(project: Path, model: Model, as_of: str | None = None, user: str | None = None,
+            roles: tuple[str, ...] = ()) -> list[Result]:
+    """Every file's tests; all files are loaded and checked first, so bad input runs nothing.
+    `user`/`roles` (test --as-user/--role) apply to the tests without their own `as:`."""
     loaded, problems = [], []
     for path in test_files(project):
         try:
@@ -375,6 +386,9 @@ def run_all(project: Path, model: Model, as_of: str | None = None) -> list[Resul
         raise ForgeError(problems)
     results = []
     for path, cases in loaded:
+        if user or roles:
+            cases = [c if (c.as_user or c.as_roles) else replace(c, as_user=user, as_roles=tuple(roles))
+                     for c in cases]
         results.extend(_run_cases(path, cases, model, project, as_of))
     return results
 

@@ -18,6 +18,7 @@ from sqlglot import exp
 from generator.dax import ast as A
 from generator.engine.data import fn
 from generator.engine.fn_calc_groups import CalcGroupFns
+from generator.engine.fn_security import SecurityFns
 from generator.engine.compiler import CellScope, Env, Rel, RelCol, Source
 from generator.engine.context import CellFilter, ColKey, Ctx, EqFilter, RowsFilter, Scan, and_all
 from generator.engine.data import ident
@@ -44,7 +45,7 @@ def display_name(c: RelCol) -> str:
     return f"[{c.name}]"
 
 
-class Compiler(CalcGroupFns, TimeFns, TableFns):
+class Compiler(CalcGroupFns, SecurityFns, TimeFns, TableFns):
     """The full compiler: core + scalar, table and time-intelligence functions."""
 
     # ------------------------------------------------------------ queries

@@ -38,6 +38,7 @@ class Schema:
     measures: Mapping[str, A.Expr | DaxCompileError] = field(default_factory=lambda: MappingProxyType({}))
     # (lower-case table, lower-case item) -> parsed calculation item expression
     items: Mapping[tuple[str, str], A.Expr | DaxCompileError] = field(default_factory=lambda: MappingProxyType({}))
+    user: str = ""  # the effective user of the queries (USERPRINCIPALNAME, USERNAME)
 
     @classmethod
     def create(cls, model: Model, blank_rows=frozenset(), unique_keys=frozenset(),

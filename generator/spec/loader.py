@@ -22,6 +22,7 @@ from generator.spec.model import (
     Binding,
     CalculatedColumn,
     Column,
+    ExprOrigin,
     Hierarchy,
     Level,
     Measure,
@@ -29,8 +30,10 @@ from generator.spec.model import (
     Page,
     Pos,
     Relationship,
+    Role,
     Source,
     Table,
+    TablePermission,
     Visual,
 )
 from generator.spec import calc_groups
@@ -314,6 +317,34 @@ def _relationships(doc: PosDict, tables: dict[str, Table], out: _Collector) -> t
         rels.append(Relationship(ends[0][0], ends[0][1], ends[1][0], ends[1][1], items.item_pos[i],
                                  cross_filter=r.get("cross_filter", "single"), active=r.get("active", True)))
     return tuple(rels)
+
+
+def _roles(doc: PosDict, tables: dict[str, Table], out: _Collector) -> tuple[Role, ...]:
+    roles: list[Role] = []
+    items = doc.get("roles", PosList())
+    seen: dict[str, Pos] = {}
+    for i, r in enumerate(items):
+        pos = items.item_pos[i]
+        if r["name"].lower() in seen:
+            out.add(r.value_pos["name"], f"duplicate role '{r['name']}' (first defined at {seen[r['name'].lower()]})")
+            continue
+        seen[r["name"].lower()] = pos
+        _check_file_name(r["name"], "role name", r.value_pos["name"], out, suffix=".tmdl")
+        perms = []
+        for table, expression in r["tables"].items():
+            t = tables.get(table.lower())
+            if t is None:
+                out.add(r["tables"].key_pos[table], f"role '{r['name']}' filters table '{table}', which does not exist",
+                        _did_you_mean(table, [x.name for x in tables.values()]))
+                continue
+            if not isinstance(expression, str):
+                expression = "TRUE()" if expression else "FALSE()"
+            perms.append(TablePermission(t.name, expression.strip("\n"), r["tables"].value_pos[table],
+                                         r["tables"].origins.get(table) or ExprOrigin(
+                                             r["tables"].value_pos[table].file, r["tables"].value_pos[table].line,
+                                             r["tables"].value_pos[table].col)))
+        roles.append(Role(r["name"], tuple(perms), pos, tuple(r.get("members", ())), r.get("description")))
+    return tuple(roles)
 
 
 def _measures(files: list[Path], root: Path, tables: dict[str, Table], out: _Collector) -> tuple[Measure, ...]:
@@ -652,6 +683,7 @@ def load_project(root: Path) -> Model:
         out.add(model_doc.value_pos["date_table"], f"date_table '{date_table}' does not exist",
                 _did_you_mean(date_table, [t.name for t in tables.values()]))
     relationships = _relationships(model_doc, tables, out)
+    roles = _roles(model_doc, tables, out)
     measure_files = sorted(p for p in (root / "measures").glob("*.yaml") if not p.name.endswith(".tests.yaml"))
     measures = _measures(measure_files, root, tables, out)
     as_of = _as_of_measure(model_doc, tables, out)
@@ -668,5 +700,5 @@ def load_project(root: Path) -> Model:
         relationships=relationships, measures=measures, pages=pages, root=root, date_table=date_table,
         as_of=model_doc.get("as_of"),
         synth=dict(model_doc.get("synth", {})), data_folder=model_doc.get("data_folder"),
-        lint_disable=_disabled(model_doc),
+        lint_disable=_disabled(model_doc), roles=roles,
     )

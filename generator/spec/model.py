@@ -158,6 +158,27 @@ class Measure:
 
 
 @dataclass(frozen=True)
+class TablePermission:
+    """A role's row filter on one table: DAX evaluated in the row context of each row."""
+
+    table: str
+    expression: str
+    pos: Pos
+    origin: ExprOrigin
+
+
+@dataclass(frozen=True)
+class Role:
+    """A row-level security role (learn.microsoft.com/fabric/security/service-admin-row-level-security)."""
+
+    name: str
+    tables: tuple[TablePermission, ...]
+    pos: Pos
+    members: tuple[str, ...] = ()
+    description: str | None = None
+
+
+@dataclass(frozen=True)
 class Binding:
     """A field bound to a visual role: `Table[Column]` or `[Measure]` / `Table[Measure]`."""
 
@@ -210,6 +231,13 @@ class Model:
     synth: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     data_folder: str | None = None
     lint_disable: tuple[str, ...] = ()
+    roles: tuple[Role, ...] = ()
+
+    def role(self, name: str) -> Role | None:
+        for r in self.roles:
+            if r.name.lower() == name.lower():
+                return r
+        return None
 
     def table(self, name: str) -> Table | None:
         for t in self.tables:
