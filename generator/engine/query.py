@@ -22,6 +22,7 @@ from generator.engine.context import CellFilter, ColKey, Ctx, EqFilter, RowsFilt
 from generator.engine.data import ident
 from generator.engine.shared_scans import share_scans
 from generator.engine.strict import Strictness
+from generator.engine.fn_model_info import ModelInfoFns
 from generator.engine.fn_tables2 import Tables2Fns
 from generator.engine.tables import TableFns
 from generator.engine.timeintel import TimeFns
@@ -44,7 +45,7 @@ def display_name(c: RelCol) -> str:
     return f"[{c.name}]"
 
 
-class Compiler(Tables2Fns, TimeFns, TableFns):
+class Compiler(Tables2Fns, ModelInfoFns, TimeFns, TableFns):
     """The full compiler: core + scalar, table and time-intelligence functions."""
 
     # ------------------------------------------------------------ queries
