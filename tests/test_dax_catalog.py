@@ -129,8 +129,8 @@ def test_support_table_covers_the_catalog_and_the_engine():
     handled = supported_functions()
     assert handled <= set(FUNCTIONS)
     assert support("SUM", handled) == "supported" and support("CEILING.MATH", handled) == "not yet"
-    assert support("SUMMARIZE", handled) == "partial"
+    assert support("SUMMARIZECOLUMNS", handled) == "partial"
     text = render_markdown(handled)
-    assert "| CEILING.MATH | not yet |" in text and "| INFO.VIEW.TABLES | not yet |" in text
+    assert "| CEILING.MATH | not yet |" in text and "| INFO.STORAGETABLES | not yet |" in text
     rows = [line for line in text.splitlines() if line.startswith("| ") and not line.startswith("| function")]
     assert len(rows) == len(FUNCTIONS)

@@ -525,7 +525,6 @@ def is_builtin(name: str) -> bool:
 
 # Engine handlers that reject some argument forms (with a compile error naming the form).
 PARTIAL: dict[str, str] = {
-    "SUMMARIZE": "ROLLUP/ROLLUPGROUP are rejected",
     "SUBSTITUTE": "no instance-number argument",
     "FORMAT": "common format strings only (0, 0.00, #,##0, #,0, #,##0.00, 0%, 0.0%, $#,##0, \\$#,0.00, dates such "
               "as yyyy-mm-dd, mmm yyyy, Short Date); others are rejected",
@@ -533,8 +532,11 @@ PARTIAL: dict[str, str] = {
     "NETWORKDAYS": "weekend code 1 only; no holidays table",
     "WEEKDAY": "return types 1, 2 and 3",
     "SUMMARIZECOLUMNS": "group-level filters inside ROLLUPADDISSUBTOTAL are rejected",
-    "ROLLUPGROUP": "only inside ROLLUPADDISSUBTOTAL in SUMMARIZECOLUMNS (columns rolled up together, "
-                   "as a table visual's grand total); elsewhere (ROLLUP, SUMMARIZE) it is rejected",
+    "ROLLUPGROUP": "inside ROLLUPADDISSUBTOTAL (SUMMARIZECOLUMNS) and ROLLUP (SUMMARIZE)",
+    "ADDMISSINGITEMS": "no filter tables; ROLLUPISSUBTOTAL without group-level filters",
+    "COLUMNSTATISTICS": "Min/Max as text; the RowNumber rows give only the cardinality",
+    "TOCSV": "rows in the order of their columns (Power BI: storage order)",
+    "TOJSON": "rows in the order of their columns (Power BI: storage order)",
     "TREATAS": "text values match case-sensitively",
     "CONCATENATEX": "the delimiter must be a constant",
     "CALCULATETABLE": "DATEADD/SAMEPERIODLASTYEAR filters are rejected (use CALCULATE)",

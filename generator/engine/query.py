@@ -24,6 +24,8 @@ from generator.engine.context import CellFilter, ColKey, Ctx, EqFilter, RowsFilt
 from generator.engine.data import ident
 from generator.engine.shared_scans import share_scans
 from generator.engine.strict import Strictness
+from generator.engine.fn_model_info import ModelInfoFns
+from generator.engine.fn_tables2 import Tables2Fns
 from generator.engine.tables import TableFns
 from generator.engine.timeintel import TimeFns
 from generator.engine.types import DaxType
@@ -45,7 +47,7 @@ def display_name(c: RelCol) -> str:
     return f"[{c.name}]"
 
 
-class Compiler(CalcGroupFns, SecurityFns, TimeFns, TableFns):
+class Compiler(CalcGroupFns, SecurityFns, Tables2Fns, ModelInfoFns, TimeFns, TableFns):
     """The full compiler: core + scalar, table and time-intelligence functions."""
 
     # ------------------------------------------------------------ queries

@@ -478,7 +478,7 @@ def test_summarize_name_expression_columns(eng, dax, expected):
 @pytest.mark.parametrize("dax, message", [
     ('SUMMARIZE(Sales, "x", [Sales])', "needs a group-by column"),
     ('SUMMARIZE(Sales, Customer[City], "x")', "expects name/expression pairs"),
-    ('SUMMARIZE(Sales, ROLLUP(Customer[City]), "x", [Sales])', "ROLLUP"),
+    ('SUMMARIZE(Sales, ROLLUP(Customer[City]), ROLLUP(Customer[Name]), "x", [Sales])', "one ROLLUP"),
 ])
 def test_summarize_bad_forms_are_compile_errors(eng, dax, message):
     with pytest.raises(DaxCompileError, match=message):

@@ -39,8 +39,9 @@ def test_unknown_function_is_a_compile_error():
 
 def test_unsupported_argument_form_is_an_error_not_a_guess():
     e = engine()
-    with pytest.raises(DaxUnsupportedError, match="SUMMARIZE with ROLLUP"):
-        e.query('EVALUATE SUMMARIZE(Sales, ROLLUP(Customer[City]), "S", [Sales])')
+    with pytest.raises(DaxUnsupportedError, match="ADDMISSINGITEMS with filter tables"):
+        e.query('EVALUATE ADDMISSINGITEMS(Customer[Name], SUMMARIZECOLUMNS(Customer[Name], "a", [Sales]), '
+                'Customer[Name], VALUES(Customer[City]))')
     with pytest.raises(DaxUnsupportedError, match="FORMAT string"):
         e.evaluate('FORMAT(1, "0.0E+0")')
 

@@ -94,3 +94,13 @@ def test_unknown_role_and_roleless_user_are_errors():
         engine(roles=["Nope"])
     with pytest.raises(DaxEvalError, match="member of no role"):
         engine(user="zed@contoso.com")
+
+
+def test_info_functions_list_the_roles():
+    e = engine()
+    roles = e.query("EVALUATE INFO.ROLES()")
+    assert list(roles.iloc[:, 2]) == ["Oslo", "Rome", "Big orders", "By user"]
+    perms = e.query("EVALUATE INFO.TABLEPERMISSIONS()")
+    assert list(perms.iloc[:, 0]) == [1, 2, 3, 4] and list(perms.iloc[:, 1]) == [1, 2, 3, 4]
+    members = e.query("EVALUATE INFO.ROLEMEMBERSHIPS()")
+    assert list(members.iloc[:, 2]) == ["ann@contoso.com"]
