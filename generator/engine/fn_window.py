@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from generator.dax import ast as A
-from generator.engine.compiler import Env, Rel, RelCol, _enum, _ENUM_ORDER
+from generator.engine.compiler import CompilerCore, Env, Rel, RelCol, _enum, _ENUM_ORDER
 from generator.engine.context import Scan, and_all, not_distinct
 from generator.engine.data import fn
 from generator.engine.errors import DaxCompileError
@@ -72,6 +72,9 @@ class WindowSpec:
 
 class WindowFns:
     """Handlers of the window functions; mixed into `Compiler`."""
+
+    # OFFSET/WINDOW/INDEX return tables: as CALCULATE arguments they are table filters
+    _TABLE_FUNCS = CompilerCore._TABLE_FUNCS | {"OFFSET", "WINDOW", "INDEX"}
 
     # ------------------------------------------------------------ entry points
 
@@ -296,8 +299,10 @@ class WindowFns:
             return exp.Window(this=func, partition_by=[p.copy() for p in part],
                               order=exp.Order(expressions=[o.copy() for o in keys]) if keys else None)
 
-        dup = exp.Window(this=exp.Count(this=exp.Star()),
-                         partition_by=[p.copy() for p in part] + [o.this.copy() for o in order + ties])
+        # rows sharing a position: same partition and order (MATCHBY given: same MATCHBY
+        # values, which must identify the current row on their own)
+        same = [col(i) for i in spec.match] if spec.match is not None else [o.this for o in order + ties]
+        dup = exp.Window(this=exp.Count(this=exp.Star()), partition_by=[x.copy() for x in part + same])
         w1 = exp.select(exp.Star(),
                         exp.alias_(window(fn("row_number"), order + ties), "wrn"),
                         exp.alias_(window(exp.Count(this=exp.Star()), []), "wcnt"),
@@ -309,8 +314,9 @@ class WindowFns:
         pos = wrn
         if guard_ties:
             tied = exp.GT(this=exp.Window(this=exp.Max(this=exp.column("wdup", b))), expression=N(1))
-            message = (f"{spec.call.name}: the ORDERBY and PARTITIONBY columns do not identify every row of the "
-                       "relation (rows are tied); add ORDERBY or MATCHBY columns that make them unique")
+            clause = "MATCHBY" if spec.match is not None else "ORDERBY and PARTITIONBY"
+            message = (f"{spec.call.name}: the {clause} columns do not identify every row of the relation "
+                       "(rows are tied); add ORDERBY or MATCHBY columns that make them unique")
             pos = exp.Case(ifs=[exp.If(this=tied, true=fn("error", exp.Literal.string(message)))], default=wrn.copy())
         return exp.select(exp.Star(), exp.alias_(pos, "wpos")).from_(w1.subquery(b))
 
