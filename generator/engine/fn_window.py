@@ -239,8 +239,10 @@ class WindowFns:
             desc, blanks = False, None
             if rest and _enum(rest[0]) in _ENUM_ORDER:
                 desc = _ENUM_ORDER[_enum(rest.pop(0))]
-            if rest and isinstance(rest[0], A.EnumArg) and rest[0].name.upper() in _BLANKS:
-                blanks = rest.pop(0).name.upper()
+            elif rest and isinstance(rest[0], A.EnumArg) and " BLANKS " in rest[0].name:
+                # "ASC BLANKS LAST": a direction with its own blank handling (orderby-function-dax)
+                direction, _, blanks = rest.pop(0).name.partition(" BLANKS ")
+                desc = direction == "DESC"
             col = None
             if isinstance(e, (A.ColumnRef, A.BracketRef)):
                 try:

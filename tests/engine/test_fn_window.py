@@ -216,6 +216,32 @@ def test_rownumber_blanks_and_ties_broken_by_other_columns(e, blanks, expected):
     assert {r[0]: r[3] for r in got} == expected
 
 
+@pytest.mark.parametrize("args, expected", [
+    # DESC, BLANK last: f 5, a 3, e 3 (Name breaks the tie), c 0, d -2, b
+    ("ORDERBY(Score[Pts], DESC BLANKS LAST)", {"f": 1, "a": 2, "e": 3, "c": 4, "d": 5, "b": 6}),
+    # the expression's own blank handling wins over the function's <blanks> argument
+    ("ORDERBY(Score[Pts], ASC BLANKS FIRST), LAST", {"b": 1, "d": 2, "c": 3, "a": 4, "e": 5, "f": 6}),
+])
+def test_rownumber_orderby_two_part_direction(e, args, expected):
+    # ORDERBY's <order> is "OrderDirection [BlankHandling]" (learn.microsoft.com/dax/orderby-function-dax);
+    # per-expression blanks take priority (rownumber-function-dax, <blanks>)
+    got = both(e, f'EVALUATE ADDCOLUMNS(Score, "n", ROWNUMBER(Score, {args}))')
+    assert {r[0]: r[3] for r in got} == expected
+
+
+def test_two_part_direction_formats_and_parses_back():
+    from generator.dax.formatter import format_dax
+    text = format_dax("ROWNUMBER(Score, ORDERBY(Score[Pts], desc blanks last))")
+    assert "DESC BLANKS LAST" in text
+    assert format_dax(text) == text
+
+
+def test_rownumber_without_orderby_orders_by_the_relation_columns(e):
+    # omitted ORDERBY: "every column in <relation> that is not already specified in <partitionBy>"
+    # (rownumber-function-dax): months 1..4 numbered 1..4, times their sales: 15 + 40 + 180 + 28
+    assert one(e, "SUMX(VALUES(Period[MonthNo]), ROWNUMBER(ALL(Period[MonthNo])) * [Sales])") == 263.0
+
+
 def test_rownumber_partitioned(e):
     # G1 by Pts descending: a 3, c 0, b BLANK, d -2; G2: f 5, e 3
     got = both(e, 'EVALUATE ADDCOLUMNS(Score, "n", ROWNUMBER(Score, ORDERBY(Score[Pts], DESC), '
