@@ -410,7 +410,22 @@ class Parser:
             if nxt.kind == OP and nxt.value in (",", ")") and not self._is_var(tok.value):
                 self._advance()
                 return A.EnumArg(tok.value.upper(), span=self._span(tok))
+            two_part = self._blanks_direction(tok)
+            if two_part is not None:
+                return two_part
         return self._expr()
+
+    def _blanks_direction(self, tok: Token) -> A.EnumArg | None:
+        """ORDERBY's two-part direction `ASC|DESC BLANKS DEFAULT|FIRST|LAST`
+        (learn.microsoft.com/dax/orderby-function-dax): one EnumArg "ASC BLANKS LAST"."""
+        blanks, which, after = self._peek(), self._peek(2), self._peek(3)
+        if tok.value.upper() not in ("ASC", "DESC") or blanks.kind != IDENT or blanks.value.upper() != "BLANKS" \
+                or which.kind != IDENT or which.value.upper() not in ("DEFAULT", "FIRST", "LAST") \
+                or after.kind != OP or after.value not in (",", ")"):
+            return None
+        for _ in range(3):
+            self._advance()
+        return A.EnumArg(f"{tok.value.upper()} BLANKS {which.value.upper()}", span=self._span(tok))
 
     def _var_block(self) -> A.Expr:
         start = self.tok

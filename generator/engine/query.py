@@ -22,6 +22,7 @@ from generator.engine.fn_security import SecurityFns
 from generator.engine.compiler import CellScope, Env, Rel, RelCol, Source
 from generator.engine.context import CellFilter, ColKey, Ctx, EqFilter, RowsFilter, Scan, and_all
 from generator.engine.data import ident
+from generator.engine.fn_window import WindowFns
 from generator.engine.shared_scans import share_scans
 from generator.engine.strict import Strictness
 from generator.engine.fn_model_info import ModelInfoFns
@@ -47,8 +48,8 @@ def display_name(c: RelCol) -> str:
     return f"[{c.name}]"
 
 
-class Compiler(CalcGroupFns, SecurityFns, Tables2Fns, ModelInfoFns, TimeFns, TableFns):
-    """The full compiler: core + scalar, table and time-intelligence functions."""
+class Compiler(CalcGroupFns, SecurityFns, WindowFns, Tables2Fns, ModelInfoFns, TimeFns, TableFns):
+    """The full compiler: core + the handler mixins (one module each)."""
 
     # ------------------------------------------------------------ queries
 
