@@ -529,7 +529,6 @@ PARTIAL: dict[str, str] = {
     "SUBSTITUTE": "no instance-number argument",
     "FORMAT": "common format strings only (0, 0.00, #,##0, #,0, #,##0.00, 0%, 0.0%, $#,##0, \\$#,0.00, dates such "
               "as yyyy-mm-dd, mmm yyyy, Short Date); others are rejected",
-    "YEARFRAC": "basis 0 and 3 only",
     "NETWORKDAYS": "weekend code 1 only; no holidays table",
     "WEEKDAY": "return types 1, 2 and 3",
     "SUMMARIZECOLUMNS": "group-level filters inside ROLLUPADDISSUBTOTAL are rejected",
