@@ -380,7 +380,8 @@ def _py(value: Any) -> Any:
 
 def _clean_error(exc: Exception) -> str:
     text = str(exc)
-    for marker in ("Invalid Input Error: ", "Conversion Error: "):
+    # a Python UDF's exception (udf.py) reads "...while executing the UDF: <Type>: <message>"
+    for marker in ("Invalid Input Error: ", "Conversion Error: ", "executing the UDF: FinanceError: "):
         if marker in text:
             text = text.split(marker, 1)[1]
     return text.splitlines()[0]

@@ -1,7 +1,7 @@
 """DAX financial functions (learn.microsoft.com/dax/financial-functions-dax) and YEARFRAC.
 
 The numbers are Excel's, computed by `finance_math` (pure Python) through backend UDFs:
-bond schedules, day-count bases and the iterative solvers (RATE, YIELD, XIRR) are not
+bond schedules, day-count bases and the iterative solvers (RATE, YIELD) are not
 expressible as SQL closed forms. Every scalar function is described once in `SPECS`
 (its Python function, which arguments are dates, how many are required and the defaults
 of the optional ones) and gets a generated `fn_<NAME>` handler.
@@ -11,11 +11,15 @@ numeric arguments; an omitted optional argument takes its documented default. In
 arguments (rate <= -1, settlement >= maturity, a basis outside 0–4, …) raise the
 function's error at evaluation, as Power BI does.
 
-XNPV and XIRR take a table and two row expressions: the (value, date) pairs are
-collected with an aggregate over the table's rows (like SUMX) and handed to the UDF.
+XNPV takes a table and two row expressions: the (value, date) pairs are collected with
+an aggregate over the table's rows (like SUMX) and handed to the UDF. XIRR is not
+exposed yet: `finance_math.xirr` finds the exact root, but Desktop's solver stops
+earlier (the oracle's probe differs from the exact root by 2.4e-10 relative) and the
+oracle compares at 1e-12.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Callable
 
@@ -103,25 +107,23 @@ def _udf_name(name: str) -> str:
     return f"fin_{name.lower()}"
 
 
+def _unsigned_zero(func: Callable[..., float]) -> Callable[..., float]:
+    """-0.0 → 0.0 (PMT(r, n, 0) is 0, not "-0")."""
+    @functools.wraps(func)  # keeps the signature: DuckDB checks it against the argument types
+    def call(*args: float) -> float:
+        return func(*args) + 0.0
+    return call
+
+
 for _name, _spec in SPECS.items():
-    udf.python(_udf_name(_name), _spec.func, ("DOUBLE",) * _spec.arity, "DOUBLE")
+    udf.python(_udf_name(_name), _unsigned_zero(_spec.func), ("DOUBLE",) * _spec.arity, "DOUBLE")
 
 
 def _xnpv(flows, rate):
     return fm.xnpv([f[0] for f in flows], [f[1] for f in flows], rate)
 
 
-def _xirr(flows, guess, has_alt, alt):
-    try:
-        return fm.xirr([f[0] for f in flows], [f[1] for f in flows], guess)
-    except fm.FinanceError:
-        if has_alt:
-            return alt
-        raise
-
-
 udf.python("fin_xnpv", _xnpv, ("DOUBLE[][]", "DOUBLE"), "DOUBLE")
-udf.python("fin_xirr", _xirr, ("DOUBLE[][]", "DOUBLE", "BOOLEAN", "DOUBLE"), "DOUBLE")
 
 
 def as_double(s: Scalar) -> exp.Expression:
@@ -159,13 +161,6 @@ class FinanceFns(CompilerCore):
     def fn_XNPV(self, call, env):
         flows, (rate,) = self._cash_flows(call, env, 4, 4)
         return Scalar(udf.udf_call("fin_xnpv", flows, as_double(self.scalar(rate, env))), DaxType.DOUBLE)
-
-    def fn_XIRR(self, call, env):
-        flows, rest = self._cash_flows(call, env, 3, 5)
-        guess = as_double(self.scalar(rest[0], env)) if rest else as_double(lit(0.1))
-        has_alt = exp.true() if len(rest) > 1 else exp.false()
-        alt = as_double(self.scalar(rest[1], env)) if len(rest) > 1 else as_double(lit(0.0))
-        return Scalar(udf.udf_call("fin_xirr", flows, guess, has_alt, alt), DaxType.DOUBLE)
 
 
 def _serial(d: Scalar) -> exp.Expression:
