@@ -356,10 +356,10 @@ def _newton(f: Callable[[float], float], guess: float, name: str, lo: float = -1
         d = (f(x + h) - f(x - h)) / (2 * h)
         if d == 0 or not math.isfinite(d) or not math.isfinite(y):
             break
-        step = y / d
-        nxt = x - step
-        if nxt <= lo:
-            nxt = (x + lo) / 2
+        nxt = x - y / d
+        if nxt <= lo:  # out of the domain: halve the way to its bound, not a convergence
+            x = (x + lo) / 2
+            continue
         if abs(nxt - x) <= tol * max(abs(nxt), 1e-10):
             return _polish(f, nxt)
         x = nxt
