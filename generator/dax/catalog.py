@@ -550,6 +550,9 @@ NOTES: dict[str, str] = {
     "DATEADD": "month-end dates bring the rest of the shifted month",
     "TODAY": "returns the model's as-of date (reproducible tests)",
     "NOW": "returns the model's as-of date at midnight",
+    "XNPV": "d₁ is the earliest date of the table; rows with a BLANK value or date are skipped; no rows → BLANK",
+    "ACCRINT": "par · rate · YEARFRAC(issue or first_interest, settlement, basis)",
+    "YEARFRAC": "bases 0–4 (0: US 30/360 with the end-of-February rule)",
 }
 
 

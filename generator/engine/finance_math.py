@@ -222,7 +222,8 @@ def coupnum(settle, mat, freq, basis=0):
 # ---------------------------------------------------------------- time value of money
 
 def _type(name: str, t: float) -> int:
-    """Payment timing: 0 = end of period, anything else = beginning (Excel: nonzero is 1)."""
+    """Payment timing: 0 = end of period, anything else = beginning (Office: a nonzero
+    type is 1, learn.microsoft.com/openspecs/office_standards/ms-oi29500 PMT note)."""
     return 0 if t == 0 else 1
 
 
@@ -336,13 +337,11 @@ def cumipmt(rate, n, pv_, start, end, typ):
 def cumprinc(rate, n, pv_, start, end, typ):
     """learn.microsoft.com/dax/cumprinc-function-dax: sum of PPMT over start..end"""
     s, e, t = _cum_args("CUMPRINC", rate, n, pv_, start, end, typ)
-    total = 0.0
     parts = []
     for k in range(s, e + 1):
         interest, p = _ipmt(rate, k, n, pv_, 0.0, t)
         parts.append(p - interest)
-    total = math.fsum(parts)
-    return total
+    return math.fsum(parts)
 
 
 def _newton(f: Callable[[float], float], guess: float, name: str, lo: float = -1.0,
@@ -562,7 +561,7 @@ def amordegrc(cost, purchased, first, salvage, period, rate_, basis=0.0):
     beyond), each period rounded to a whole amount."""
     yf, _ = _amor_args("AMORDEGRC", cost, purchased, first, salvage, period, rate_, basis)
     life = 1 / rate_
-    if 0 <= life - 0 < 3:  # lives under 3 years take no coefficient (Excel: #NUM! for 0–1)
+    if life < 3:  # under 3 years: no coefficient
         coef = 1.0
     elif life < 5:
         coef = 1.5
