@@ -838,8 +838,8 @@ def _period_len(start: dt.date, end: dt.date, freq: int, basis: int) -> float:
 def _odd_args(name, settle, mat, issue, first, rate_, yld_or_pr, redemption, freq, basis):
     s, m, i, fc = to_date(settle), to_date(mat), to_date(issue), to_date(first)
     f, b = check_freq(name, freq), check_basis(name, basis)
-    if not (i < s < fc < m) and not (i < s == fc < m) and not (i < s <= fc <= m and fc < m):
-        raise fail(name, "needs issue < settlement <= first_coupon < maturity")
+    if not i < s < fc < m:  # learn.microsoft.com/dax/oddfprice-function-dax remarks
+        raise fail(name, "needs issue < settlement < first_coupon < maturity")
     if rate_ < 0 or yld_or_pr < 0 or redemption <= 0:
         raise fail(name, "rate and yld/pr must be >= 0 and redemption > 0")
     return s, m, i, fc, f, b

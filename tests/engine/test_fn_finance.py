@@ -284,6 +284,8 @@ def test_blank_argument_reads_as_zero(e, expr, want):
     ("VDB(2400, 300, 10, 0, 11)", "VDB: "),
     ("TBILLPRICE(DATE(2008,3,31), DATE(2009,6,1), 0.09)", "TBILLPRICE: maturity must be at most one year"),
     ("RATE(10, 100, 100)", "RATE: the iteration did not converge"),
+    ("ODDFPRICE(DATE(2009,3,1), DATE(2021,3,1), DATE(2008,10,15), DATE(2009,3,1), 0.0785, 0.0625, 100, 2, 1)",
+     "ODDFPRICE: needs issue < settlement < first_coupon < maturity"),
     ("PDURATION(0, 2000, 2200)", "PDURATION: rate, pv and fv must be greater than 0"),
 ])
 def test_invalid_arguments_raise(e, expr, message):
