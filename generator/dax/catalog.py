@@ -528,7 +528,6 @@ PARTIAL: dict[str, str] = {
     "SUBSTITUTE": "no instance-number argument",
     "FORMAT": "common format strings only (0, 0.00, #,##0, #,0, #,##0.00, 0%, 0.0%, $#,##0, \\$#,0.00, dates such "
               "as yyyy-mm-dd, mmm yyyy, Short Date); others are rejected",
-    "YEARFRAC": "basis 0 and 3 only",
     "NETWORKDAYS": "weekend code 1 only; no holidays table",
     "WEEKDAY": "return types 1, 2 and 3",
     "SUMMARIZECOLUMNS": "group-level filters inside ROLLUPADDISSUBTOTAL are rejected",
@@ -553,6 +552,9 @@ NOTES: dict[str, str] = {
     "DATEADD": "month-end dates bring the rest of the shifted month",
     "TODAY": "returns the model's as-of date (reproducible tests)",
     "NOW": "returns the model's as-of date at midnight",
+    "XNPV": "d₁ is the earliest date of the table; rows with a BLANK value or date are skipped; no rows → BLANK",
+    "ACCRINT": "par · rate · YEARFRAC(issue or first_interest, settlement, basis)",
+    "YEARFRAC": "bases 0–4 (0: US 30/360 with the end-of-February rule)",
 }
 
 

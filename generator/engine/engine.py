@@ -49,11 +49,6 @@ _MACROS = [
             ELSE __dax_pct_at(l, k * (len(l) - 1) + 1) END""",
     """CREATE OR REPLACE MACRO __dax_combin(n, k) AS
        round(exp(lgamma(n + 1) - lgamma(k + 1) - lgamma(n - k + 1)))::BIGINT""",
-    # YEARFRAC basis 0: US (NASD) 30/360
-    """CREATE OR REPLACE MACRO __dax_yearfrac30(a, b) AS (
-       (year(b) - year(a)) * 360 + (month(b) - month(a)) * 30 +
-       (CASE WHEN day(b) = 31 AND day(a) >= 30 THEN 30 ELSE day(b) END -
-        CASE WHEN day(a) = 31 THEN 30 ELSE day(a) END)) / 360.0""",
 ]
 
 
@@ -413,7 +408,8 @@ def _py(value: Any) -> Any:
 
 def _clean_error(exc: Exception) -> str:
     text = str(exc)
-    for marker in ("Invalid Input Error: ", "Conversion Error: "):
+    # a Python UDF's exception (udf.py) reads "...while executing the UDF: <Type>: <message>"
+    for marker in ("Invalid Input Error: ", "Conversion Error: ", "executing the UDF: FinanceError: "):
         if marker in text:
             text = text.split(marker, 1)[1]
     return text.splitlines()[0]

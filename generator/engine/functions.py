@@ -960,19 +960,6 @@ class ScalarFns(CompilerCore):
         return Scalar(exp.Add(this=exp.cast(S("1899-12-30"), "TIMESTAMP"), expression=fn("to_seconds", secs)),
                       DaxType.DATETIME, a.nullable)
 
-    def fn_YEARFRAC(self, call, env):
-        args = self.args(call, env, 2, 3)
-        a, b = self.scalar(args[0], env), self.scalar(args[1], env)
-        basis = int(args[2].value) if len(args) > 2 and isinstance(args[2], A.Number) else 0
-        if basis not in (0, 3):
-            raise self.unsupported(env, call, f"YEARFRAC basis {basis}")
-        x, y = exp.cast(a.sql, "DATE"), exp.cast(b.sql, "DATE")
-        if basis == 3:
-            r = exp.Div(this=fn("date_diff", S("day"), x, y), expression=N("365.0"))
-        else:
-            r = fn("__dax_yearfrac30", x, y)
-        return Scalar(exp.cast(r, "DOUBLE"), DaxType.DOUBLE)
-
     def fn_NETWORKDAYS(self, call, env):
         args = self.args(call, env, 2, 3)
         if len(args) > 2:

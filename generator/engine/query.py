@@ -27,6 +27,7 @@ from generator.engine.shared_scans import share_scans
 from generator.engine.strict import Strictness
 from generator.engine.fn_model_info import ModelInfoFns
 from generator.engine.fn_tables2 import Tables2Fns
+from generator.engine.fn_finance import FinanceFns
 from generator.engine.tables import TableFns
 from generator.engine.timeintel import TimeFns
 from generator.engine.types import DaxType
@@ -48,7 +49,7 @@ def display_name(c: RelCol) -> str:
     return f"[{c.name}]"
 
 
-class Compiler(CalcGroupFns, SecurityFns, WindowFns, Tables2Fns, ModelInfoFns, TimeFns, TableFns):
+class Compiler(CalcGroupFns, SecurityFns, WindowFns, Tables2Fns, ModelInfoFns, FinanceFns, TimeFns, TableFns):
     """The full compiler: core + the handler mixins (one module each)."""
 
     # ------------------------------------------------------------ queries
