@@ -388,4 +388,8 @@ def _clean_error(exc: Exception) -> str:
     for marker in ("Invalid Input Error: ", "Conversion Error: "):
         if marker in text:
             text = text.split(marker, 1)[1]
+    # a Python UDF's exception (generator/engine/udf.py): keep its message, not its class
+    udf = "Python exception occurred while executing the UDF: "
+    if text.startswith(udf):
+        text = text[len(udf):].split(": ", 1)[-1]
     return text.splitlines()[0]

@@ -347,14 +347,12 @@ class StatFns:
 
     # ------------------------------------------------------------ names Power BI rejects
 
-    def _not_a_function(self, call, env):
-        """Desktop: "Cannot resolve the name X. It is not a valid table, variable or function
-        name" (the Excel-only names dax.guide lists but the engine does not accept)."""
-        raise self.err(env, call, f"Cannot resolve the name {call.name}: it is not a valid table, variable "
-                                  f"or function name in Power BI")
+    def fn_CEILING_MATH(self, call, env):
+        """Excel's name; Desktop cannot resolve it (dax.guide lists it, the engine rejects it)."""
+        return self.not_a_function(call, env)
 
-    fn_CEILING_MATH = _not_a_function
-    fn_FLOOR_MATH = _not_a_function
+    def fn_FLOOR_MATH(self, call, env):
+        return self.not_a_function(call, env)
 
     def fn_APPROXIMATEDISTINCTCOUNT(self, call, env):
         """Only DirectQuery models support it (learn.microsoft.com/dax/approximatedistinctcount-function-dax);

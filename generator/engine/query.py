@@ -22,6 +22,7 @@ from generator.engine.context import CellFilter, ColKey, Ctx, EqFilter, RowsFilt
 from generator.engine.data import ident
 from generator.engine.shared_scans import share_scans
 from generator.engine.strict import Strictness
+from generator.engine.fn_errors import ErrorFns
 from generator.engine.fn_stats import StatFns
 from generator.engine.tables import TableFns
 from generator.engine.timeintel import TimeFns
@@ -44,7 +45,7 @@ def display_name(c: RelCol) -> str:
     return f"[{c.name}]"
 
 
-class Compiler(StatFns, TimeFns, TableFns):
+class Compiler(StatFns, ErrorFns, TimeFns, TableFns):
     """The full compiler: core + scalar, table and time-intelligence functions."""
 
     # ------------------------------------------------------------ queries
