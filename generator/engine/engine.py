@@ -88,7 +88,7 @@ class Engine:
 
     def __init__(self, model: Model, data: Mapping[str, Any] | None = None, out: Path | None = None,
                  as_of: str | _dt.date | None = None, con: duckdb.DuckDBPyConnection | None = None,
-                 memory_limit: str | None = None):
+                 memory_limit: str | None = None, user: str | None = None):
         self.model = model
         self.con = con or duckdb.connect()
         self.con.execute("SET enable_progress_bar = false")
@@ -111,7 +111,7 @@ class Engine:
         try:
             load_tables(self.con, model, data, out)
             self.schema: Schema = Schema.create(model, self._blank_tables(), self._unique_keys(),
-                                                self._resolve_as_of(as_of))
+                                                self._resolve_as_of(as_of), user)
             self._compute_calculated()
         except duckdb.OutOfMemoryException as exc:
             raise self._out_of_memory(exc, "opening the model") from exc

@@ -23,6 +23,7 @@ from generator.engine.data import ident
 from generator.engine.shared_scans import share_scans
 from generator.engine.strict import Strictness
 from generator.engine.fn_errors import ErrorFns
+from generator.engine.fn_info import InfoFns
 from generator.engine.fn_stats import StatFns
 from generator.engine.tables import TableFns
 from generator.engine.timeintel import TimeFns
@@ -45,7 +46,7 @@ def display_name(c: RelCol) -> str:
     return f"[{c.name}]"
 
 
-class Compiler(StatFns, ErrorFns, TimeFns, TableFns):
+class Compiler(StatFns, ErrorFns, InfoFns, TimeFns, TableFns):
     """The full compiler: core + scalar, table and time-intelligence functions."""
 
     # ------------------------------------------------------------ queries
