@@ -93,37 +93,82 @@ class ErrorFns:
                     return True
         return False
 
-    def _caught(self, call, env, node: A.Expr) -> tuple[Scalar, exp.Expression | None]:
-        """The first argument, and the SQL condition "it raised" (None: it cannot raise).
+    def _caught(self, call, env, node: A.Expr, fallback: Scalar | None):
+        """IFERROR (fallback given) or ISERROR of `node`, as SQL; None when it cannot raise.
 
-        It is compiled without the grouped-evaluation scope first: there every aggregation
-        is a scalar subquery in the expression itself (a grouped leaf would be a column of
-        a join elsewhere, out of TRY's reach and out of sight of the checks)."""
+        The argument is compiled without the grouped-evaluation scope: there every
+        aggregation is a scalar subquery in the expression itself (a grouped leaf would be a
+        column of a join elsewhere, out of TRY's reach). TRY refuses subqueries, so the
+        outermost ones are computed first, in a derived table, and TRY applies to the
+        expression over their values — which catches the errors raised at the top level
+        (a Currency division by zero between two measures, VALUE of a measure, ERROR()).
+        An error raised inside one of those subqueries cannot be caught that way: unsupported."""
         alone = self.scalar(node, replace(env, scope=None))
-        if not (_raising_sql(alone.sql) or self._dax_uses_conversion(node, set())):
-            return self.scalar(node, env), None
-        if alone.sql.find(exp.Subquery) is not None:
+        converts = self._dax_uses_conversion(node, set())
+        if not (_raising_sql(alone.sql) or converts):
+            return None
+        top, subs = _hoist(alone.sql)
+        if subs and (converts or any(_raising_sql(q) for q in subs)):
             raise self.unsupported(env, call, f"{call.name} around an aggregation that can raise an error")
-        guarded = _with_raise(alone.sql)
-        failed = exp.Try(this=exp.paren(guarded).is_(exp.null())).is_(exp.null())
-        return Scalar(guarded, alone.type, alone.nullable), failed
+        top = _with_raise(top)
+        failed = exp.Try(this=exp.paren(top).is_(exp.null())).is_(exp.null())
+        if fallback is None:
+            out = failed
+        else:
+            t = unify([alone.type, fallback.type])
+            a, b = exp.Try(this=top.copy()), cast(fallback, t).sql
+            if t not in (DaxType.BLANK, DaxType.VARIANT):
+                a, b = exp.cast(a, sql_type(t)), exp.cast(b, sql_type(t))
+            out = exp.Case(ifs=[exp.If(this=failed, true=b)], default=a)
+        if not subs:
+            return out
+        values = exp.select(*[exp.alias_(q, f"x{i}") for i, q in enumerate(subs)])
+        return exp.Subquery(this=exp.select(out).from_(values.subquery(_HOIST)))
 
     def fn_IFERROR(self, call, env):
         a_node, b_node = self.args(call, env, 2)
-        value, failed = self._caught(call, env, a_node)
         fallback = self.scalar(b_node, env)
-        if failed is None:
-            return value
-        t = unify([value.type, fallback.type])
-        a, b = cast(value, t).sql, cast(fallback, t).sql
-        if t not in (DaxType.BLANK, DaxType.VARIANT):
-            a, b = exp.cast(a, sql_type(t)), exp.cast(b, sql_type(t))
-        return Scalar(exp.Case(ifs=[exp.If(this=failed, true=b)], default=a), t)
+        sql = self._caught(call, env, a_node, fallback)
+        if sql is None:
+            return self.scalar(a_node, env)
+        return Scalar(sql, unify([self.scalar(a_node, replace(env, scope=None)).type, fallback.type]))
 
     def fn_ISERROR(self, call, env):
         (node,) = self.args(call, env, 1)
-        _, failed = self._caught(call, env, node)
-        return Scalar(failed if failed is not None else exp.false(), DaxType.BOOL, False)
+        sql = self._caught(call, env, node, None)
+        return Scalar(sql if sql is not None else exp.false(), DaxType.BOOL, False)
+
+
+_HOIST = "__pbi_forge_try"
+
+
+def _hoist(node: exp.Expression) -> tuple[exp.Expression, list[exp.Expression]]:
+    """`node` with its outermost subqueries (scalar, EXISTS, IN (SELECT …)) replaced by
+    columns x0, x1, … of alias _HOIST, and those subqueries."""
+    subs: list[exp.Expression] = []
+
+    def is_sub(n):
+        return isinstance(n, (exp.Subquery, exp.Exists)) or (isinstance(n, exp.In) and n.args.get("query"))
+
+    def swap(n):
+        if is_sub(n):
+            subs.append(n.copy())
+            return exp.column(f"x{len(subs) - 1}", _HOIST)
+        return n
+
+    return _transform_outermost(node.copy(), is_sub, swap), subs
+
+
+def _transform_outermost(node, is_sub, swap):
+    if is_sub(node):
+        return swap(node)
+    for key, value in list(node.args.items()):
+        if isinstance(value, exp.Expression):
+            node.set(key, _transform_outermost(value, is_sub, swap))
+        elif isinstance(value, list):
+            node.set(key, [_transform_outermost(v, is_sub, swap) if isinstance(v, exp.Expression) else v
+                           for v in value])
+    return node
 
 
 def _walk(node: A.Node):

@@ -25,6 +25,7 @@ from generator.engine.strict import Strictness
 from generator.engine.fn_errors import ErrorFns
 from generator.engine.fn_info import InfoFns
 from generator.engine.fn_stats import StatFns
+from generator.engine.fn_timeintel2 import TimeFns2
 from generator.engine.tables import TableFns
 from generator.engine.timeintel import TimeFns
 from generator.engine.types import DaxType
@@ -46,7 +47,7 @@ def display_name(c: RelCol) -> str:
     return f"[{c.name}]"
 
 
-class Compiler(StatFns, ErrorFns, InfoFns, TimeFns, TableFns):
+class Compiler(StatFns, ErrorFns, InfoFns, TimeFns2, TimeFns, TableFns):
     """The full compiler: core + scalar, table and time-intelligence functions."""
 
     # ------------------------------------------------------------ queries
