@@ -374,3 +374,68 @@ def _distribution_handler(name: str):
 
 for _name in DISTRIBUTIONS:
     setattr(StatFns, "fn_" + _name.replace(".", "_"), _distribution_handler(_name))
+
+
+# ---------------------------------------------------------------- PATH (parent-child)
+# Listed with the statistics work (issue #13); kept apart from the distributions above.
+
+def _path(ids: list, parents: list, row_id) -> str | None:
+    """The "|"-joined ids from the root down to `row_id` (a blank parent is a root)."""
+    if row_id is None:
+        return None
+    parent_of = dict(zip(ids, parents))
+    chain, cur = [], row_id
+    while cur is not None:
+        if cur not in parent_of:
+            raise DistributionDomainError(f"PATH: the parent chain of {row_id} does not end at a blank parent "
+                                          f"(the value {cur} is not an ID)")
+        if len(chain) > len(parent_of):
+            raise DistributionDomainError(f"PATH: the parent chain of {row_id} does not end at a blank parent "
+                                          f"(a loop)")
+        chain.append(cur)
+        cur = parent_of[cur]
+    return "|".join(str(c) for c in reversed(chain))
+
+
+_PATH = python("path", _path, ("VARCHAR[]", "VARCHAR[]", "VARCHAR"), "VARCHAR", special_nulls=True)
+
+
+class PathFns:
+    """Mixin for `Compiler`: PATH and PATHITEMREVERSE (learn.microsoft.com/dax/path-function-dax,
+    pathitemreverse-function-dax)."""
+
+    def fn_PATH(self, call, env):
+        """PATH(id, parent) of the current row: the ids from the root down to the row's id,
+        joined by "|". The hierarchy is the whole table (PATH ignores filters); a parent
+        chain that does not end at a BLANK parent (a missing parent, a loop) is an error.
+        Ids are compared as text, which is how the path spells them."""
+        a, b = self.args(call, env, 2)
+        idk, pk = self.colref(env, a), self.colref(env, b)
+        if idk[0].lower() != pk[0].lower():
+            raise self.err(env, b, "PATH needs the ID and parent columns of the same table")
+        row_id = self.column_value(idk, env, a)
+        alias = self.new_alias()
+        table = self.model.table(idk[0])
+        ids = fn("list", exp.cast(exp.column(idk[1], alias, quoted=True), "VARCHAR"))
+        parents = fn("list", exp.cast(exp.column(pk[1], alias, quoted=True), "VARCHAR"))
+        sel = exp.select(udf_call(_PATH, ids, parents, exp.cast(row_id.sql, "VARCHAR"))).from_(
+            exp.Table(this=exp.to_identifier(table.name, quoted=True), alias=exp.TableAlias(this=exp.to_identifier(alias))))
+        return Scalar(exp.Subquery(this=sel), DaxType.TEXT)
+
+    def fn_PATHITEMREVERSE(self, call, env):
+        """The item at `position` counting from the end (1 = the path's last id); BLANK past
+        either end; type 1 returns an integer, 0 (default) text."""
+        args = self.args(call, env, 2, 3)
+        path = self.scalar(args[0], env)
+        pos = exp.cast(number(self.scalar(args[1], env)).sql, "BIGINT")
+        as_int = False
+        if len(args) > 2:
+            if not isinstance(args[2], A.Number) or args[2].value not in (0, 1):
+                raise self.err(env, args[2], "PATHITEMREVERSE's type must be 0 (TEXT) or 1 (INTEGER)")
+            as_int = args[2].value == 1
+        items = fn("list_reverse", fn("string_split", path.sql, exp.Literal.string("|")))
+        item = exp.Case(ifs=[exp.If(this=exp.GTE(this=pos, expression=N(1)),
+                                    true=fn("list_extract", items, pos.copy()))])
+        if as_int:
+            return Scalar(exp.cast(item, "BIGINT"), DaxType.INT)
+        return Scalar(item, DaxType.TEXT)

@@ -24,7 +24,7 @@ from generator.engine.shared_scans import share_scans
 from generator.engine.strict import Strictness
 from generator.engine.fn_errors import ErrorFns
 from generator.engine.fn_info import InfoFns
-from generator.engine.fn_stats import StatFns
+from generator.engine.fn_stats import PathFns, StatFns
 from generator.engine.fn_timeintel2 import TimeFns2
 from generator.engine.tables import TableFns
 from generator.engine.timeintel import TimeFns
@@ -47,7 +47,7 @@ def display_name(c: RelCol) -> str:
     return f"[{c.name}]"
 
 
-class Compiler(StatFns, ErrorFns, InfoFns, TimeFns2, TimeFns, TableFns):
+class Compiler(StatFns, PathFns, ErrorFns, InfoFns, TimeFns2, TimeFns, TableFns):
     """The full compiler: core + scalar, table and time-intelligence functions."""
 
     # ------------------------------------------------------------ queries

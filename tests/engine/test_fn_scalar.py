@@ -344,3 +344,34 @@ def test_user_functions_default_and_option():
 def test_visual_calculation_functions_raise(eng, name):
     with pytest.raises(DaxCompileError, match=f"{name} can only be used in a visual calculation"):
         eng.evaluate(f"{name}([Sales])")
+
+
+# ---------------------------------------------------------------- PATH
+
+def _tree(rows):
+    from pathlib import Path
+
+    from generator.spec.model import Model
+    from tests.engine.fixtures import col, table
+
+    node = table("Node", col("Id", "int64", True), col("Parent", "int64"))
+    return Engine(Model("Tree", "en-US", (node,), (), (), (), Path(".")), data={"Node": rows})
+
+
+def test_path_and_pathitemreverse():
+    # learn.microsoft.com/dax/path-function-dax: root first, "|"-separated;
+    # pathitemreverse-function-dax: position 1 is the last item, BLANK past the end
+    e = _tree([(1, None), (2, 1), (3, 1), (4, 2), (5, 4)])
+    assert e.evaluate('CONCATENATEX(Node, PATH(Node[Id], Node[Parent]), ",", Node[Id])') == "1,1|2,1|3,1|2|4,1|2|4|5"
+    assert e.evaluate('CONCATENATEX(Node, PATHITEMREVERSE(PATH(Node[Id], Node[Parent]), 2), ",", Node[Id])') == ",1,1,2,4"
+    assert e.evaluate('SUMX(Node, PATHITEMREVERSE(PATH(Node[Id], Node[Parent]), 3, 1))') == 1 + 2  # ids 4, 5
+    assert e.evaluate('PATHITEMREVERSE("1|2|4", 4)') is None
+
+
+def test_path_with_a_missing_parent_is_an_error():
+    e = _tree([(1, None), (2, 9)])
+    with pytest.raises(DaxEvalError, match="does not end at a blank"):
+        e.evaluate('CONCATENATEX(Node, PATH(Node[Id], Node[Parent]))')
+    loop = _tree([(1, 2), (2, 1)])
+    with pytest.raises(DaxEvalError, match="a loop"):
+        loop.evaluate('CONCATENATEX(Node, PATH(Node[Id], Node[Parent]))')
