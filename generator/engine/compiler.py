@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Callable, Iterable
 from sqlglot import exp
 
 from generator.dax import ast as A
-from generator.dax.catalog import is_builtin
+from generator.dax.catalog import is_builtin, lookup
 from generator.engine.context import (
     CellFilter, ColKey, Ctx, EqFilter, Filter, PredFilter, RelState, RowsFilter, Scan, TableFilter, and_all,
     not_distinct,
@@ -962,7 +962,9 @@ class CompilerCore:
         if isinstance(node, A.VarRef):
             return isinstance(env.vars.get(node.name.lower()), Rel)
         if isinstance(node, A.FunctionCall):
-            return node.name in self._TABLE_FUNCS
+            # the catalog knows every table function (FIRSTNONBLANK, LINEST, …) besides these
+            info = lookup(node.name)
+            return node.name in self._TABLE_FUNCS or (info is not None and info.returns == "table")
         if isinstance(node, A.VarBlock):
             return self.is_table_expr(node.body, env)
         return False

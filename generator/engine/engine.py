@@ -111,9 +111,8 @@ class Engine:
         try:
             load_tables(self.con, model, data, out)
             self.schema: Schema = Schema.create(model, self._blank_tables(), self._unique_keys(),
-                                                self._resolve_as_of(as_of))
+                                                self._resolve_as_of(as_of), user)
             self._compute_calculated()
-            self.schema = replace(self.schema, user=user or "")
             self.roles = roles_for(model, user, roles)
             if self.roles:
                 apply_security(model, self.schema, self.roles, self._compile_row_filter, self.con.execute)
@@ -412,4 +411,8 @@ def _clean_error(exc: Exception) -> str:
     for marker in ("Invalid Input Error: ", "Conversion Error: ", "executing the UDF: FinanceError: "):
         if marker in text:
             text = text.split(marker, 1)[1]
+    # a Python UDF's exception (generator/engine/udf.py): keep its message, not its class
+    udf = "Python exception occurred while executing the UDF: "
+    if text.startswith(udf):
+        text = text[len(udf):].split(": ", 1)[-1]
     return text.splitlines()[0]

@@ -18,7 +18,6 @@ from sqlglot import exp
 from generator.dax import ast as A
 from generator.engine.data import fn
 from generator.engine.fn_calc_groups import CalcGroupFns
-from generator.engine.fn_security import SecurityFns
 from generator.engine.compiler import CellScope, Env, Rel, RelCol, Source
 from generator.engine.context import CellFilter, ColKey, Ctx, EqFilter, RowsFilter, Scan, and_all
 from generator.engine.data import ident
@@ -28,6 +27,10 @@ from generator.engine.strict import Strictness
 from generator.engine.fn_model_info import ModelInfoFns
 from generator.engine.fn_tables2 import Tables2Fns
 from generator.engine.fn_finance import FinanceFns
+from generator.engine.fn_errors import ErrorFns
+from generator.engine.fn_info import InfoFns
+from generator.engine.fn_stats import PathFns, StatFns
+from generator.engine.fn_timeintel2 import TimeFns2
 from generator.engine.tables import TableFns
 from generator.engine.timeintel import TimeFns
 from generator.engine.types import DaxType
@@ -49,7 +52,8 @@ def display_name(c: RelCol) -> str:
     return f"[{c.name}]"
 
 
-class Compiler(CalcGroupFns, SecurityFns, WindowFns, Tables2Fns, ModelInfoFns, FinanceFns, TimeFns, TableFns):
+class Compiler(CalcGroupFns, WindowFns, Tables2Fns, ModelInfoFns, FinanceFns, StatFns, PathFns, ErrorFns, InfoFns,
+               TimeFns2, TimeFns, TableFns):
     """The full compiler: core + the handler mixins (one module each)."""
 
     # ------------------------------------------------------------ queries

@@ -71,6 +71,8 @@ def _objects(values: np.ndarray, column: pa.ChunkedArray) -> pd.Series:
     """An object column with None wherever `column` is null (BLANK)."""
     if column.null_count:
         values = values.astype(object, copy=False)
+        if not values.flags.writeable:  # pyarrow hands out read-only buffers (all-null timestamps)
+            values = values.copy()
         values[np.asarray(pc.is_null(column))] = None
     return pd.Series(values, dtype=_OBJECT)
 

@@ -25,6 +25,14 @@ from generator.engine.errors import DaxCompileError
 from generator.spec.model import Measure, Model, Table
 
 
+# Power BI Desktop, offline, evaluates USERNAME() and USERPRINCIPALNAME() as the Windows
+# login "DOMAIN\\user" (learn.microsoft.com/dax/username-function-dax,
+# userprincipalname-function-dax). The engine has no login to read and its output must not
+# depend on the machine, so its default effective user is this fixed login; an engine
+# option (`Engine(user=...)`, `--as-user`) sets another, as Desktop's "View as" does.
+DEFAULT_USER = "PBI-FORGE\\user"
+
+
 @dataclass(frozen=True)
 class Schema:
     model: Model
@@ -38,14 +46,15 @@ class Schema:
     measures: Mapping[str, A.Expr | DaxCompileError] = field(default_factory=lambda: MappingProxyType({}))
     # (lower-case table, lower-case item) -> parsed calculation item expression
     items: Mapping[tuple[str, str], A.Expr | DaxCompileError] = field(default_factory=lambda: MappingProxyType({}))
-    user: str = ""  # the effective user of the queries (USERPRINCIPALNAME, USERNAME)
+    # the query's effective user (USERNAME, USERPRINCIPALNAME, USEROBJECTID): see DEFAULT_USER
+    user: str = DEFAULT_USER
 
     @classmethod
     def create(cls, model: Model, blank_rows=frozenset(), unique_keys=frozenset(),
-               as_of: _dt.date | None = None) -> "Schema":
+               as_of: _dt.date | None = None, user: str | None = None) -> "Schema":
         return cls(model, frozenset(blank_rows), frozenset(unique_keys), as_of or _dt.date.today(),
                    MappingProxyType({}), MappingProxyType(parse_measures(model)),
-                   MappingProxyType(parse_items(model)))
+                   MappingProxyType(parse_items(model)), DEFAULT_USER if user is None else user)
 
     # ------------------------------------------------------------ tables
 

@@ -140,7 +140,10 @@ def arith(op: str, a: Scalar, b: Scalar) -> Scalar:
         if t is DaxType.CURRENCY:
             q = exp.Div(this=exp.cast(a.sql, "DECIMAL(38,10)"), expression=exp.cast(den, "DECIMAL(38,10)"))
             sql = exp.cast(fn("round", q, exp.Literal.number(4)), "DECIMAL(18,4)")
-            sql = exp.Case(ifs=[exp.If(this=exp.EQ(this=den.copy(), expression=exp.Literal.number(0)),
+            # BLANK / 0 is BLANK (a BLANK numerator gives BLANK), not the division error
+            zero = exp.and_(exp.EQ(this=den.copy(), expression=exp.Literal.number(0)),
+                            exp.paren(a.sql.copy()).is_(exp.null()).not_())
+            sql = exp.Case(ifs=[exp.If(this=zero,
                                        true=fn("error", exp.Literal.string(
                                            "Division by zero was encountered.")))], default=sql)
             return Scalar(sql, t, a.nullable)
