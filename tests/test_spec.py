@@ -15,7 +15,7 @@ REPO = Path(__file__).resolve().parents[1]
 def test_shipped_model_loads_with_every_object():
     model = load_project(REPO)
     assert [t.name for t in model.tables] == ["Dim_Channel", "Dim_Customer", "Dim_Date", "Dim_Product",
-                                             "Fact_Orders", "Income_Threshold", "Order_Frequency_Band",
+                                             "Fact_Orders", "Income_Threshold", "Month_Offset", "Order_Frequency_Band",
                                              "Quadrant", "RFM_Rules", "Score_Threshold"]
     assert len(model.relationships) == 4
     names = {m.name for m in model.measures}
@@ -28,7 +28,7 @@ def test_shipped_model_loads_with_every_object():
     assert [m.name for m in model.measures if not m.format] == sorted(text_measures, key=[
         m.name for m in model.measures].index)
     page = model.pages[0]
-    assert (page.name, page.id, len(page.visuals)) == ("Customer Snapshot", "customer_snapshot", 14)
+    assert (page.name, page.id, len(page.visuals)) == ("Customer Snapshot", "customer_snapshot", 16)
     assert [p.id for p in model.pages] == [
         "customer_snapshot", "income_vs_spending_segmentation", "customer_health_overview",
         "customer_health_activity", "customer_health_risk", "rfm_retention", "demographics_geography"]

@@ -24,11 +24,14 @@ def _format(expression: str) -> str:
 
 
 def formatted_dax(model: Model) -> dict[tuple[str, str], str]:
-    """Formatted DAX of every measure and calculated column, by (table, name)."""
+    """Formatted DAX of every measure and calculated column, by (table, name), and of every
+    calculated table, by (table, None)."""
     out = {(m.table, m.name): _format(m.expression) for m in model.measures}
     for t in model.tables:
         for c in t.calculated_columns:
             out[(t.name, c.name)] = _format(c.expression)
+        if t.is_calculated:
+            out[(t.name, None)] = _format(t.expression)  # the calculated table's partition source
     return out
 
 

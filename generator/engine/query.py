@@ -20,6 +20,7 @@ from generator.engine.data import fn
 from generator.engine.compiler import CellScope, Env, Rel, RelCol, Source
 from generator.engine.context import CellFilter, ColKey, Ctx, EqFilter, RowsFilter, Scan, and_all
 from generator.engine.data import ident
+from generator.engine.fn_calendar import CalendarFns
 from generator.engine.shared_scans import share_scans
 from generator.engine.strict import Strictness
 from generator.engine.tables import TableFns
@@ -43,7 +44,7 @@ def display_name(c: RelCol) -> str:
     return f"[{c.name}]"
 
 
-class Compiler(TimeFns, TableFns):
+class Compiler(CalendarFns, TimeFns, TableFns):
     """The full compiler: core + scalar, table and time-intelligence functions."""
 
     # ------------------------------------------------------------ queries
