@@ -60,7 +60,8 @@ def calculation_order(schema: Schema) -> list[Step]:
         for c in t.calculated_columns:
             steps[(t.name.lower(), c.name.lower())] = Step(t, c, parse_calculated(t, c))
     measures = {m.name.lower(): schema.measures.get(m.name) for m in model.measures}
-    graph = {k: _deps(s, steps, measures) - {k} for k, s in steps.items()}
+    # a calculated column may read its own table; a calculated table reading itself is a cycle
+    graph = {k: _deps(s, steps, measures) - ({k} if s.column is not None else set()) for k, s in steps.items()}
     order: list[Step] = []
     state: dict[tuple[str, str | None], int] = {}
     keys = list(steps)

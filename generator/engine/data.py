@@ -12,6 +12,7 @@ from typing import Any, Mapping
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 from sqlglot import exp
 
 from generator.errors import ForgeError, Problem
@@ -28,7 +29,7 @@ def raw_name(table: str) -> str:
 
 def _frame(table: Table, rows: Any) -> pd.DataFrame:
     names = [c.name for c in table.columns]
-    if isinstance(rows, pd.DataFrame):
+    if isinstance(rows, (pd.DataFrame, pa.Table)):  # an Arrow table: the build's own data, registered as is
         return rows
     rows = list(rows)
     if rows and isinstance(rows[0], Mapping):
