@@ -64,6 +64,17 @@ def check_data(model: Model, data: dict[str, pa.Table]) -> None:
         raise ForgeError(problems)
 
 
+def check_calculated(model: Model, data: dict[str, pa.Table]) -> None:
+    """Compute the calculated tables (and columns) once on the data, as Desktop's refresh
+    would: an expression that fails, a cycle, or a declared column the expression does not
+    produce stops the build before anything is written (calculated_tables.py)."""
+    if not any(t.is_calculated for t in model.tables):
+        return
+    from generator.engine.engine import Engine
+
+    Engine(model, data=data).con.close()
+
+
 def build(project: Path, out: Path, rows: int | None = None, seed: int | None = None, force: bool = False,
           data_folder: str | None = None, schemas: Path | None = None, tom: bool | None = None,
           step: Callable[[str], object] = _no_progress, lock_timeout: float | None = None) -> BuildResult:
@@ -75,6 +86,7 @@ def build(project: Path, out: Path, rows: int | None = None, seed: int | None = 
     with step("generate data"):
         data = generate(model, rows=rows, seed=seed)
         check_data(model, data)
+        check_calculated(model, data)
     with build_lock(out, lock_timeout):
         recover(out, force=force)
         remove_stale_stages(out)

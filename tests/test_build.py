@@ -47,10 +47,10 @@ def test_tree_has_every_required_file(built):
     for rel in expected:
         assert (built / rel).is_file(), rel
     visuals = list((built / f"{NAME}.Report/definition/pages/customer_snapshot/visuals").glob("*/visual.json"))
-    assert len(visuals) == 15
+    assert len(visuals) == 17  # 14 + the Time Intelligence matrix + the Month_Offset slicer and its chart
     types = sorted(json.loads(v.read_text())["visual"]["visualType"] for v in visuals)
-    assert types == sorted(["card"] * 6 + ["slicer"] * 3 + ["gauge", "clusteredColumnChart", "scatterChart",
-                                                             "pivotTable", "pivotTable", "pieChart"])
+    assert types == sorted(["card"] * 6 + ["slicer"] * 4 + ["clusteredColumnChart"] * 2 + [
+        "gauge", "scatterChart", "pivotTable", "pivotTable", "pieChart"])
 
 
 def test_every_emitted_json_file_is_valid_against_microsofts_schemas(built, schema_dir):
@@ -90,7 +90,7 @@ def test_tom_accepts_the_tmdl(built):
         pytest.skip("TOM not installed here (CI installs it)")
     result = tom.check(built / f"{NAME}.SemanticModel" / "definition")
     assert result["ok"], result["errors"]
-    assert result["summary"]["tables"] == 12 and result["summary"]["relationships"] == 4
+    assert result["summary"]["tables"] == 13 and result["summary"]["relationships"] == 4
 
 
 def test_tom_rejects_a_broken_tmdl(built, tmp_path):
@@ -197,7 +197,7 @@ def test_a_removed_measure_removes_its_generated_dax_file(project, tmp_path):
 def test_validate_command_accepts_a_fresh_build(built, capsys):
     assert run("validate", "--project", str(REPO), "--out", str(built)) == 0
     out = capsys.readouterr().out
-    assert "bindings: 60 visuals" in out and out.rstrip().endswith("valid")
+    assert "bindings: 62 visuals" in out and out.rstrip().endswith("valid")
 
 
 def test_validate_command_fails_on_a_visual_bound_to_a_missing_column(built, tmp_path, capsys):

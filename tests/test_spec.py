@@ -15,8 +15,9 @@ REPO = Path(__file__).resolve().parents[1]
 def test_shipped_model_loads_with_every_object():
     model = load_project(REPO)
     assert [t.name for t in model.tables] == ["Dim_Channel", "Dim_Customer", "Dim_Date", "Dim_Product",
-                                             "Fact_Orders", "Income_Threshold", "Order_Frequency_Band",
-                                             "Quadrant", "RFM_Rules", "Score_Threshold", "User_Country", "Time Intelligence"]
+                                             "Fact_Orders", "Income_Threshold", "Month_Offset", "Order_Frequency_Band",
+                                             "Quadrant", "RFM_Rules", "Score_Threshold", "User_Country",
+                                             "Time Intelligence"]
     group = model.table("Time Intelligence").calculation_group
     assert (group.column, group.precedence, [i.name for i in group.items]) == (
         "Time Calculation", 10, ["Current", "PY", "YoY %", "YTD"])
@@ -31,7 +32,7 @@ def test_shipped_model_loads_with_every_object():
     assert [m.name for m in model.measures if not m.format] == sorted(text_measures, key=[
         m.name for m in model.measures].index)
     page = model.pages[0]
-    assert (page.name, page.id, len(page.visuals)) == ("Customer Snapshot", "customer_snapshot", 15)
+    assert (page.name, page.id, len(page.visuals)) == ("Customer Snapshot", "customer_snapshot", 17)
     assert [p.id for p in model.pages] == [
         "customer_snapshot", "income_vs_spending_segmentation", "customer_health_overview",
         "customer_health_activity", "customer_health_risk", "rfm_retention", "demographics_geography"]

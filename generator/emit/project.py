@@ -24,7 +24,8 @@ def _format(expression: str) -> str:
 
 
 def formatted_dax(model: Model) -> dict[tuple[str, str], str]:
-    """Formatted DAX of every measure and calculated column, by (table, name)."""
+    """Formatted DAX of every measure and calculated column, by (table, name), and of every
+    calculated table, by (table, None)."""
     out = {(m.table, m.name): _format(m.expression) for m in model.measures}
     for t in model.tables:
         for c in t.calculated_columns:
@@ -36,6 +37,8 @@ def formatted_dax(model: Model) -> dict[tuple[str, str], str]:
     for r in model.roles:
         for p in r.tables:
             out[("role:" + r.name, p.table)] = _format(p.expression)
+        if t.is_calculated:
+            out[(t.name, None)] = _format(t.expression)  # the calculated table's partition source
     return out
 
 

@@ -98,7 +98,8 @@ def model_tmdl(model: Model) -> str:
     w.blank()
     w.line(0, "annotation __PBI_TimeIntelligenceEnabled = 0")
     w.blank()
-    order = ["DataFolder", *(t.name for t in model.tables if t.calculation_group is None)]
+    order = ["DataFolder", *(t.name for t in model.tables
+                             if not t.is_calculated and t.calculation_group is None)]  # Power Query queries only
     w.line(0, "annotation PBI_QueryOrder = " + json.dumps(order, ensure_ascii=False, separators=(",", ":")))
     w.blank()
     for t in model.tables:
@@ -201,7 +202,11 @@ def _column(w: TmdlWriter, model: Model, t: Table, c: Column | CalculatedColumn,
         w.line(1, f"column {quote(c.name)}")
     else:
         w.expression(1, f"column {quote(c.name)}", dax, 3)
-    w.line(2, f"dataType: {TMDL_TYPES[c.type]}")
+    # a calculated table's own columns get their type from the expression at refresh, and
+    # Desktop writes no dataType for them (they are CalculatedTableColumns in TOM)
+    own = t.is_calculated and dax is None
+    if not own:
+        w.line(2, f"dataType: {TMDL_TYPES[c.type]}")
     if getattr(c, "key", False):
         w.line(2, "isKey")
     if c.hidden:
@@ -213,7 +218,10 @@ def _column(w: TmdlWriter, model: Model, t: Table, c: Column | CalculatedColumn,
         w.line(2, f"displayFolder: {text_value(c.folder)}")
     w.line(2, f"lineageTag: {lineage_tag(model.name, 'table', t.name, 'column', c.name)}")
     w.line(2, f"summarizeBy: {_summarize_by(c)}")
-    if dax is None:
+    if own:
+        w.line(2, "isNameInferred")
+        w.line(2, f"sourceColumn: [{c.name}]")
+    elif dax is None:
         w.line(2, f"sourceColumn: {c.name}")
     sort_by = getattr(c, "sort_by", None)
     if sort_by:
@@ -315,6 +323,12 @@ def table_tmdl(model: Model, t: Table, dax_text: dict[tuple[str, str], str]) -> 
         _column(w, model, t, cc, dax_text.get((t.name, cc.name), cc.expression))
     for h in t.hierarchies:
         _hierarchy(w, model, t, h)
+    if t.is_calculated:
+        # as Desktop writes a calculated table (pbip-format.md §4.6): the DAX is the source
+        w.line(1, f"partition {quote(t.name)} = calculated")
+        w.line(2, "mode: import")
+        w.expression(2, "source", dax_text.get((t.name, None), t.expression), 4)
+        return w.text()
     w.line(1, f"partition {quote(t.name)} = m")
     w.line(2, "mode: import")
     w.expression(2, "source", partition_m(t), 4)

@@ -12,6 +12,7 @@ from typing import Any, Mapping
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 from sqlglot import exp
 
 from generator.errors import ForgeError, Problem
@@ -29,7 +30,7 @@ def raw_name(table: str) -> str:
 
 def _frame(table: Table, rows: Any) -> pd.DataFrame:
     names = [c.name for c in table.columns]
-    if isinstance(rows, pd.DataFrame):
+    if isinstance(rows, (pd.DataFrame, pa.Table)):  # an Arrow table: the build's own data, registered as is
         return rows
     rows = list(rows)
     if rows and isinstance(rows[0], Mapping):
@@ -69,6 +70,9 @@ def load_tables(con: duckdb.DuckDBPyConnection, model: Model, data: Mapping[str,
     given = {k.lower(): v for k, v in (data or {}).items()}
     for table in model.tables:
         trim = True
+        if table.is_calculated:  # computed later by the runtime (calculated_tables.py)
+            con.execute(render(create_view(table.name, placeholder(table))))
+            continue
         if table.calculation_group is not None:  # its rows are the items, whatever the data says
             frame = _frame(table, item_rows(table))
             con.register(raw_name(table.name), frame)
@@ -104,6 +108,17 @@ def load_tables(con: duckdb.DuckDBPyConnection, model: Model, data: Mapping[str,
         texts = [c.name for c in table.columns if c.type == "string"]
         select = _merge_case_variants(con, select, texts)
         con.execute(render(create_view(table.name, select)))
+
+
+def placeholder(table: Table) -> exp.Select:
+    """SELECT typed NULLs named like the table's columns WHERE FALSE: no rows yet."""
+    cols = [exp.alias_(exp.cast(exp.Null(), column_sql_type(c.type)), ident(c.name)) for c in table.columns]
+    return exp.select(*cols).where(exp.false())
+
+
+def column_sql_type(column_type: str) -> str:
+    """The SQL type a model column is stored as (a date column as DATE, not TIMESTAMP)."""
+    return "DATE" if column_type == "date" else model_sql_type(column_type)
 
 
 def _merge_case_variants(con: duckdb.DuckDBPyConnection, select: exp.Select, texts: list[str]) -> exp.Select:

@@ -13,6 +13,7 @@ import datetime as _dt
 import os
 import tempfile
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from dataclasses import replace
 from typing import Any, Mapping, Sequence
@@ -28,8 +29,9 @@ from generator.engine.sql import (
 )
 from generator.engine.errors import DaxCompileError, DaxEvalError
 from generator.engine.results import to_frame
-from generator.engine.schema import Schema, calculated_order, parse_calculated
+from generator.engine.schema import Schema, parse_calculated
 from generator.engine.security import apply_security, roles_for
+from generator.engine.calculated_tables import calculation_order, compile_table, table_select
 from generator.engine.shared_scans import ScanCache, ScanStage
 from generator.engine.udf import install as install_udfs
 from generator.engine import query as _handlers  # noqa: F401  (importing the handlers registers their UDFs)
@@ -113,6 +115,8 @@ class Engine:
             self.schema: Schema = Schema.create(model, self._blank_tables(), self._unique_keys(),
                                                 self._resolve_as_of(as_of), user)
             self._compute_calculated()
+            if any(t.is_calculated for t in model.tables):  # facts about their rows, now there are some
+                self.schema = replace(self.schema, blank_rows=self._blank_tables(), unique_keys=self._unique_keys())
             self.roles = roles_for(model, user, roles)
             if self.roles:
                 apply_security(model, self.schema, self.roles, self._compile_row_filter, self.con.execute)
@@ -241,13 +245,17 @@ class Engine:
         return Compiler(self.schema, grouped=self.grouped).calculated_column(table, column, parse_calculated(table, column))
 
     def _compute_calculated(self) -> None:
-        """Compute every calculated column once, up front, in row context and dependency
-        order, and materialise it (a calculated column is stored data in Power BI). Each
-        column compiles against the schema of the columns materialised before it."""
+        """Compute every calculated table and column once, up front, in dependency order
+        (calculated_tables.calculation_order), and materialise it (both are stored data in
+        Power BI). Each compiles against the schema of what was materialised before it."""
         from generator.engine.query import Compiler
 
         previous: dict[str, str] = {}
-        for table, column, body in calculated_order(self.schema):
+        for step in calculation_order(self.schema):
+            table, column, body = step.table, step.column, step.body
+            if column is None:
+                self._compute_table(Compiler(self.schema, grouped=self.grouped), step)
+                continue
             n = len(self.schema.calculated.get(table.name.lower(), ()))
             select = Compiler(self.schema, grouped=self.grouped).calculated_column(table, column, body)
             target = f"__calc{n}__{table.name}"
@@ -262,6 +270,21 @@ class Engine:
                 self.con.execute(render(drop_table(previous[table.name.lower()])))
             previous[table.name.lower()] = target
             self.schema = self.schema.with_calculated(table, column.name)
+
+    def _compute_table(self, compiler, step) -> None:
+        """Materialise a calculated table: its rows under its declared columns and types."""
+        compiled = compile_table(compiler, step)
+        select = table_select(compiled, step.table)
+        target = f"__calctable__{step.table.name}"
+        try:
+            for statement in compiled.prelude:
+                self.con.execute(render(statement))
+            self.con.execute(render(create_table(target, parenthesize(select), replace=True)))
+        except duckdb.OutOfMemoryException as exc:
+            raise self._out_of_memory(exc, step.label) from exc
+        except duckdb.Error as exc:
+            raise DaxEvalError(f"{step.label}: {_clean_error(exc)}") from exc
+        self.con.execute(render(create_view(step.table.name, select_all(target))))
 
     # ------------------------------------------------------------ queries
 

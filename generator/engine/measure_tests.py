@@ -155,9 +155,9 @@ def _given_problems(spec: PosDict | None, where: Path, model: Model, root: Path)
         problems: list[Problem] = []
         for csv_path in sorted(folder.glob("*.csv")):
             table = model.table(csv_path.stem)
-            if table is None:
-                problems.append(Problem(spec.value_pos["folder"], f"{csv_path.name}: '{csv_path.stem}' is not a "
-                                                                  "table of the model"))
+            if table is None or table.is_calculated:
+                what = "is not a table of the model" if table is None else "is a calculated table (computed, not given)"
+                problems.append(Problem(spec.value_pos["folder"], f"{csv_path.name}: '{csv_path.stem}' {what}"))
             else:
                 problems += _csv_problems(csv_path, table, spec.value_pos["folder"], root)
         return problems
@@ -167,6 +167,9 @@ def _given_problems(spec: PosDict | None, where: Path, model: Model, root: Path)
         if table is None:
             problems.append(Problem(spec.key_pos[name], f"given table '{name}' is not a table of the model",
                                     _did_you_mean(name, [t.name for t in model.tables])))
+        elif table.is_calculated:
+            problems.append(Problem(spec.key_pos[name], f"'{table.name}' is a calculated table; it is computed "
+                                                        "from the given rows of the other tables"))
         else:
             problems += _table_problems(data, table, where, root)
     return problems

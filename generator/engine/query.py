@@ -22,6 +22,7 @@ from generator.engine.compiler import CellScope, Env, Rel, RelCol, Source
 from generator.engine.context import CellFilter, ColKey, Ctx, EqFilter, RowsFilter, Scan, and_all
 from generator.engine.data import ident
 from generator.engine.fn_window import WindowFns
+from generator.engine.fn_calendar import CalendarFns
 from generator.engine.shared_scans import share_scans
 from generator.engine.strict import Strictness
 from generator.engine.fn_model_info import ModelInfoFns
@@ -52,8 +53,7 @@ def display_name(c: RelCol) -> str:
     return f"[{c.name}]"
 
 
-class Compiler(CalcGroupFns, WindowFns, Tables2Fns, ModelInfoFns, FinanceFns, StatFns, PathFns, ErrorFns, InfoFns,
-               TimeFns2, TimeFns, TableFns):
+class Compiler(CalcGroupFns, WindowFns, Tables2Fns, ModelInfoFns, FinanceFns, StatFns, PathFns, ErrorFns, InfoFns, TimeFns2, CalendarFns, TimeFns, TableFns):
     """The full compiler: core + the handler mixins (one module each)."""
 
     # ------------------------------------------------------------ queries

@@ -57,6 +57,8 @@ def dax_diff(old: str, new: str) -> tuple[str, ...]:
 
 def describe_source(src: Source, root: Path, params: bool = True) -> str:
     """`generator customers (k=v, ...)` or `csv data/x.csv` (the path relative to the project)."""
+    if src.kind == "calculated":
+        return "calculated table (DAX)"
     if src.kind == "generator":
         shown = ", ".join(f"{k}={v!r}" for k, v in sorted(src.params.items())) if params else ""
         return f"generator {src.generator}" + (f" ({shown})" if shown else "")
@@ -100,7 +102,7 @@ def diff_models(old: Model, new: Model) -> ModelDiff:
     changes: list[Change] = []
 
     def table(a, b):
-        details = list(_attrs(a, b, ("description", "is_date_table")))
+        details = list(_attrs(a, b, ("description", "is_date_table", "expression")))
         if describe_source(a.source, old.root) != describe_source(b.source, new.root):
             details.append(f"source: {describe_source(a.source, old.root)!r} -> {describe_source(b.source, new.root)!r}")
         if _hierarchies(a) != _hierarchies(b):

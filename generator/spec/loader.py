@@ -97,7 +97,9 @@ def _schema_problems(doc: Any, kind: str, out: _Collector) -> bool:
             continue
         pos = position_of(doc, path)
         where = ".".join(str(p) for p in path) or "document"
-        if err.validator == "oneOf" and path and path[-1] == "source":
+        if err.validator == "oneOf" and not path:
+            out.add(pos, "a table needs exactly one of 'source' (its data) or 'calculated' (a DAX table expression)")
+        elif err.validator == "oneOf" and path and path[-1] == "source":
             out.add(pos, "source needs exactly one of 'generator' (with optional 'params'), 'csv' or 'parquet'")
         elif err.validator == "required":
             out.add(pos, f"{where}: {err.message}")
@@ -169,6 +171,8 @@ def _hierarchies(doc: PosDict) -> tuple[Hierarchy, ...]:
 
 
 def _source(doc: PosDict, path: Path, out: _Collector) -> Source:
+    if "calculated" in doc:
+        return Source("calculated", doc.value_pos["calculated"])
     src = doc["source"]
     pos = doc.value_pos["source"]
     if "generator" in src:
@@ -199,7 +203,8 @@ def _table(doc: PosDict, path: Path, date_table: str | None, out: _Collector) ->
         name=name, source=_source(doc, path, out), columns=_columns(doc), pos=doc.pos,
         description=doc.get("description"), calculated_columns=_calculated(doc),
         hierarchies=_hierarchies(doc), is_date_table=(date_table is not None and name == date_table),
-        lint_disable=_disabled(doc))
+        lint_disable=_disabled(doc), expression=doc.get("calculated"),
+        origin=doc.origins.get("calculated") if "calculated" in doc else None)
 
 
 def _check_file_name(name: str, what: str, pos: Pos, out: _Collector, suffix: str = "") -> None:

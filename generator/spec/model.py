@@ -62,9 +62,10 @@ class Hierarchy:
 
 @dataclass(frozen=True)
 class Source:
-    """Exactly one of a generator, a CSV file or a Parquet file."""
+    """Exactly one of a generator, a CSV file or a Parquet file; or, for a calculated table,
+    the kind "calculated" (no data to read or synthesise: the DAX in `Table.expression`)."""
 
-    kind: str  # "generator" | "csv" | "parquet"
+    kind: str  # "generator" | "csv" | "parquet" | "calculated"
     pos: Pos
     generator: str | None = None
     params: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
@@ -116,6 +117,13 @@ class Table:
     is_date_table: bool = False
     lint_disable: tuple[str, ...] = ()
     calculation_group: CalculationGroup | None = None  # a calculation group's table
+    # a calculated table (`calculated:` in its YAML): the DAX table expression and where it is
+    expression: str | None = None
+    origin: ExprOrigin | None = None
+
+    @property
+    def is_calculated(self) -> bool:
+        return self.expression is not None
 
     def column(self, name: str) -> Column | CalculatedColumn | None:
         for c in (*self.columns, *self.calculated_columns):

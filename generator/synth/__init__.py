@@ -99,7 +99,7 @@ def _context(model: Model, rows: int | None, seed: int | None) -> Context:
 
 
 def generate(model: Model, rows: int | None = None, seed: int | None = None) -> dict[str, pa.Table]:
-    """Every table of the model, by table name, conformed to its YAML columns."""
+    """Every table of the model but the calculated ones, by table name, conformed to its YAML columns."""
     ctx = _context(model, rows, seed)
     for name in _order(model):
         ctx.tables[name] = GENERATORS[name][0](ctx)
@@ -107,6 +107,8 @@ def generate(model: Model, rows: int | None = None, seed: int | None = None) -> 
     for t in model.tables:
         if t.source.kind == "calculation_group":
             continue  # no data file: the rows are the items, known from the model
+        if t.is_calculated:
+            continue  # computed from the model by Power BI / the engine: no data of its own
         if t.source.kind == "generator":
             raw = gen_rows(ctx, t.source.params) if t.source.generator == "rows" else ctx.tables[t.source.generator]
         else:
