@@ -124,6 +124,19 @@ class Measure:
 
 
 @dataclass(frozen=True)
+class Function:
+    """A DAX user-defined function of the model (semantic/functions/*.yaml). `expression`
+    is the definition as TMDL stores it: ``( params ) => body``."""
+
+    name: str  # may be dotted: TimeIntelligence.MonthToDate
+    expression: str
+    pos: Pos
+    origin: ExprOrigin
+    description: str | None = None
+    lint_disable: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Binding:
     """A field bound to a visual role: `Table[Column]` or `[Measure]` / `Table[Measure]`."""
 
@@ -176,6 +189,13 @@ class Model:
     synth: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     data_folder: str | None = None
     lint_disable: tuple[str, ...] = ()
+    functions: tuple[Function, ...] = ()
+
+    def function(self, name: str) -> Function | None:
+        for f in self.functions:
+            if f.name.lower() == name.lower():
+                return f
+        return None
 
     def table(self, name: str) -> Table | None:
         for t in self.tables:
