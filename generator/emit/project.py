@@ -11,6 +11,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from generator.dax import format_dax
+from generator.dax.formatter import format_function
 from generator.emit import pbir, tmdl
 from generator.emit.paths import contained
 from generator.spec.model import Measure, Model
@@ -24,11 +25,14 @@ def _format(expression: str) -> str:
 
 
 def formatted_dax(model: Model) -> dict[tuple[str, str], str]:
-    """Formatted DAX of every measure and calculated column, by (table, name)."""
+    """Formatted DAX of every measure and calculated column, by (table, name), and of
+    every model function, by ("", name) (no table has an empty name)."""
     out = {(m.table, m.name): _format(m.expression) for m in model.measures}
     for t in model.tables:
         for c in t.calculated_columns:
             out[(t.name, c.name)] = _format(c.expression)
+    for f in model.functions:
+        out[("", f.name)] = format_function(f.name, f.expression)
     return out
 
 
