@@ -24,6 +24,7 @@ from generator.engine.shared_scans import share_scans
 from generator.engine.strict import Strictness
 from generator.engine.tables import TableFns
 from generator.engine.timeintel import TimeFns
+from generator.engine.udfs_dax import UserFunctionFns
 from generator.engine.types import DaxType
 
 N = exp.Literal.number
@@ -43,8 +44,9 @@ def display_name(c: RelCol) -> str:
     return f"[{c.name}]"
 
 
-class Compiler(TimeFns, TableFns):
-    """The full compiler: core + scalar, table and time-intelligence functions."""
+class Compiler(UserFunctionFns, TimeFns, TableFns):
+    """The full compiler: core + scalar, table and time-intelligence functions, and
+    user-defined functions (expanded inline)."""
 
     # ------------------------------------------------------------ queries
 
@@ -54,7 +56,12 @@ class Compiler(TimeFns, TableFns):
     def compile_query(self, query: A.Query, label: str = "query") -> list[CompiledQuery]:
         env = self.root_env(label)
         vars_ = dict(env.vars)
+        for d in query.defines:  # any definition may call a function defined after it
+            if isinstance(d, A.DefineFunction):
+                self.define_function(d)
         for d in query.defines:
+            if isinstance(d, A.DefineFunction):
+                continue
             if isinstance(d, A.DefineMeasure):
                 self.extra_measures[d.name.lower()] = (d.expr, f"query measure [{d.name}]")
             elif isinstance(d, A.DefineVar):
