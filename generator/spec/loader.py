@@ -46,7 +46,7 @@ _WINDOWS_ILLEGAL = set('/\\:*?"<>|')
 
 @lru_cache(maxsize=None)
 def schema(kind: str) -> dict[str, Any]:
-    """The packaged JSON Schema for a YAML file kind: model, table, measures, page."""
+    """The packaged JSON Schema for a YAML file kind: model, table, measures, page, functions."""
     text = resources.files("generator.spec").joinpath("schemas", f"{kind}.schema.json").read_text("utf-8")
     return json.loads(text)
 
