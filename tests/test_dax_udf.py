@@ -132,6 +132,12 @@ def test_recursion_is_reported_once():
     assert [p.message for p in q] == ["query, DAX 1:28: recursive function call: F -> G -> F"]
 
 
+def test_a_measure_cycle_through_a_function_is_reported():
+    # [A] calls F, whose body references [A]: A -> A, reported at the call (DAX 1:5 of [A]).
+    m = _model(measure("A", "1 + Fin.UsesA()"), functions=[fn("Fin.UsesA", "() => [A] * 2")])
+    assert [p.message for p in analyze_model(m)] == ["measure 'A', DAX 1:5: circular measure dependency: A -> A"]
+
+
 def test_a_function_that_does_not_parse_is_one_problem():
     m = _model(measure("M", "Fin.Broken(1)"), functions=[fn("Fin.Broken", "(x) => x +")])
     problems = analyze_model(m)

@@ -359,15 +359,32 @@ _VISIT = {
 
 
 def _cycles(objects: list[DaxObject]) -> list[Problem]:
-    """One problem per measure dependency cycle, reported on its first measure."""
+    """One problem per measure dependency cycle, reported on its first measure. A measure
+    depends on the measures its model functions reference too (at the call's position)."""
     measures = {o.name: o for o in objects if o.kind == "measure"}
-    graph = {name: m.measures for name, m in measures.items()}
-    return [_cycle_problem(measures, cycle) for cycle in find_cycles(graph)]
+    functions = {o.name.upper(): o for o in objects if o.kind == "function"}
+    graph = {name: _measure_deps(m, functions) for name, m in measures.items()}
+    return [_cycle_problem(measures, graph, cycle) for cycle in find_cycles(graph)]
 
 
-def _cycle_problem(measures: dict[str, DaxObject], cycle: list[str]) -> Problem:
+def _measure_deps(m: DaxObject, functions: dict[str, DaxObject]) -> dict[str, A.Span]:
+    deps = dict(m.measures)
+    for call, span in m.functions.items():
+        seen, todo = set(), [call]
+        while todo:
+            f = functions.get(todo.pop())
+            if f is None or f.name.upper() in seen:
+                continue
+            seen.add(f.name.upper())
+            for name in f.measures:
+                deps.setdefault(name, span)
+            todo.extend(f.functions)
+    return deps
+
+
+def _cycle_problem(measures: dict[str, DaxObject], graph: dict[str, dict[str, A.Span]], cycle: list[str]) -> Problem:
     first = measures[cycle[0]]
-    span = first.measures[cycle[1]]
+    span = graph[cycle[0]][cycle[1]]
     chain = " -> ".join(cycle)
     return Problem(
         first.pos(span),
