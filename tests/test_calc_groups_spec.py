@@ -84,7 +84,7 @@ def _model_file(project: Path) -> Path:
 
 def test_role_on_an_unknown_table_names_the_line(project, capsys):
     f = _model_file(project)
-    f.write_text(f.read_text().replace("      User_Country: \"[Email]", "      User_Countries: \"[Email]", 1))
+    f.write_text(f.read_text().replace("      User_Country: User_Country[Email]", "      User_Countries: User_Country[Email]", 1))
     code, out = _build(project, capsys)
     assert code == 2
     assert "role 'Sales Region' filters table 'User_Countries', which does not exist" in out
@@ -93,9 +93,10 @@ def test_role_on_an_unknown_table_names_the_line(project, capsys):
 
 def test_role_filter_with_an_unknown_column_is_a_dax_error(project, capsys):
     f = _model_file(project)
-    f.write_text(f.read_text().replace('"[Email] = USERPRINCIPALNAME ()"', '"[Mail] = USERPRINCIPALNAME ()"', 1))
+    f.write_text(f.read_text().replace('User_Country[Email] = USERPRINCIPALNAME ()', 'User_Country[Mail] = USERPRINCIPALNAME ()', 1))
     code, out = _build(project, capsys)
-    assert code == 2 and "role 'Sales Region' filter on 'User_Country'" in out and "[Mail]" in out
+    assert code == 2 and "model.yaml:29:85: error: role 'Sales Region' filter on 'Dim_Customer'" in out
+    assert "column 'Mail' not found in table 'User_Country'" in out
 
 
 def test_role_tmdl_as_desktop_writes_it():
@@ -104,5 +105,5 @@ def test_role_tmdl_as_desktop_writes_it():
     model = load_project(REPO)
     text = role_tmdl(model, model.role("Sales Region"), {})
     assert "role 'Sales Region'\n\tmodelPermission: read\n" in text
-    assert "\ttablePermission User_Country = [Email] = USERPRINCIPALNAME ()\n" in text
+    assert "\ttablePermission User_Country = User_Country[Email] = USERPRINCIPALNAME ()\n" in text
     assert "ref role 'Sales Region'" in model_tmdl(model)

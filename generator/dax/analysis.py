@@ -8,7 +8,12 @@ reference against the model:
 * ``[Name]``: a measure, or a column of some table (row context), or a column that the
   expression itself introduces (see *introduced names* below);
 * ``Table`` / ``'Table'``: a model table;
-* function calls: known to the catalog, with an accepted number of arguments.
+* function calls: known to the catalog, or a model function (semantic/functions/, a DAX
+  user-defined function), with an accepted number of arguments.
+
+Model functions are analyzed like measures (their parameters are variables of the body);
+calls between functions form a graph, and a cycle in it (recursion, which DAX forbids) is
+reported once, as ``F -> G -> F``.
 
 Misspellings get a "did you mean" from difflib. Measure references form a dependency
 graph; a cycle is reported once, as ``A -> B -> A``. Comments are not in the AST, so
@@ -38,7 +43,7 @@ from generator.dax import ast as A
 from generator.dax.catalog import FUNCTIONS, lookup
 from generator.dax.cycles import find_cycles
 from generator.dax.errors import DaxSyntaxError
-from generator.dax.parser import parse_expression
+from generator.dax.parser import parse_expression, parse_function
 from generator.errors import Problem
 from generator.source import ExprOrigin, Pos
 from generator.spec.model import Model
@@ -63,14 +68,15 @@ _OPAQUE_TABLE_FUNCTIONS = ("COLUMNSTATISTICS", "INFO.")
 class DaxObject:
     """One measure or calculated column with what its expression references."""
 
-    kind: str  # "measure" | "calculated column"
-    name: str  # measure name, or column name for a calculated column
+    kind: str  # "measure" | "calculated column" | "function" | "query"
+    name: str  # measure or function name, or column name for a calculated column
     table: str  # home table
     expression: str
     origin: ExprOrigin
-    tree: A.Expr | None = None  # None when the expression does not parse
+    tree: A.Node | None = None  # None when the expression does not parse (a function: its DefineFunction)
     measures: dict[str, A.Span] = field(default_factory=dict)  # canonical name -> first use
     columns: set[tuple[str, str]] = field(default_factory=set)  # canonical (table, column)
+    functions: dict[str, A.Span] = field(default_factory=dict)  # upper-case function name -> first call
     lint_disable: tuple[str, ...] = ()
 
     @property
@@ -83,6 +89,8 @@ class DaxObject:
             return f"calculation item '{self.table}'[{self.name}]"
         if self.kind == "role filter":
             return f"role '{self.name}' filter on '{self.table}'"
+        if self.kind == "function":
+            return f"function '{self.name}'"
         return f"calculated column '{self.table}'[{self.name}]"
 
     def pos(self, span: A.Span) -> Pos:
@@ -123,12 +131,16 @@ def analyze(model: Model) -> ModelAnalysis:
     problems: list[Problem] = []
     for obj in objects:
         try:
-            obj.tree = parse_expression(obj.expression, obj.origin)
+            if obj.kind == "function":
+                obj.tree = parse_function(obj.name, obj.expression, obj.origin)
+            else:
+                obj.tree = parse_expression(obj.expression, obj.origin)
         except DaxSyntaxError as err:
             problems.append(_syntax_problem(obj, err))
             continue
         problems.extend(_Resolver(index, obj).run())
     problems.extend(_cycles(objects))
+    problems.extend(_recursion(objects))
     return ModelAnalysis(objects, problems)
 
 
@@ -151,6 +163,10 @@ def _objects(model: Model) -> list[DaxObject]:
     )
     out.extend(DaxObject("role filter", r.name, p.table, p.expression, p.origin)
                for r in model.roles for p in r.tables)
+    out.extend(
+        DaxObject("function", f.name, "", f.expression, f.origin, lint_disable=tuple(f.lint_disable))
+        for f in getattr(model, "functions", ())
+    )
     return out
 
 
@@ -173,6 +189,13 @@ class _ModelIndex:
             for c in t.all_columns:
                 self.column_owners.setdefault(c.name.lower(), []).append(t.name)
         self.all_column_names = sorted({c.name for t in model.tables for c in t.all_columns})
+        self.functions: dict[str, A.DefineFunction] = {}  # upper-case name -> parsed definition
+        self.broken_functions: set[str] = set()  # model functions that do not parse: calls are not reported
+        for f in getattr(model, "functions", ()):
+            try:
+                self.functions[f.name.upper()] = parse_function(f.name, f.expression, f.origin)
+            except DaxSyntaxError:  # reported on the function itself
+                self.broken_functions.add(f.name.upper())
 
 
 def _arguments(count_text: str) -> str:
@@ -246,7 +269,24 @@ class _Resolver:
         key = name.lower()
         return any(key in s for s in self.scopes)
 
+    def _function(self, node: A.DefineFunction) -> None:
+        """A function definition: its parameters are variables of the defaults and body."""
+        self.scopes.append({p.name.lower() for p in node.params})
+        for p in node.params:
+            if p.default is not None:
+                self._visit(p.default)
+        self._visit(node.body)
+        self.scopes.pop()
+
     def _call(self, node: A.FunctionCall) -> None:
+        udf = self.index.functions.get(node.name)
+        if udf is not None or node.name in self.index.broken_functions:
+            self.obj.functions.setdefault(node.name, node.span)
+            if udf is not None:
+                self._udf_arity(node, udf)
+            for arg in node.args:
+                self._visit(arg)
+            return
         info = lookup(node.name)
         if info is None:
             self._problem(node.span, f"unknown function {node.name}", _suggest(node.name, list(FUNCTIONS)))
@@ -255,6 +295,17 @@ class _Resolver:
                                      f"got {len(node.args)}")
         for arg in node.args:
             self._visit(arg)
+
+    def _udf_arity(self, node: A.FunctionCall, udf: A.DefineFunction) -> None:
+        total = len(udf.params)
+        required = sum(1 for p in udf.params if p.default is None)
+        n = len(node.args)
+        while n > required and isinstance(node.args[n - 1], A.EmptyArg):
+            n -= 1
+        if required <= n <= total:
+            return
+        want = f"exactly {total}" if required == total else f"{required} to {total}"
+        self._problem(node.span, f"{udf.name} takes {_arguments(want)}, got {n}")
 
     def _table_ref(self, node: A.TableRef) -> None:
         if node.name.lower() in self.index.tables:
@@ -308,6 +359,7 @@ class _Resolver:
 # Node type -> resolver method name (names, so subclasses can override the methods).
 # Every other node type has nothing to resolve itself; its children are visited.
 _VISIT = {
+    A.DefineFunction: "_function",
     A.VarBlock: "_var_block",
     A.FunctionCall: "_call",
     A.TableRef: "_table_ref",
@@ -318,21 +370,53 @@ _VISIT = {
 
 
 def _cycles(objects: list[DaxObject]) -> list[Problem]:
-    """One problem per measure dependency cycle, reported on its first measure."""
+    """One problem per measure dependency cycle, reported on its first measure. A measure
+    depends on the measures its model functions reference too (at the call's position)."""
     measures = {o.name: o for o in objects if o.kind == "measure"}
-    graph = {name: m.measures for name, m in measures.items()}
-    return [_cycle_problem(measures, cycle) for cycle in find_cycles(graph)]
+    functions = {o.name.upper(): o for o in objects if o.kind == "function"}
+    graph = {name: _measure_deps(m, functions) for name, m in measures.items()}
+    return [_cycle_problem(measures, graph, cycle) for cycle in find_cycles(graph)]
 
 
-def _cycle_problem(measures: dict[str, DaxObject], cycle: list[str]) -> Problem:
+def _measure_deps(m: DaxObject, functions: dict[str, DaxObject]) -> dict[str, A.Span]:
+    deps = dict(m.measures)
+    for call, span in m.functions.items():
+        seen, todo = set(), [call]
+        while todo:
+            f = functions.get(todo.pop())
+            if f is None or f.name.upper() in seen:
+                continue
+            seen.add(f.name.upper())
+            for name in f.measures:
+                deps.setdefault(name, span)
+            todo.extend(f.functions)
+    return deps
+
+
+def _cycle_problem(measures: dict[str, DaxObject], graph: dict[str, dict[str, A.Span]], cycle: list[str]) -> Problem:
     first = measures[cycle[0]]
-    span = first.measures[cycle[1]]
+    span = graph[cycle[0]][cycle[1]]
     chain = " -> ".join(cycle)
     return Problem(
         first.pos(span),
         f"{first.label}, DAX {span.line}:{span.col}: circular measure dependency: {chain}",
         "a measure cannot depend on itself, directly or through other measures",
     )
+
+
+def _recursion(objects: list[DaxObject]) -> list[Problem]:
+    """One problem per cycle of model functions calling each other (DAX has no recursion)."""
+    functions = {o.name.upper(): o for o in objects if o.kind == "function"}
+    graph = {name: f.functions for name, f in functions.items()}
+    out = []
+    for cycle in find_cycles(graph):
+        first = functions[cycle[0]]
+        span = first.functions[cycle[1]]
+        chain = " -> ".join(functions[n].name for n in cycle)
+        out.append(Problem(first.pos(span), f"{first.label}, DAX {span.line}:{span.col}: recursive function "
+                                            f"call: {chain}", "a DAX function cannot call itself, directly or "
+                                                              "through other functions"))
+    return out
 
 
 def analyze_query(model: Model, text: str, origin: ExprOrigin | None = None) -> list[Problem]:
@@ -349,8 +433,12 @@ def analyze_query(model: Model, text: str, origin: ExprOrigin | None = None) -> 
                         f"syntax error: {err.message}\n{err.excerpt}")]
     index = _ModelIndex(model)
     resolver = _QueryResolver(index, obj)
+    for definition in query.defines:  # a function may call one defined after it
+        if isinstance(definition, A.DefineFunction):
+            index.functions[definition.name.upper()] = definition
     for definition in query.defines:
         resolver.define(definition)
+    resolver.recursion()
     for ev in query.evaluates:
         resolver.check(ev)
     return resolver.problems
@@ -361,7 +449,7 @@ class _QueryResolver(_Resolver):
 
     def __init__(self, index: _ModelIndex, obj: DaxObject):
         super().__init__(index, obj)
-        self.functions: dict[str, int] = {}
+        self.calls: dict[str, dict[str, A.Span]] = {}  # query function -> functions its body calls
         self.opaque_tables: set[str] = set()
 
     def define(self, d: A.Node) -> None:
@@ -381,24 +469,23 @@ class _QueryResolver(_Resolver):
             self.check(d.expr)
             self.scopes[0].add(d.name.lower())
         elif isinstance(d, A.DefineFunction):
-            self.functions[d.name.upper()] = len(d.params)
-            self.scopes.append({p.name.lower() for p in d.params})
-            self.check(d.body)
-            self.scopes.pop()
+            self.index.functions[d.name.upper()] = d
+            outer, self.obj.functions = self.obj.functions, {}
+            self.check(d)
+            self.calls[d.name.upper()], self.obj.functions = self.obj.functions, outer
+
+    def recursion(self) -> None:
+        """Report each cycle among the query's functions (a query may redefine a model
+        function; the model's own calls are checked with the model)."""
+        for cycle in find_cycles(self.calls):
+            span = self.calls[cycle[0]][cycle[1]]
+            names = [self.index.functions[n].name for n in cycle]
+            self._problem(span, f"recursive function call: {' -> '.join(names)}",
+                          "a DAX function cannot call itself, directly or through other functions")
 
     def check(self, node: A.Node) -> None:
         self._collect_introduced(node)
         self._visit(node)
-
-    def _call(self, node: A.FunctionCall) -> None:
-        if node.name in self.functions:
-            if len(node.args) != self.functions[node.name]:
-                arity = _arguments(f"exactly {self.functions[node.name]}")
-                self._problem(node.span, f"{node.name} takes {arity}, got {len(node.args)}")
-            for arg in node.args:
-                self._visit(arg)
-            return
-        super()._call(node)
 
     def _column(self, node: A.ColumnRef) -> None:
         if (node.table or "").lower() in self.opaque_tables:

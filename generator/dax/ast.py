@@ -70,7 +70,10 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Iterator, Union
+from typing import TYPE_CHECKING, Iterator, Union
+
+if TYPE_CHECKING:
+    from generator.dax.udfs import ParamType
 
 
 @dataclass(frozen=True)
@@ -286,10 +289,19 @@ class DefineColumn(Node):
 @dataclass(frozen=True)
 class FunctionParam(Node):
     """A user-defined-function parameter; ``type`` is the hint text upper-cased
-    (``"SCALAR NUMERIC VAL"``, ``"TABLE"``) or None."""
+    (``"SCALAR NUMERIC VAL"``, ``"TABLE"``) or None; ``default`` the expression used
+    when a call omits the argument (None: the argument is required)."""
 
     name: str
     type: str | None = None
+    default: "Expr | None" = field(default=None, kw_only=True)
+
+    @property
+    def param_type(self) -> "ParamType":
+        """The parsed hint (the parser has validated it): kind, subtype, VAL/EXPR."""
+        from generator.dax.udfs import param_type
+
+        return param_type(self.type.split() if self.type else ())
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """`python build.py fmt [--write]` and `python build.py lint [--format ...]`.
 
-fmt compares every measure and calculated-column expression with `format_dax` of it.
+fmt compares every measure and calculated-column expression with `format_dax` of it, and
+every model function (semantic/functions/) with `format_function`.
 Without --write it prints a unified diff per unformatted expression, each hunk labelled
 with the style rules (generator/dax/style.py, docs/dax-style.md) it is about, and exits 1. With
 --write it rewrites only the expression scalars in their YAML files: the text between
@@ -24,7 +25,7 @@ import yaml
 
 from generator.dax import style
 from generator.dax.errors import DaxSyntaxError
-from generator.dax.formatter import format_dax
+from generator.dax.formatter import format_dax, format_function
 from generator.errors import ForgeError, Problem
 from generator.spec.model import ExprOrigin, Model, Pos
 
@@ -64,6 +65,7 @@ class Expression:
     name: str  # the `name:` of the YAML item holding the expression
     text: str
     origin: ExprOrigin
+    function: bool = False  # a model function's definition: ( params ) => body
 
 
 def cmd_fmt(args: argparse.Namespace) -> int:
@@ -96,7 +98,7 @@ def cmd_fmt(args: argparse.Namespace) -> int:
 
 
 def _count(model: Model) -> int:
-    return len(model.measures) + sum(len(t.calculated_columns) for t in model.tables)
+    return len(model.measures) + sum(len(t.calculated_columns) for t in model.tables) + len(model.functions)
 
 
 def expressions(model: Model) -> list[Expression]:
@@ -106,6 +108,8 @@ def expressions(model: Model) -> list[Expression]:
     ]
     out.extend(Expression(f"measure '{m.name}'", m.name, m.expression, m.origin)
                for m in model.measures if not m.generated)  # generated DAX has no YAML text to rewrite
+    out.extend(Expression(f"function '{f.name}'", f.name, f.expression, f.origin, function=True)
+               for f in model.functions)
     return out
 
 
@@ -115,7 +119,7 @@ def unformatted(model: Model) -> tuple[list[tuple[Expression, str]], list[Proble
     problems: list[Problem] = []
     for expr in expressions(model):
         try:
-            formatted = format_dax(expr.text)
+            formatted = format_function(expr.name, expr.text) if expr.function else format_dax(expr.text)
         except DaxSyntaxError as err:
             problems.append(Problem(expr.origin.to_yaml(err.line, err.col),
                                     f"{expr.label}, DAX {err.line}:{err.col}: syntax error: {err.message}"))

@@ -56,6 +56,16 @@ def format_dax(source: str | A.Node, width: int = WIDTH) -> str:
     return Formatter(source, parser.tokens, comments).format(node, width)
 
 
+def format_function(name: str, text: str, width: int = WIDTH) -> str:
+    """Format a model function's definition text ``( params ) => body`` (its comments
+    kept). Raises DaxSyntaxError when the text does not parse."""
+    parser = Parser(text)
+    node = parser.function_only(name)
+    f = Formatter(text, parser.tokens, parser.comments)
+    doc = [f.function_definition(node), f._remaining_comments()]
+    return render(doc, width)
+
+
 class Formatter:
     """Builds a layout document for one tree, re-inserting the source comments."""
 
@@ -343,13 +353,16 @@ class Formatter:
         elif isinstance(d, A.DefineVar):
             head = ["VAR ", d.name]
         elif isinstance(d, A.DefineFunction):
-            head = ["FUNCTION ", d.name, " = ", self._params(d.params), " =>"]
-            value = Group(Indent([LINE, self.expr(d.body, trailing=False)]))
-            return [HARDLINE, *lead, *head, value, *self._tail(d.body)]
+            return [HARDLINE, *lead, "FUNCTION ", d.name, " = ", self.function_definition(d)]
         else:
             raise TypeError(f"format_dax: cannot format definition {type(d).__name__}")
         value = Group(Indent([LINE, self.expr(d.expr, trailing=False)]))
         return [HARDLINE, *lead, *head, " =", value, *self._tail(d.expr)]
+
+    def function_definition(self, d: A.DefineFunction) -> Doc:
+        """``( params ) =>`` then the body, indented on the next line when it is long."""
+        value = Group(Indent([LINE, self.expr(d.body, trailing=False)]))
+        return [self._params(d.params), " =>", value, *self._tail(d.body)]
 
     def _params(self, params: tuple[A.FunctionParam, ...]) -> Doc:
         if not params:
@@ -357,6 +370,8 @@ class Formatter:
         docs: list[Doc] = []
         for i, prm in enumerate(params):
             docs.append(prm.name + (f" : {prm.type}" if prm.type else ""))
+            if prm.default is not None:
+                docs.extend([" = ", self.expr(prm.default, trailing=False)])
             if i < len(params) - 1:
                 docs.extend([",", LINE])
         return Group(["(", Indent([LINE, docs]), LINE, ")"])

@@ -99,6 +99,8 @@ def _switched_off(model: Model, extra: dict[str, list[str]]) -> dict[str, set[st
 
     for m in model.measures:
         add(m.name, getattr(m, "lint_disable", ()))
+    for f in getattr(model, "functions", ()):
+        add(f"function {f.name}", f.lint_disable)
     for t in model.tables:
         add(t.name, getattr(t, "lint_disable", ()))
         for c in t.all_columns:
@@ -114,6 +116,8 @@ def _finding(rule_id: str, message: str, pos: Pos | None, subject: str, hint: st
 
 
 def _subject(obj: DaxObject) -> str:
+    if obj.kind == "function":
+        return f"function {obj.name}"  # never the name of a measure
     return obj.name if obj.kind == "measure" else f"{obj.table}[{obj.name}]"
 
 

@@ -31,6 +31,7 @@ from typing import Iterator
 
 from generator.dax import ast as A
 from generator.dax.errors import DaxSyntaxError, SourceText
+from generator.dax.udfs import ParamTypeError, param_type
 from generator.dax.lexer import (
     BRACKET, DATETIME, EOF, IDENT, NUMBER, OP, PARAM, QUOTED, STRING, Comment, Token, tokenize,
 )
@@ -61,6 +62,11 @@ _FRAMES_PER_LEVEL = 12  # Python frames one nesting level may use (_expr → …
 def parse_expression(text: str, origin: ExprOrigin | None = None) -> A.Expr:
     """Parse one DAX expression (a measure, calculated column or table expression)."""
     return Parser(text, origin).expression_only()[0]
+
+
+def parse_function(name: str, text: str, origin: ExprOrigin | None = None) -> A.DefineFunction:
+    """Parse a model function's definition text ``( params ) => body`` (as TMDL stores it)."""
+    return Parser(text, origin).function_only(name)
 
 
 def parse_query(text: str, origin: ExprOrigin | None = None) -> A.Query:
@@ -520,12 +526,29 @@ class Parser:
     def _define_function(self, start: Token) -> A.Definition:
         name = self._name("a function name after FUNCTION")
         self._expect_op("=", f"after FUNCTION {name}")
+        params, body = self._function_rest(name)
+        return A.DefineFunction(name, params, body, span=self._span(start))
+
+    def function_only(self, name: str) -> A.DefineFunction:
+        """A model function's text, ``( params ) => body``, as a `DefineFunction`."""
+
+        def rule() -> A.DefineFunction:
+            start = self.tok
+            params, body = self._function_rest(name)
+            if self.tok.kind != EOF:
+                raise self._trailing()
+            return A.DefineFunction(name, params, body, span=self._span(start))
+
+        return self._run(rule)[0]
+
+    def _function_rest(self, name: str) -> tuple[tuple[A.FunctionParam, ...], A.Expr]:
+        """``( params ) => body``: parameters are variables of the body (lexically)."""
         open_tok = self._expect_op("(", f"to start the parameters of {name}")
         params: list[A.FunctionParam] = []
         self.scopes.append(set())
         try:
             while not self._is_op(")"):
-                params.append(self._function_param())
+                params.append(self._function_param(params))
                 if not self._is_op(","):
                     break
                 self._advance()
@@ -534,22 +557,32 @@ class Parser:
             body = self._expr()
         finally:
             self.scopes.pop()
-        return A.DefineFunction(name, tuple(params), body, span=self._span(start))
+        return tuple(params), body
 
-    def _function_param(self) -> A.FunctionParam:
+    def _function_param(self, before: list[A.FunctionParam]) -> A.FunctionParam:
         start = self.tok
         name = self._name("a parameter name")
+        if any(p.name.upper() == name.upper() for p in before):
+            raise self.src.error(f"duplicate parameter name '{name}'", start.start)
         hint = None
         if self._is_op(":"):
             self._advance()
-            words = []
+            words: list[Token] = []
             while self.tok.kind == IDENT:
-                words.append(self._advance().value.upper())
+                words.append(self._advance())
             if not words:
                 raise self._unexpected(f"expected a type after '{name} :'")
-            hint = " ".join(words)
+            try:
+                param_type([w.value.upper() for w in words])
+            except ParamTypeError as err:
+                raise self.src.error(f"parameter {name}: {err}", words[err.index].start) from None
+            hint = " ".join(w.value.upper() for w in words)
+        default = None
+        if self._is_op("="):
+            self._advance()
+            default = self._expr()
         self._bind(name)
-        return A.FunctionParam(name, hint, span=self._span(start))
+        return A.FunctionParam(name, hint, default=default, span=self._span(start))
 
     def _evaluate(self) -> A.Evaluate:
         start = self._advance()

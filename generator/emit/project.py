@@ -11,6 +11,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from generator.dax import format_dax
+from generator.dax.formatter import format_function
 from generator.emit import pbir, tmdl
 from generator.emit.paths import contained
 from generator.spec.model import Measure, Model
@@ -24,8 +25,8 @@ def _format(expression: str) -> str:
 
 
 def formatted_dax(model: Model) -> dict[tuple[str, str], str]:
-    """Formatted DAX of every measure and calculated column, by (table, name), and of every
-    calculated table, by (table, None)."""
+    """Formatted DAX of every measure and calculated column, by (table, name), of every
+    calculated table, by (table, None), and of every model function, by ("", name)."""
     out = {(m.table, m.name): _format(m.expression) for m in model.measures}
     for t in model.tables:
         for c in t.calculated_columns:
@@ -39,6 +40,8 @@ def formatted_dax(model: Model) -> dict[tuple[str, str], str]:
             out[("role:" + r.name, p.table)] = _format(p.expression)
         if t.is_calculated:
             out[(t.name, None)] = _format(t.expression)  # the calculated table's partition source
+    for f in model.functions:
+        out[("", f.name)] = format_function(f.name, f.expression)
     return out
 
 

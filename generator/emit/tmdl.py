@@ -18,6 +18,9 @@ from generator.spec.model import CalculatedColumn, Column, Hierarchy, Measure, M
 
 NAMESPACE = uuid.UUID("6f1c1e0e-7b7a-5d2f-9d63-2f0c6a1b9e11")
 COMPATIBILITY_LEVEL = 1600
+# DAX user-defined functions need 1702 (learn.microsoft.com/dax/best-practices/dax-user-defined-functions);
+# TOM refuses a `function` below it. Only models with functions get it, so the others do not change.
+FUNCTIONS_COMPATIBILITY_LEVEL = 1702
 TMDL_TYPES = {"string": "string", "int64": "int64", "double": "double", "decimal": "decimal",
               "boolean": "boolean", "date": "dateTime", "datetime": "dateTime"}
 M_TYPES = {"string": "type text", "int64": "Int64.Type", "double": "type number", "decimal": "Currency.Type",
@@ -81,7 +84,8 @@ class TmdlWriter:
 def database_tmdl(model: Model) -> str:
     w = TmdlWriter()
     w.line(0, "database")
-    w.line(1, f"compatibilityLevel: {COMPATIBILITY_LEVEL}")
+    level = FUNCTIONS_COMPATIBILITY_LEVEL if model.functions else COMPATIBILITY_LEVEL
+    w.line(1, f"compatibilityLevel: {level}")
     return w.text()
 
 
@@ -339,6 +343,19 @@ def table_tmdl(model: Model, t: Table, dax_text: dict[tuple[str, str], str]) -> 
     return w.text()
 
 
+def functions_tmdl(model: Model, dax_text: dict[tuple[str, str], str]) -> str:
+    """definition/functions.tmdl: one `function 'Name' = ( params ) => body` per model
+    function, the definition two levels deeper when it spans lines, as TMDL writes an
+    object's expression; `dax_text[("", name)]` is its formatted definition."""
+    w = TmdlWriter()
+    for f in model.functions:
+        w.description(0, f.description)
+        w.expression(0, f"function {quote(f.name)}", dax_text.get(("", f.name), f.expression), 2)
+        w.line(1, f"lineageTag: {lineage_tag(model.name, 'function', f.name)}")
+        w.blank()
+    return w.text()
+
+
 def semantic_model_files(model: Model, data_folder: str, dax_text: dict[tuple[str, str], str]) -> dict[str, str]:
     """Relative path (under <Name>.SemanticModel/definition) -> TMDL text."""
     files = {
@@ -349,6 +366,8 @@ def semantic_model_files(model: Model, data_folder: str, dax_text: dict[tuple[st
     }
     if model.relationships:
         files["relationships.tmdl"] = relationships_tmdl(model)
+    if model.functions:
+        files["functions.tmdl"] = functions_tmdl(model, dax_text)
     for t in model.tables:
         files[f"tables/{t.name}.tmdl"] = table_tmdl(model, t, dax_text)
     for r in model.roles:

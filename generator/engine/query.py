@@ -34,6 +34,7 @@ from generator.engine.fn_stats import PathFns, StatFns
 from generator.engine.fn_timeintel2 import TimeFns2
 from generator.engine.tables import TableFns
 from generator.engine.timeintel import TimeFns
+from generator.engine.udfs_dax import UserFunctionFns
 from generator.engine.types import DaxType
 
 N = exp.Literal.number
@@ -53,8 +54,10 @@ def display_name(c: RelCol) -> str:
     return f"[{c.name}]"
 
 
-class Compiler(CalcGroupFns, WindowFns, Tables2Fns, ModelInfoFns, FinanceFns, StatFns, PathFns, ErrorFns, InfoFns, TimeFns2, CalendarFns, TimeFns, TableFns):
-    """The full compiler: core + the handler mixins (one module each)."""
+class Compiler(CalcGroupFns, UserFunctionFns, WindowFns, Tables2Fns, ModelInfoFns, FinanceFns, StatFns, PathFns,
+               ErrorFns, InfoFns, TimeFns2, CalendarFns, TimeFns, TableFns):
+    """The full compiler: core + the handler mixins (one module each); user-defined
+    functions are expanded inline (udfs_dax)."""
 
     # ------------------------------------------------------------ queries
 
@@ -64,7 +67,12 @@ class Compiler(CalcGroupFns, WindowFns, Tables2Fns, ModelInfoFns, FinanceFns, St
     def compile_query(self, query: A.Query, label: str = "query") -> list[CompiledQuery]:
         env = self.root_env(label)
         vars_ = dict(env.vars)
+        for d in query.defines:  # any definition may call a function defined after it
+            if isinstance(d, A.DefineFunction):
+                self.define_function(d)
         for d in query.defines:
+            if isinstance(d, A.DefineFunction):
+                continue
             if isinstance(d, A.DefineMeasure):
                 self.extra_measures[d.name.lower()] = (d.expr, f"query measure [{d.name}]")
             elif isinstance(d, A.DefineVar):

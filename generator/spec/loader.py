@@ -23,6 +23,7 @@ from generator.spec.model import (
     CalculatedColumn,
     Column,
     ExprOrigin,
+    Function,
     Hierarchy,
     Level,
     Measure,
@@ -49,7 +50,7 @@ _WINDOWS_ILLEGAL = set('/\\:*?"<>|')
 
 @lru_cache(maxsize=None)
 def schema(kind: str) -> dict[str, Any]:
-    """The packaged JSON Schema for a YAML file kind: model, table, measures, page."""
+    """The packaged JSON Schema for a YAML file kind: model, table, measures, page, functions."""
     text = resources.files("generator.spec").joinpath("schemas", f"{kind}.schema.json").read_text("utf-8")
     return json.loads(text)
 
@@ -634,6 +635,34 @@ def quote_table(name: str) -> str:
     return name if re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name) else "'" + name.replace("'", "''") + "'"
 
 
+def _functions(files: list[Path], root: Path, out: _Collector) -> tuple[Function, ...]:
+    """semantic/functions/*.yaml: DAX user-defined functions, unique by name (case-insensitive)
+    and never named like a built-in function (a call would be ambiguous)."""
+    from generator.dax.catalog import is_builtin
+
+    functions: list[Function] = []
+    seen: dict[str, Pos] = {}
+    for path in files:
+        doc = _load(path, "functions", root, out)
+        if doc is None:
+            continue
+        items = doc["functions"]
+        for i, f in enumerate(items):
+            name = f["name"]
+            if name.lower() in seen:
+                out.add(f.value_pos["name"], f"duplicate function name '{name}' (first defined at {seen[name.lower()]})")
+                continue
+            if is_builtin(name):
+                out.add(f.value_pos["name"], f"function '{name}' has the name of a built-in DAX function",
+                        "choose another name, e.g. with a prefix such as 'Custom.'")
+                continue
+            seen[name.lower()] = items.item_pos[i]
+            functions.append(Function(
+                name=name, expression=f["expression"].strip("\n"), pos=items.item_pos[i],
+                origin=f.origins["expression"], description=f.get("description"), lint_disable=_disabled(f, doc)))
+    return tuple(functions)
+
+
 def _name_in(path: Path, root: Path) -> str:
     """The `name:` of a table file that failed validation, else its file stem."""
     try:
@@ -697,6 +726,7 @@ def load_project(root: Path) -> Model:
             out.add(as_of.pos, f"model.yaml as_of defines the measure [{as_of.name}], which a measures file "
                                "defines too")
         measures = (as_of, *measures)
+    functions = _functions(sorted((semantic / "functions").glob("*.yaml")), root, out)
     by_name = {m.name.lower(): m for m in measures}
     pages = _pages(sorted((semantic / "pages").glob("*.yaml")), root, tables, by_name, out)
     out.raise_if_any()
@@ -705,5 +735,5 @@ def load_project(root: Path) -> Model:
         relationships=relationships, measures=measures, pages=pages, root=root, date_table=date_table,
         as_of=model_doc.get("as_of"),
         synth=dict(model_doc.get("synth", {})), data_folder=model_doc.get("data_folder"),
-        lint_disable=_disabled(model_doc), roles=roles,
+        lint_disable=_disabled(model_doc), roles=roles, functions=functions,
     )

@@ -187,6 +187,19 @@ class Role:
 
 
 @dataclass(frozen=True)
+class Function:
+    """A DAX user-defined function of the model (semantic/functions/*.yaml). `expression`
+    is the definition as TMDL stores it: ``( params ) => body``."""
+
+    name: str  # may be dotted: TimeIntelligence.MonthToDate
+    expression: str
+    pos: Pos
+    origin: ExprOrigin
+    description: str | None = None
+    lint_disable: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Binding:
     """A field bound to a visual role: `Table[Column]` or `[Measure]` / `Table[Measure]`."""
 
@@ -240,11 +253,18 @@ class Model:
     data_folder: str | None = None
     lint_disable: tuple[str, ...] = ()
     roles: tuple[Role, ...] = ()
+    functions: tuple[Function, ...] = ()
 
     def role(self, name: str) -> Role | None:
         for r in self.roles:
             if r.name.lower() == name.lower():
                 return r
+        return None
+
+    def function(self, name: str) -> Function | None:
+        for f in self.functions:
+            if f.name.lower() == name.lower():
+                return f
         return None
 
     def table(self, name: str) -> Table | None:

@@ -45,7 +45,8 @@ def validate_output(tree: Path, model: Model, schemas: Path | None = None, tom: 
         problems += [Problem(None, f"TOM: {e}") for e in result["errors"]]
         s = result.get("summary", {})
         lines.append(f"TOM: accepted ({s.get('tables')} tables, {s.get('columns')} columns, "
-                     f"{s.get('measures')} measures, {s.get('relationships')} relationships)")
+                     f"{s.get('measures')} measures, {s.get('relationships')} relationships"
+                     + (f", {s['functions']} functions" if s.get("functions") else "") + ")")
     if problems:
         raise ForgeError(problems)
     return lines

@@ -109,7 +109,8 @@ def _check_in_process(folder: Path) -> dict:  # pragma: no cover - runs in the c
     summary = {"compatibilityLevel": int(db.CompatibilityLevel), "tables": model.Tables.Count,
                "columns": sum(t.Columns.Count for t in model.Tables),
                "measures": sum(t.Measures.Count for t in model.Tables),
-               "relationships": model.Relationships.Count}
+               "relationships": model.Relationships.Count,
+               "functions": model.Functions.Count if hasattr(model, "Functions") else 0}
     return {"ok": not errors, "errors": errors, "summary": summary}
 
 
