@@ -33,7 +33,7 @@ from generator.spec.model import Pos
 STAGE_COMMANDS = ("generator.dax.commands", "generator.engine.commands", "generator.scaffold.commands",
                   "generator.review.commands", "generator.preview.commands")
 REPO = Path(__file__).resolve().parents[1]
-MAX_ROWS = 100_000_000  # 1,000x the default; more does not fit a workstation's memory
+MAX_ROWS = 1_000_000_000  # generation streams (memory bounded); 1B orders is ~15 GB of Parquet on disk
 EXIT_INTERNAL = 70  # EX_SOFTWARE (sysexits.h): a bug in pbi-forge, not in the input
 # A command runs in a thread with a deep stack so that deeply nested (up to the parser's
 # limit) or very long DAX expressions survive every recursive stage after the parser

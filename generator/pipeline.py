@@ -1,7 +1,9 @@
 """The build: load → check → synthesise → render into a staging folder → validate → swap in.
 
 Nothing reaches the output folder unless every step before the swap succeeded. The
-model and its data are checked before the staging folder exists. From the staging
+model is checked before the staging folder exists; the data is streamed into the staging
+folder's data/ (memory bounded whatever --rows is) and checked there, over the files, so
+a data problem discards the staging folder before anything is swapped in. From the staging
 folder on, the build holds the output's lock (a second build on the same output waits),
 first finishes a swap-in an earlier build was killed in, and removes staging folders
 that dead builds left behind.
@@ -12,21 +14,23 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Mapping
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from generator.dax.analysis import analyze_model
 from generator.dax.column_cycles import column_cycle_problems
 from generator.emit.project import render
 from generator.emit.journal import discard_stage
+from generator.emit.paths import contained
 from generator.emit.lock import build_lock, remove_stale_stages
 from generator.emit.writer import SwapReport, new_stage, recover, swap_in
 from generator.errors import ForgeError
 from generator.spec import load_project
 from generator.spec.integrity import relationship_problems
 from generator.spec.model import Model
-from generator.synth import generate
+from generator.synth import generate_files
 from generator.validate import validate_output
 from generator.validate.integrity import integrity_problems
 
@@ -57,14 +61,15 @@ def check_model(model: Model) -> None:
         raise ForgeError(problems)
 
 
-def check_data(model: Model, data: dict[str, pa.Table]) -> None:
-    """What Power BI's refresh would refuse: duplicate or blank one sides and keys."""
+def check_data(model: Model, data: Mapping[str, pa.Table | Path]) -> None:
+    """What Power BI's refresh would refuse: duplicate or blank one sides and keys
+    (each table as an Arrow table or its Parquet file)."""
     problems = integrity_problems(model, data)
     if problems:
         raise ForgeError(problems)
 
 
-def check_calculated(model: Model, data: dict[str, pa.Table]) -> None:
+def check_calculated(model: Model, stage: Path) -> None:
     """Compute the calculated tables (and columns) once on the data, as Desktop's refresh
     would: an expression that fails, a cycle, or a declared column the expression does not
     produce stops the build before anything is written (calculated_tables.py)."""
@@ -72,7 +77,7 @@ def check_calculated(model: Model, data: dict[str, pa.Table]) -> None:
         return
     from generator.engine.engine import Engine
 
-    Engine(model, data=data).con.close()
+    Engine(model, out=stage).con.close()  # reads the data files just written to the stage
 
 
 def build(project: Path, out: Path, rows: int | None = None, seed: int | None = None, force: bool = False,
@@ -83,23 +88,26 @@ def build(project: Path, out: Path, rows: int | None = None, seed: int | None = 
         model = load_project(project)
     with step("check DAX"):
         check_model(model)
-    with step("generate data"):
-        data = generate(model, rows=rows, seed=seed)
-        check_data(model, data)
-        check_calculated(model, data)
     with build_lock(out, lock_timeout):
         recover(out, force=force)
         remove_stale_stages(out)
         stage = new_stage(out)
         try:
+            with step("generate data"):
+                for t in model.tables:  # names were checked at load time; refuse any that would escape
+                    contained(stage, f"data/{t.name}.parquet")
+                data = generate_files(model, stage / "data", rows=rows, seed=seed)
+                check_data(model, data)
+                check_calculated(model, stage)
+                rows_of = {name: pq.read_metadata(path).num_rows for name, path in data.items()}
             with step("write files"):
-                files = render(model, data, stage, data_folder, out)
+                files = render(model, stage, data_folder, out) + [f"data/{p.name}" for p in data.values()]
             with step("validate"):
                 checks = validate_output(stage, model, schemas=schemas, tom=tom)
             with step("swap in"):
                 report = swap_in(stage, out, force=force)
         finally:
             discard_stage(stage, out)
-    return BuildResult(model, {k: v.num_rows for k, v in data.items()}, len(files), report,
+    return BuildResult(model, rows_of, len(files), report,
                        time.perf_counter() - started, checks)
 

@@ -42,7 +42,7 @@ def test_render_writes_the_default_into_expressions_tmdl(tmp_path, monkeypatch):
 
     monkeypatch.setattr(tmdl, "default_data_folder", fake_default)
     out = tmp_path / "powerbi"
-    render(model, {}, tmp_path / "stage", out=out)
+    render(model, tmp_path / "stage", out=out)
     text = (tmp_path / "stage" / f"{model.name}.SemanticModel/definition/expressions.tmdl").read_text()
     assert seen == [out.resolve()]
     assert 'expression DataFolder = "E:\\somewhere\\data\\"' in text
@@ -50,6 +50,6 @@ def test_render_writes_the_default_into_expressions_tmdl(tmp_path, monkeypatch):
 
 def test_an_explicit_data_folder_wins_over_the_default(tmp_path):
     model = load_project(REPO)
-    render(model, {}, tmp_path / "stage", data_folder="F:\\x\\", out=tmp_path / "powerbi")
+    render(model, tmp_path / "stage", data_folder="F:\\x\\", out=tmp_path / "powerbi")
     text = (tmp_path / "stage" / f"{model.name}.SemanticModel/definition/expressions.tmdl").read_text()
     assert 'expression DataFolder = "F:\\x\\"' in text

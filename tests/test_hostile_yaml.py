@@ -131,7 +131,7 @@ def load_and_check_only():
     mp.setattr(loader, "load_yaml", load_yaml)
     mp.setattr(measure_tests, "load_yaml", load_yaml)
     mp.setattr(loader, "_schema_problems", schema_problems)
-    mp.setattr(pipeline, "generate", stop)
+    mp.setattr(pipeline, "generate_files", stop)
     mp.setattr(measure_tests, "_run_cases", lambda *args, **kwargs: [])
     yield
     mp.undo()

@@ -122,7 +122,7 @@ def _options(command: str, capsys) -> set[str]:
     ("lint", {"--project", "--format", "--min-severity", "--help"}),
     ("test", {"--project", "--junit", "--as-of", "--coverage", "--min-coverage", "--help"}),
     ("query", {"--project", "--out", "--format", "--formatted", "--sql", "--memory-limit", "--as-of", "--help"}),
-    ("evaluate", {"--project", "--out", "--as-of", "--help"}),
+    ("evaluate", {"--project", "--out", "--as-of", "--memory-limit", "--help"}),
     ("init", {"--force", "--help"}),
 ])
 def test_each_command_shows_only_its_own_options(command, expected, capsys):

@@ -1,21 +1,19 @@
 """Render the whole `powerbi/` tree for a model into a (staging) folder.
 
-Text files come from the canonical TMDL and PBIR writers; data from the synth stage as
-Parquet; one formatted `.dax` file per measure for reviewers.
+Text files come from the canonical TMDL and PBIR writers; one formatted `.dax` file per
+measure for reviewers. The data/ Parquet files are streamed into the staging folder by the
+synth stage (`generator.synth.generate_files`), not here.
 """
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-import pyarrow as pa
-
 from generator.dax import format_dax
 from generator.dax.formatter import format_function
 from generator.emit import pbir, tmdl
 from generator.emit.paths import contained
 from generator.spec.model import Measure, Model
-from generator.synth import write_parquet
 
 _ILLEGAL_FILE_CHARS = re.compile(r'[\\/:*?"<>|]')
 
@@ -73,8 +71,7 @@ def text_files(model: Model, data_folder: str) -> dict[str, str]:
     return files
 
 
-def render(model: Model, data: dict[str, pa.Table], stage: Path, data_folder: str | None = None,
-           out: Path | None = None) -> list[str]:
+def render(model: Model, stage: Path, data_folder: str | None = None, out: Path | None = None) -> list[str]:
     """Write the tree into `stage` (to be swapped into `out`); returns the relative paths written.
 
     Names were checked at load time; `contained` refuses any path that would still land
@@ -87,8 +84,4 @@ def render(model: Model, data: dict[str, pa.Table], stage: Path, data_folder: st
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(text.encode("utf-8"))
         written.append(rel)
-    (stage / "data").mkdir(exist_ok=True)
-    for name, table in data.items():
-        write_parquet(table, contained(stage, f"data/{name}.parquet"))
-        written.append(f"data/{name}.parquet")
     return written

@@ -51,6 +51,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     t.set_defaults(func=cmd_test)
     e = subparsers.add_parser("evaluate", help="evaluate every report visual; JSON under <out>/preview/")
     e.add_argument("--as-of", default=None)
+    e.add_argument("--memory-limit", default=None,
+                   help="DuckDB memory limit, e.g. 4GB (default: $PBI_FORGE_MEMORY_LIMIT, else 75%% of RAM);"
+                        " beyond it DuckDB spills to the temp folder")
     _security_options(e)
     e.set_defaults(func=cmd_evaluate)
 

@@ -1,13 +1,20 @@
-"""Stage: produce every table's data as Arrow tables, typed as the YAML declares.
+"""Stage: produce every table's data, typed as the YAML declares.
 
 Generator-sourced tables are synthesised (deterministic for a seed); CSV and Parquet
 sources are read and cast to the declared column types, so every table reaches Power BI
 and the engine as one Parquet file with the same schema the TMDL describes.
+
+`generate_files` streams: each table goes chunk by chunk (`Context.chunk_rows` rows) into
+its Parquet file through `ParquetSink`, so the build's memory is bounded whatever
+`--rows` is. The values come from row-indexed random streams and the file is cut into
+fixed row groups, so the bytes are the same for any chunk size (tests/test_synth.py).
+`generate` returns the same tables in memory, for tests and small data.
 """
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Iterator
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -16,7 +23,9 @@ import pyarrow.parquet as pq
 
 from generator.errors import ForgeError, Problem
 from generator.spec.model import Model, Table
-from generator.synth.customers import GENERATORS, Context, gen_rows
+from generator.synth.customers import Context
+from generator.synth.generators import GENERATORS, KEPT, gen_rows
+from generator.synth.sink import ROW_GROUP, ParquetSink
 
 ARROW_TYPES = {
     "string": pa.string(), "int64": pa.int64(), "double": pa.float64(), "decimal": pa.float64(),
@@ -24,6 +33,7 @@ ARROW_TYPES = {
 }
 DEFAULT_ROWS = 100_000
 DEFAULT_SEED = 42
+CHUNK_ROWS = 1 << 21  # rows generated at a time: ~0.5 GB of orders in flight, values unchanged by it
 
 
 def _order(model: Model) -> list[str]:
@@ -88,40 +98,69 @@ def _read_file(table: Table) -> pa.Table:
         raise ForgeError(Problem(table.source.pos, f"cannot read {table.source.kind} source {path}: {exc}")) from None
 
 
-def _context(model: Model, rows: int | None, seed: int | None) -> Context:
+def _context(model: Model, rows: int | None, seed: int | None, chunk_rows: int) -> Context:
     s = model.synth
     start = dt.date.fromisoformat(str(s.get("start", "2021-01-01")))
     end = dt.date.fromisoformat(str(s.get("end", "2024-12-31")))
     params = {t.source.generator: dict(t.source.params) for t in model.tables if t.source.kind == "generator"}
     return Context(seed=int(seed if seed is not None else s.get("seed", DEFAULT_SEED)),
                    orders=int(rows if rows is not None else s.get("orders", DEFAULT_ROWS)),
-                   start=start, end=end, tables={}, params=params)
+                   start=start, end=end, tables={}, params=params, chunk_rows=chunk_rows)
 
 
-def generate(model: Model, rows: int | None = None, seed: int | None = None) -> dict[str, pa.Table]:
-    """Every table of the model but the calculated ones, by table name, conformed to its YAML columns."""
-    ctx = _context(model, rows, seed)
-    for name in _order(model):
-        ctx.tables[name] = GENERATORS[name][0](ctx)
-    out: dict[str, pa.Table] = {}
+def _chunks(model: Model, rows: int | None, seed: int | None,
+            chunk_rows: int) -> Iterator[tuple[Table, Iterator[pa.Table]]]:
+    """Every table of the model with its conformed chunks, lazily: a table's chunks are
+    drawn while its file is written, then dropped."""
+    ctx = _context(model, rows, seed, chunk_rows)
+    for name in _order(model):  # the small tables later generators read, whole
+        if name in KEPT:
+            ctx.tables[name] = pa.concat_tables(GENERATORS[name][0](ctx))
     for t in model.tables:
-        if t.source.kind == "calculation_group":
-            continue  # no data file: the rows are the items, known from the model
-        if t.is_calculated:
-            continue  # computed from the model by Power BI / the engine: no data of its own
-        if t.source.kind == "generator":
-            raw = gen_rows(ctx, t.source.params) if t.source.generator == "rows" else ctx.tables[t.source.generator]
+        if t.source.kind == "calculation_group" or t.is_calculated:
+            continue  # no data of its own: the items / computed from the model by the engine
+        if t.source.kind != "generator":
+            raw: Iterator[pa.Table] = iter([_read_file(t)])
+        elif t.source.generator == "rows":
+            raw = iter([gen_rows(ctx, t.source.params)])
+        elif t.source.generator in ctx.tables:
+            raw = iter([ctx.tables[t.source.generator]])
         else:
-            raw = _read_file(t)
-        out[t.name] = _conform(t, raw)
-    return out
+            raw = GENERATORS[t.source.generator][0](ctx)
+        yield t, (_conform(t, chunk) for chunk in raw)
+
+
+def generate(model: Model, rows: int | None = None, seed: int | None = None,
+             chunk_rows: int = CHUNK_ROWS) -> dict[str, pa.Table]:
+    """Every table of the model, by table name, conformed to its YAML columns (in memory)."""
+    return {t.name: pa.concat_tables(list(chunks)) for t, chunks in _chunks(model, rows, seed, chunk_rows)}
+
+
+def generate_files(model: Model, folder: Path, rows: int | None = None, seed: int | None = None,
+                   chunk_rows: int = CHUNK_ROWS) -> dict[str, Path]:
+    """Write every table to `folder/<table>.parquet`, streaming; the paths by table name.
+
+    Bytes equal `write_parquet(generate(...)[table])` for every table and chunk size.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for t, chunks in _chunks(model, rows, seed, chunk_rows):
+        path = folder / f"{t.name}.parquet"
+        with ParquetSink(path, _schema(t)) as sink:
+            for chunk in chunks:
+                sink.write(chunk)
+        paths[t.name] = path
+    return paths
+
+
+def _schema(table: Table) -> pa.Schema:
+    return pa.schema([pa.field(c.name, ARROW_TYPES[c.type]) for c in table.columns])
 
 
 def write_parquet(table: pa.Table, path: Path) -> None:
-    """Deterministic Parquet: fixed row groups, no pandas metadata.
+    """Deterministic Parquet: fixed row groups of ROW_GROUP rows, no pandas metadata (see sink)."""
+    with ParquetSink(path, table.schema) as sink:
+        sink.write(table)
 
-    SNAPPY, not ZSTD: Snappy is the codec every Microsoft Parquet reader (Power Query's
-    Parquet.Document, Fabric, ADF) is known to accept; ZSTD support is not documented for all.
-    """
-    pq.write_table(table.replace_schema_metadata(None), path, compression="snappy", row_group_size=1 << 20,
-                   use_dictionary=True, write_statistics=True, version="2.6")
+
+__all__ = ["ARROW_TYPES", "CHUNK_ROWS", "ROW_GROUP", "generate", "generate_files", "write_parquet"]

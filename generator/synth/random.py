@@ -4,6 +4,10 @@ Every column draws from its own PCG64 stream seeded by (seed, table, column), so
 column or a table never shifts the values of another. Non-uniform distributions are
 derived here from uniforms with our own inverse-CDF / Box-Muller code, so a change in
 numpy's sampling algorithms cannot change the data.
+
+Streams are also indexed by row: `uniform_at(seed, table, column, start, n)` is rows
+start..start+n-1 of the same stream (PCG64 is advanced by `start` draws: one 64-bit output
+per double), so a table generated in chunks has the same values whatever the chunk size.
 """
 from __future__ import annotations
 
@@ -19,13 +23,27 @@ def stream(seed: int, table: str, column: str) -> np.random.Generator:
 
 def uniform(seed: int, table: str, column: str, n: int) -> np.ndarray:
     """n uniforms in [0, 1) from the (table, column) stream."""
-    return stream(seed, table, column).random(n)
+    return uniform_at(seed, table, column, 0, n)
+
+
+def uniform_at(seed: int, table: str, column: str, start: int, n: int) -> np.ndarray:
+    """Uniforms of rows start..start+n-1 of the (table, column) stream: equal to
+    `uniform(seed, table, column, start + n)[start:]` without drawing the first `start`."""
+    g = stream(seed, table, column)
+    if start:
+        g.bit_generator.advance(start)  # random() takes one 64-bit output per double
+    return g.random(n)
 
 
 def normal(seed: int, table: str, column: str, n: int) -> np.ndarray:
     """Standard normals by Box-Muller from two keyed uniform streams."""
-    u1 = 1.0 - uniform(seed, table, column + "#1", n)  # (0, 1]: log is finite
-    u2 = uniform(seed, table, column + "#2", n)
+    return normal_at(seed, table, column, 0, n)
+
+
+def normal_at(seed: int, table: str, column: str, start: int, n: int) -> np.ndarray:
+    """Standard normals of rows start..start+n-1 (row-indexed, like `uniform_at`)."""
+    u1 = 1.0 - uniform_at(seed, table, column + "#1", start, n)  # (0, 1]: log is finite
+    u2 = uniform_at(seed, table, column + "#2", start, n)
     return np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
 
 

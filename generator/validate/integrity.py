@@ -5,9 +5,11 @@ in the engine (each many-side row joins twice), while Power BI refuses the refre
 "Column 'X' in Table 'T' contains a duplicate value '2' and this is not allowed for
 columns on the one side of a many-to-one relationship or for columns that are used as
 the primary key of a table". The same holds for blank values and for `key: true`
-columns. This module runs the check on the Arrow tables the build is about to write
-(generated, CSV or Parquet), with one DuckDB aggregate query per column, so it is fast
-on millions of rows.
+columns. This module runs the check on the tables the build is about to write
+(generated, CSV or Parquet) — Arrow tables, or the Parquet files the build streamed them
+into — with one DuckDB aggregate query per column, so it is fast on millions of rows. On
+files, DuckDB runs under a memory limit and spills to a temporary folder, so a
+100M-row key column is checked without holding it in memory.
 
 Values compare as Power BI's storage engine compares them: text case-insensitively and
 with trailing spaces trimmed ('abc', 'ABC' and 'abc ' are one value; see
@@ -15,18 +17,25 @@ docs/dax-semantics.md §1.2), so a CSV key that differs only by case is a duplic
 """
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Union
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 import sqlglot
 from sqlglot import exp
 
+from generator.engine.sql import set_option
 from generator.errors import Problem
 from generator.spec.integrity import MODEL_TYPES
 from generator.spec.model import Model, Pos, Relationship
 
 SHOWN = 3  # duplicate values named in a message
+MEMORY_LIMIT = "1GB"  # for checks over Parquet files; DuckDB spills beyond it
+Data = Mapping[str, Union[pa.Table, Path]]
 
 
 @dataclass(frozen=True)
@@ -40,22 +49,40 @@ class _Unique:
     relationship: Relationship | None  # None: a `key: true` column
 
 
-def integrity_problems(model: Model, data: dict[str, pa.Table]) -> list[Problem]:
-    """Duplicate or blank values where Power BI needs unique ones; empty when all is well."""
+def integrity_problems(model: Model, data: Data) -> list[Problem]:
+    """Duplicate or blank values where Power BI needs unique ones; empty when all is well.
+
+    `data`: each table as an Arrow table or the path of its Parquet file."""
     problems: list[Problem] = []
-    con = duckdb.connect()
-    try:
-        for check in _checks(model, data):
-            con.register("t", data[check.table].select([check.column]))
-            rows = con.execute(_query(check).sql(dialect="duckdb")).fetchall()
-            con.unregister("t")
-            problems.extend(_problems(check, rows))
-    finally:
-        con.close()
+    with tempfile.TemporaryDirectory(prefix="pbi-forge-integrity-") as spill:
+        con = duckdb.connect()
+        try:
+            for name, value in (("temp_directory", spill), ("memory_limit", MEMORY_LIMIT),
+                                ("preserve_insertion_order", False)):
+                con.execute(set_option(name, value).sql(dialect="duckdb"))
+            for check in _checks(model, data):
+                source = data[check.table]
+                if isinstance(source, Path):
+                    con.read_parquet(str(source)).select(exp.column(check.column, quoted=True).sql("duckdb")) \
+                        .create_view("t", replace=True)
+                else:
+                    con.register("t", source.select([check.column]))
+                rows = con.execute(_query(check).sql(dialect="duckdb")).fetchall()
+                if isinstance(source, Path):
+                    con.execute(exp.Drop(kind="VIEW", tables=[exp.to_table("t")], exists=True).sql(dialect="duckdb"))
+                else:
+                    con.unregister("t")
+                problems.extend(_problems(check, rows))
+        finally:
+            con.close()
     return problems
 
 
-def _checks(model: Model, data: dict[str, pa.Table]) -> list[_Unique]:
+def _columns(source: pa.Table | Path) -> list[str]:
+    return pq.read_schema(source).names if isinstance(source, Path) else source.column_names
+
+
+def _checks(model: Model, data: Data) -> list[_Unique]:
     """One check per column: the first relationship whose one side it is, else its key flag."""
     checks: dict[tuple[str, str], _Unique] = {}
     for r in model.relationships:
@@ -66,11 +93,11 @@ def _checks(model: Model, data: dict[str, pa.Table]) -> list[_Unique]:
         if col is None or other is None or MODEL_TYPES[col.type] != MODEL_TYPES[other.type]:
             continue
         key = (one.name.lower(), col.name.lower())
-        if one.name in data and col.name in data[one.name].column_names:
+        if one.name in data and col.name in _columns(data[one.name]):
             checks.setdefault(key, _Unique(one.name, col.name, col.type, r.pos, r))
     for t in model.tables:
         for c in t.columns:
-            if c.key and t.name in data and c.name in data[t.name].column_names:
+            if c.key and t.name in data and c.name in _columns(data[t.name]):
                 checks.setdefault((t.name.lower(), c.name.lower()), _Unique(t.name, c.name, c.type, c.pos, None))
     return list(checks.values())
 
