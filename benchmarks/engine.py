@@ -1,4 +1,4 @@
-"""Benchmark: all 60 report visuals (7 pages) through the DAX engine against hand-written
+"""Benchmark: all 62 report visuals (7 pages) through the DAX engine against hand-written
 DuckDB SQL (benchmarks/hand_sql.py), every result checked equal.
 
 Engine, end to end: DAX text → parse → compile → SQL → DataFrame, through the public API

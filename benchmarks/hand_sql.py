@@ -1,4 +1,4 @@
-"""Hand-written DuckDB SQL for all 60 report visuals: the baseline of benchmarks/engine.py.
+"""Hand-written DuckDB SQL for all 62 report visuals: the baseline of benchmarks/engine.py.
 
 Written the way a DuckDB expert would answer each visual over the same Parquet files:
 aggregate the fact table first and join the (small) dimension to the grouped rows, use
@@ -163,6 +163,10 @@ SNAPSHOT: dict[str, Hand] = {
         SELECT Country, Segment, grouping(Country) = 1, grouping(Segment) = 1, count(*), sum(rev),
                count(*) FILTER (WHERE n > 1)::DOUBLE / count(*)
         FROM pcs GROUP BY GROUPING SETS ((Country, Segment), (Country), (Segment), ())""", ("pcs",)),
+    # Month_Offset is a calculated table (GENERATESERIES(0, 12)): no file, an expert generates it
+    "slicer_months_back": Hand("SELECT range::BIGINT FROM range(0, 13)"),
+    # with no month picked [Revenue N Months Earlier] shifts by 0 months: the year's revenue
+    "revenue_vs_months_earlier": Hand(f"SELECT year(Order_Date), sum(Revenue), sum(Revenue) FROM {F} GROUP BY 1"),
     # the Time Intelligence calculation group across years: one pass over the fact table by
     # year; PY is the previous year's row, YTD at year level is the year, and the total row
     # is every year (Current), the years before the calendar's last one (PY of all dates)
@@ -294,14 +298,18 @@ RFM: dict[str, Hand] = {
         SELECT Year, Quarter, Month_Name, rev, py, (rev - py) / nullif(py, 0) FROM x
         WHERE rev IS NOT NULL OR py IS NOT NULL""", ("cal_month",)),
     # a customer is retained in month m when their previous order month is m - 1: lag()
-    "retention_by_month": Hand("""
+    # the tooltip [Revenue Previous Month] (OFFSET -1 over the calendar's months) is lag() of
+    # the monthly revenue over the calendar months
+    "retention_by_month": Hand(f"""
         WITH r AS (SELECT m, count(*) AS n, nullif(count(*) FILTER (WHERE pm = m - INTERVAL 1 MONTH), 0) AS kept
                    FROM (SELECT m, lag(m) OVER (PARTITION BY Customer_ID ORDER BY m) AS pm FROM cm) GROUP BY m),
-        x AS (SELECT cal.Year_Month, r.kept, lag(r.n) OVER (ORDER BY cal.m) AS prev
-              FROM cal_month cal LEFT JOIN r USING (m))
+        rev AS (SELECT date_trunc('month', Order_Date)::DATE AS m, sum(Revenue) AS amount FROM {F} GROUP BY 1),
+        x AS (SELECT cal.Year_Month, r.kept, lag(r.n) OVER (ORDER BY cal.m) AS prev,
+                     lag(rev.amount) OVER (ORDER BY cal.m) AS rev_prev
+              FROM cal_month cal LEFT JOIN r USING (m) LEFT JOIN rev USING (m))
         SELECT Year_Month, kept::DOUBLE / prev, CASE WHEN prev IS NOT NULL THEN 1 - coalesce(kept::DOUBLE / prev, 0) END,
-               kept, prev
-        FROM x WHERE prev IS NOT NULL OR kept IS NOT NULL""", ("cm", "cal_month")),
+               kept, prev, rev_prev
+        FROM x WHERE prev IS NOT NULL OR kept IS NOT NULL OR rev_prev IS NOT NULL""", ("cm", "cal_month")),
     "rfm_scores": Hand("""
         SELECT Customer_ID, Customer_Name, Recency_Days, Order_Count, Lifetime_Revenue, R_Score, F_Score, M_Score,
                RFM_Segment, false FROM cust

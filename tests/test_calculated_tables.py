@@ -156,7 +156,7 @@ def test_tom_accepts_a_model_with_a_calculated_table(mini, tmp_path):
     if not tom.available():
         pytest.skip("TOM not installed here: " + tom.INSTALL_HINT)
     stage = tmp_path / "out"
-    render(mini, generate(mini), stage, data_folder="C:\\data\\")
+    render(mini, stage, data_folder="C:\\data\\")
     result = tom.check(stage / "Mini.SemanticModel" / "definition")
     assert result["ok"], result["errors"]
     assert result["summary"]["tables"] == 2 and result["summary"]["relationships"] == 1

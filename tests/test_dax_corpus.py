@@ -71,3 +71,46 @@ def test_corpus_covers_the_stress_cases():
     assert {A.VarBlock, A.In, A.TableConstructor, A.EmptyArg, A.UnaryOp} <= kinds
     assert sum(isinstance(n, A.ColumnRef) and n.variation is not None for n in nodes) >= 23
     assert any(isinstance(n, A.FunctionCall) and n.name.count(".") >= 2 for n in nodes)
+
+
+# Measures that call a user-defined function from a library that is not in the corpus
+# (data-goblin/power-bi-agentic-development's UDF demos): nothing to evaluate them with.
+UDF_CALLS_OUTSIDE_THE_CORPUS = {
+    "Actuals MTD - UDF": {"TIMEINTELLIGENCE.MONTHTODATE"},
+    "Sales Target MTD - UDF": {"TIMEINTELLIGENCE.MONTHTODATE"},
+    "Sales Target vs. Actuals (%) - UDF": {"COMPARISON.RELATIVETOTARGET"},
+    "Dynamic Pareto of Actuals by Station - UDF": {"BUSCALCS.PARETO"},
+    "SVG Bullet Chart (with Action Dots) - UDF": {"SVG.CHART.BULLETCHART.ACTIONDOT"},
+    "SVG Overlapping Bars": {"SVG.CHART.BARCHART.OVERLAPPINGBARS"},
+    "SVG Overlapping Bars (No Label)": {"SVG.CHART.BARCHART.OVERLAPPINGBARSSIMPLE"},
+    "Dumbbell Plot UDF": {"SVG.CHART.DUMBBELLPLOT"},
+    "Waterfall UDF": {"SVG.CHART.WATERFALL"},
+}
+
+
+def _called(node, out: set[str]) -> set[str]:
+    if isinstance(node, A.FunctionCall):
+        out.add(node.name.upper())
+    for value in vars(node).values() if hasattr(node, "__dict__") else ():
+        for item in value if isinstance(value, (list, tuple)) else (value,):
+            if isinstance(item, A.Node):
+                _called(item, out)
+            elif isinstance(item, tuple):
+                for sub in item:
+                    if isinstance(sub, A.Node):
+                        _called(sub, out)
+    return out
+
+
+def test_every_corpus_measure_uses_only_functions_the_engine_supports():
+    from generator.dax.catalog import is_builtin
+    from generator.engine.engine import supported_functions
+
+    supported = supported_functions()
+    blocked = {}
+    for row in ROWS:
+        missing = _called(parse_expression(row["expression"]), set()) - supported
+        if missing:
+            blocked[row["name"]] = missing
+    assert blocked == UDF_CALLS_OUTSIDE_THE_CORPUS
+    assert not any(is_builtin(n) for names in blocked.values() for n in names)  # user functions only

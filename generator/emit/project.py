@@ -33,11 +33,11 @@ def formatted_dax(model: Model) -> dict[tuple[str, str], str]:
             out[(t.name, "item:" + item.name)] = _format(item.expression)
             if item.format_string:
                 out[(t.name, "format:" + item.name)] = _format(item.format_string)
+        if t.is_calculated:
+            out[(t.name, None)] = _format(t.expression)  # the calculated table's partition source
     for r in model.roles:
         for p in r.tables:
             out[("role:" + r.name, p.table)] = _format(p.expression)
-        if t.is_calculated:
-            out[(t.name, None)] = _format(t.expression)  # the calculated table's partition source
     for f in model.functions:
         out[("", f.name)] = format_function(f.name, f.expression)
     return out
