@@ -40,26 +40,29 @@ def _frame(table: Table, rows: Any) -> pd.DataFrame:
     return frame.astype(object).where(frame.notna(), None)
 
 
-def _source_sql(table: Table, out: Path | None) -> tuple[exp.Expression, bool]:
-    """FROM-clause expression reading the table's file, and whether to trim text."""
+def source_file(table: Table, out: Path | None) -> tuple[Path, str]:
+    """The file a table reads and its format ("csv" or "parquet"), checked to exist."""
     src = table.source
-    if src.kind == "csv":
-        path, reader, trim = src.path, "read_csv", True
-    elif src.kind == "parquet":
-        path, reader, trim = src.path, "read_parquet", False
+    if src.kind in ("csv", "parquet"):
+        path, kind = src.path, src.kind
     else:
-        base = out if out is not None else None
-        if base is None:
+        if out is None:
             raise ForgeError(Problem(table.pos, f"no data for table '{table.name}'"))
-        path, reader, trim = base / "data" / f"{table.name}.parquet", "read_parquet", False
+        path, kind = out / "data" / f"{table.name}.parquet", "parquet"
     if path is None or not Path(path).exists():
         raise ForgeError(Problem(table.pos, f"no data for table '{table.name}': {path} does not exist",
                                  "run `python build.py` first to write the data files"))
+    return Path(path), kind
+
+
+def _source_sql(table: Table, out: Path | None) -> tuple[exp.Expression, bool]:
+    """FROM-clause expression reading the table's file, and whether to trim text."""
+    path, kind = source_file(table, out)
     args: list[exp.Expression] = [exp.Literal.string(str(path))]
-    if reader == "read_csv":
+    if kind == "csv":
         args.append(exp.EQ(this=exp.column("header"), expression=exp.true()))
         args.append(exp.EQ(this=exp.column("all_varchar"), expression=exp.true()))
-    return exp.Anonymous(this=reader, expressions=args), trim
+    return exp.Anonymous(this="read_csv" if kind == "csv" else "read_parquet", expressions=args), kind == "csv"
 
 
 def load_tables(con: duckdb.DuckDBPyConnection, model: Model, data: Mapping[str, Any] | None,

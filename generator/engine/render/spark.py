@@ -100,6 +100,18 @@ def _lgamma(x):
     return None if x is None else math.lgamma(x)
 
 
+def _round_double(x, n):
+    """DuckDB's round(DOUBLE, n): the exact binary value rounded half away from zero."""
+    import decimal
+
+    if x is None or n is None:
+        return None
+    if math.isnan(x) or math.isinf(x):
+        return x
+    q = decimal.Decimal(1).scaleb(-n)
+    return float(decimal.Decimal(x).quantize(q, rounding=decimal.ROUND_HALF_UP, context=decimal.Context(prec=400)))
+
+
 def _chr(n):
     return None if n is None else chr(n)
 
@@ -114,6 +126,7 @@ SPARK_UDFS: dict[str, tuple[Callable, str]] = {
     "__dax_spark_lcm": (_lcm, "bigint"),
     "__dax_spark_lgamma": (_lgamma, "double"),
     "__dax_spark_chr": (_chr, "string"),
+    "__dax_spark_round": (_round_double, "double"),
 }
 
 _UDF_OF = {"printf": "__dax_spark_printf", "format": "__dax_spark_format", "factorial": "__dax_spark_factorial",
@@ -280,6 +293,17 @@ class SparkRenderer(Renderer):
                 col.replace(_paren(values[col.name].copy()))
         return self._rewrite(exp.Paren(this=body))
 
+    def _round(self, node, args):
+        """round(x) and round(DECIMAL, n) are half away from zero in both. DuckDB's
+        round(DOUBLE, n) rounds the exact binary value (2.675 → 2.67, 1234.565 → 1234.57),
+        Spark's the shortest decimal text (2.68): a Python UDF rounds the exact value."""
+        kind = _kind(args[0])
+        if len(args) == 1 or kind in ("decimal", "int"):
+            return node
+        if kind == "double":
+            return _f("__dax_spark_round", args[0], exp.cast(args[1], "INT"))
+        raise self.unsupported("round() to decimal places of a value of unknown type")
+
     def _error(self, node, args):
         return _f("raise_error", *args)
 
@@ -308,8 +332,14 @@ class SparkRenderer(Renderer):
         return exp.BitwiseXor(this=_paren(args[0]), expression=_paren(args[1]))
 
     def _list(self, node, args):
-        raise self.unsupported("the SQL aggregate list() (keeps NULLs; Spark's collect_list drops them)",
-                               "PERCENTILE/MEDIAN")
+        """DuckDB's list() keeps NULLs, Spark's collect_list drops them: collect structs
+        (never NULL themselves) and unwrap."""
+        (x,) = args
+        v = exp.to_identifier("__v")
+        wrapped = _f("collect_list", _f("named_struct", exp.Literal.string("v"), x))
+        unwrap = exp.Lambda(this=exp.Dot(this=exp.column(v.copy()), expression=exp.to_identifier("v")),
+                            expressions=[v])
+        return _f("transform", wrapped, unwrap)
 
     def _list_sort(self, node, args):
         return _f("array_sort", *args)
@@ -427,6 +457,8 @@ def _kind(x: exp.Expression) -> str:
         return "bool"
     if isinstance(x, (exp.Count,)):
         return "int"
+    if isinstance(x, (exp.Sum, exp.Min, exp.Max)):
+        return _kind(x.this)
     if isinstance(x, exp.Div):
         return "double"
     if isinstance(x, exp.Case):
@@ -478,6 +510,7 @@ _NODES = {
 }
 
 _FUNCS = {
+    "round": SparkRenderer._round,
     "error": SparkRenderer._error,
     "concat": SparkRenderer._concat,
     "ln": SparkRenderer._ln,
