@@ -308,11 +308,13 @@ def _context(filters: dict[str, Any]) -> str:
     return ", ".join(f"{k} = {v!r}" for k, v in filters.items()) or "(no filters)"
 
 
-def run_file(path: Path, model: Model, root: Path, as_of: str | None = None) -> list[Result]:
-    return _run_cases(path, load_cases(path, root, model), model, root, as_of)
+def run_file(path: Path, model: Model, root: Path, as_of: str | None = None,
+             engine_options: dict[str, Any] | None = None) -> list[Result]:
+    return _run_cases(path, load_cases(path, root, model), model, root, as_of, engine_options)
 
 
-def _run_cases(path: Path, cases: list[Case], model: Model, root: Path, as_of: str | None) -> list[Result]:
+def _run_cases(path: Path, cases: list[Case], model: Model, root: Path, as_of: str | None,
+               engine_options: dict[str, Any] | None = None) -> list[Result]:
     results: list[Result] = []
     label = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
     engines: dict[int, Engine] = {}
@@ -322,7 +324,7 @@ def _run_cases(path: Path, cases: list[Case], model: Model, root: Path, as_of: s
         try:
             engine = engines.get(key)
             if engine is None:
-                engine = engines[key] = Engine(model, data=case.given, as_of=as_of)
+                engine = engines[key] = Engine(model, data=case.given, as_of=as_of, **(engine_options or {}))
         except ForgeError as exc:
             results.append(Result(label, case.name, "-", _context(case.filters), None, None, False, case.pos,
                                   str(exc)))
@@ -363,8 +365,10 @@ def _plain(v: Any) -> Any:
     return v
 
 
-def run_all(project: Path, model: Model, as_of: str | None = None) -> list[Result]:
-    """Every file's tests; all files are loaded and checked first, so bad input runs nothing."""
+def run_all(project: Path, model: Model, as_of: str | None = None,
+            engine_options: dict[str, Any] | None = None) -> list[Result]:
+    """Every file's tests; all files are loaded and checked first, so bad input runs nothing.
+    `engine_options` go to each `Engine` (e.g. backend="spark", spark=session)."""
     loaded, problems = [], []
     for path in test_files(project):
         try:
@@ -375,7 +379,7 @@ def run_all(project: Path, model: Model, as_of: str | None = None) -> list[Resul
         raise ForgeError(problems)
     results = []
     for path, cases in loaded:
-        results.extend(_run_cases(path, cases, model, project, as_of))
+        results.extend(_run_cases(path, cases, model, project, as_of, engine_options))
     return results
 
 

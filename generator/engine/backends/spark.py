@@ -140,7 +140,7 @@ class SparkBackend:
         try:
             load_tables(con, model, data, out)
             for table in model.tables:
-                arrow = con.execute(f"SELECT * FROM {_duck_quoted(table.name)}").to_arrow_table()
+                arrow = con.sql(f"SELECT * FROM {_duck_quoted(table.name)}").to_arrow_table()
                 self._frame_of(arrow).createOrReplaceTempView(table.name)
         finally:
             con.close()

@@ -156,7 +156,12 @@ class SparkRenderer(Renderer):
     dialect = "spark"
 
     def prepare(self, statement: exp.Expression) -> exp.Expression:
-        return self._rewrite(statement)
+        out = self._rewrite(statement)
+        for node in out.find_all(exp.Anonymous):
+            if _interval(node):  # left by `_shift`: not an operand of date ± interval
+                raise self.unsupported(f"the interval {node.name}() outside date ± interval",
+                                       USED_BY.get(node.name.lower(), ""))
+        return out
 
     def _rewrite(self, tree: exp.Expression) -> exp.Expression:
         """Bottom-up: every node is rewritten after its children, so a rewrite sees (and
@@ -261,7 +266,7 @@ class SparkRenderer(Renderer):
     def _anonymous(self, node: exp.Anonymous) -> exp.Expression:
         name = node.name.lower()
         args = list(node.expressions)
-        if name in _SAME:
+        if name in _SAME or name in _TO_UNIT:  # intervals: rewritten with their date ± (`_shift`)
             return node
         if name.startswith("__dax_"):
             return self._macro(node, name, args)
@@ -269,8 +274,6 @@ class SparkRenderer(Renderer):
             return _f(_UDF_OF[name], *args)
         handler = _FUNCS.get(name)
         if handler is None:
-            if name in _TO_UNIT:
-                raise self.unsupported(f"the interval {name}() outside date ± interval", USED_BY.get(name, ""))
             raise self.unsupported(f"the SQL function {name}()", USED_BY.get(name, ""))
         return handler(self, node, args)
 
