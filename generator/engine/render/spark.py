@@ -223,6 +223,48 @@ class SparkRenderer(Renderer):
         node.set("materialized", None)  # Spark has no MATERIALIZED hint; same rows either way
         return node
 
+    # Spark resolves an outer column only from the query immediately around a subquery;
+    # the compiler's `let` wraps values in a FROM-less derived table, which puts one more
+    # query between a correlated subquery and its row (a calculated column's table). Both
+    # rewrites below remove such one-row wrappers; the rows and values are the same.
+
+    def _select(self, node: exp.Select) -> exp.Expression:
+        """SELECT f(t.v0, t.v1) FROM (SELECT e0 AS v0, e1 AS v1) AS t → SELECT f(e0, e1)."""
+        source = node.args.get(_FROM)
+        if source is None or any(node.args.get(k) for k in _CLAUSES):
+            return node
+        sub = source.this
+        if not (isinstance(sub, exp.Subquery) and isinstance(sub.this, exp.Select) and sub.alias):
+            return node
+        inner = sub.this
+        if inner.args.get(_FROM) is not None or any(inner.args.get(k) for k in _CLAUSES + ("with",)):
+            return node
+        values = {}
+        for projection in inner.expressions:
+            if not isinstance(projection, exp.Alias):
+                return node
+            values[projection.alias] = projection.this
+        if any(isinstance(n, (exp.AggFunc, exp.Window, exp.Star)) for p in node.expressions for n in p.walk()):
+            return node
+        for col in [c for p in node.expressions for c in p.find_all(exp.Column)]:
+            if col.table == sub.alias and col.name in values:
+                col.replace(_paren(values[col.name].copy()))
+            elif col.table == sub.alias:
+                return node
+        node.set(_FROM, None)
+        return node
+
+    def _subquery(self, node: exp.Subquery) -> exp.Expression:
+        """A scalar (SELECT e), with no FROM, is e."""
+        inner = node.this
+        if node.alias or not isinstance(inner, exp.Select) or inner.args.get(_FROM) is not None \
+                or len(inner.expressions) != 1 or any(inner.args.get(k) for k in _CLAUSES + ("with",)):
+            return node
+        if isinstance(node.parent, (exp.From, exp.Join, exp.Lateral)):
+            return node
+        value = inner.expressions[0]
+        return exp.Paren(this=value.this if isinstance(value, exp.Alias) else value)
+
     def _bracket(self, node: exp.Bracket) -> exp.Expression:
         """DuckDB list[i] (1-based; NULL out of range) → try_element_at."""
         (i,) = node.expressions
@@ -499,7 +541,12 @@ def _parsed_body(body: str) -> exp.Expression:
     return sqlglot.parse_one(body, read="duckdb")
 
 
+_FROM = "from_" if "from_" in exp.Select.arg_types else "from"  # renamed in sqlglot 28
+_CLAUSES = ("joins", "where", "group", "having", "qualify", "order", "limit", "offset", "distinct", "laterals")
+
 _NODES = {
+    exp.Select: SparkRenderer._select,
+    exp.Subquery: SparkRenderer._subquery,
     exp.Div: SparkRenderer._div,
     exp.Cast: SparkRenderer._cast,
     exp.Avg: SparkRenderer._avg,
