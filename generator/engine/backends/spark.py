@@ -58,8 +58,11 @@ def _require_pyspark():
 def local_session(app: str = "pbi-forge"):
     """A local-mode SparkSession bound to 127.0.0.1, one core, no UI (tests, the CLI)."""
     _require_pyspark()
+    import os
+
     from pyspark.sql import SparkSession
 
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # every local socket on the loopback only
     builder = SparkSession.builder.master("local[1]").appName(app)
     for key, value in {**LOCAL_CONF, **SESSION_CONF}.items():
         builder = builder.config(key, value)
@@ -147,7 +150,10 @@ class SparkBackend:
 
     def _frame_of(self, arrow: pa.Table):
         if arrow.num_rows:
-            return self.spark.createDataFrame(arrow)
+            try:
+                return self.spark.createDataFrame(arrow)  # pyspark >= 4.0
+            except TypeError:
+                return self.spark.createDataFrame(arrow.to_pandas())
         from pyspark.sql.pandas.types import from_arrow_schema
 
         return self.spark.createDataFrame([], from_arrow_schema(arrow.schema))
@@ -163,7 +169,11 @@ class SparkBackend:
     def arrow(self, prelude: list[str], sql: str) -> pa.Table:
         for statement in prelude:
             self.spark.sql(statement)
-        table = self.spark.sql(sql).toArrow()
+        frame = self.spark.sql(sql)
+        if hasattr(frame, "toArrow"):  # pyspark >= 4.0
+            table = frame.toArrow()
+        else:  # Arrow-backed toPandas (spark.sql.execution.arrow.pyspark.enabled)
+            table = pa.Table.from_pandas(frame.toPandas(), preserve_index=False)
         return _naive_timestamps(table)
 
     def clean(self, exc: Exception) -> str:
