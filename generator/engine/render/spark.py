@@ -241,9 +241,14 @@ class SparkRenderer(Renderer):
             return node
         values = {}
         for projection in inner.expressions:
-            if not isinstance(projection, exp.Alias):
+            if isinstance(projection, exp.Alias):
+                values[projection.alias] = projection.this
+            elif isinstance(projection, exp.Subquery) and projection.alias:  # (SELECT …) AS v
+                value = projection.copy()
+                value.set("alias", None)
+                values[projection.alias] = value
+            else:
                 return node
-            values[projection.alias] = projection.this
         if any(isinstance(n, (exp.AggFunc, exp.Window, exp.Star)) for p in node.expressions for n in p.walk()):
             return node
         for col in [c for p in node.expressions for c in p.find_all(exp.Column)]:
