@@ -78,8 +78,9 @@ class BothBackends:
             expected, expected_error = None, exc
         try:
             actual = self.spark.query(dax)
-        except UnsupportedOnBackend:
-            raise
+        except UnsupportedOnBackend as exc:  # a refusal is not agreement
+            raise AssertionError(f"refused on spark while DuckDB {'fails' if expected_error else 'answers'}: "
+                                 f"{exc}\n{dax}") from exc
         except (DaxCompileError, DaxEvalError) as exc:
             assert expected_error is not None, f"only Spark fails: {exc}\n{dax}"
             assert type(exc) is type(expected_error), (exc, expected_error)
