@@ -24,7 +24,7 @@ from generator.engine.visuals import evaluate_visual, jsonable, result_json
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    q = subparsers.add_parser("query", help="run a DAX query on the built data (DuckDB engine)")
+    q = subparsers.add_parser("query", help="run a DAX query on the built data (DuckDB or Spark engine)")
     q.add_argument("dax", help='the DAX query, e.g. "EVALUATE VALUES(Dim_Customer[Segment])"')
     q.add_argument("--format", choices=("table", "csv", "json"), default="table")
     q.add_argument("--formatted", action="store_true",
@@ -40,6 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "semantic/model.yaml, else the repository)")
     q.add_argument("--out", type=Path, default=None, help="folder holding the built data/ (default: <project>/powerbi)")
     _security_options(q)
+    _backend_option(q)
     q.set_defaults(func=cmd_query)
     t = subparsers.add_parser("test", help="run the YAML measure tests in measures/*.tests.yaml")
     t.add_argument("--junit", type=Path, default=None, help="also write JUnit XML to this file")
@@ -48,6 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                                            "cannot evaluate (generator/review/coverage.py)")
     t.add_argument("--min-coverage", type=float, default=None, metavar="PCT", help="exit 1 below PCT %% coverage")
     _security_options(t)
+    _backend_option(t)
     t.set_defaults(func=cmd_test)
     e = subparsers.add_parser("evaluate", help="evaluate every report visual; JSON under <out>/preview/")
     e.add_argument("--as-of", default=None)
@@ -55,6 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="DuckDB memory limit, e.g. 4GB (default: $PBI_FORGE_MEMORY_LIMIT, else 75%% of RAM);"
                         " beyond it DuckDB spills to the temp folder")
     _security_options(e)
+    _backend_option(e)
     e.set_defaults(func=cmd_evaluate)
 
 
@@ -66,10 +69,27 @@ def _security_options(p: argparse.ArgumentParser) -> None:
                    help="evaluate in this row-level security role (repeat for several: they add up)")
 
 
+def _backend_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--backend", choices=("duckdb", "spark"), default="duckdb",
+                        help="where the SQL runs: duckdb (default, in-process) or spark (a local-mode "
+                             "SparkSession; needs the pbi-forge[spark] extra and Java 17)")
+
+
+def _engine_options(args: argparse.Namespace) -> dict:
+    """Engine keyword arguments of --backend: one local Spark session for the whole run."""
+    if getattr(args, "backend", "duckdb") != "spark":
+        return {}
+    from generator.engine.backends.spark import local_session
+
+    return {"backend": "spark", "spark": local_session()}
+
+
 def _engine(args: argparse.Namespace) -> Engine:
+    options = _engine_options(args)
+    if not options:
+        options = {"memory_limit": getattr(args, "memory_limit", None)}
     engine = Engine.open(args.project, out=args.out, as_of=getattr(args, "as_of", None),
-                         memory_limit=getattr(args, "memory_limit", None), user=getattr(args, "as_user", None),
-                         roles=getattr(args, "role", None))
+                         user=getattr(args, "as_user", None), roles=getattr(args, "role", None), **options)
     engine.validate_date_table()
     return engine
 
@@ -187,7 +207,8 @@ def cmd_test(args: argparse.Namespace) -> int:
 
     model = load_project(args.project)
     results = run_all(args.project, model, getattr(args, "as_of", None) or model.as_of or "2024-12-31",
-                      user=getattr(args, "as_user", None), roles=tuple(getattr(args, "role", None) or ()))
+                      _engine_options(args), user=getattr(args, "as_user", None),
+                      roles=tuple(getattr(args, "role", None) or ()))
     table = RichTable(show_header=True, title="measure tests")
     for c in ("test", "measure", "context", "expected", "actual", "ok"):
         table.add_column(c)

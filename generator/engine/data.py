@@ -42,26 +42,29 @@ def _frame(table: Table, rows: Any) -> pd.DataFrame:
     return frame.astype(object).where(frame.notna(), None)
 
 
-def _source_sql(table: Table, out: Path | None) -> tuple[exp.Expression, bool]:
-    """FROM-clause expression reading the table's file, and whether to trim text."""
+def source_file(table: Table, out: Path | None) -> tuple[Path, str]:
+    """The file a table reads and its format ("csv" or "parquet"), checked to exist."""
     src = table.source
-    if src.kind == "csv":
-        path, reader, trim = src.path, "read_csv", True
-    elif src.kind == "parquet":
-        path, reader, trim = src.path, "read_parquet", False
+    if src.kind in ("csv", "parquet"):
+        path, kind = src.path, src.kind
     else:
-        base = out if out is not None else None
-        if base is None:
+        if out is None:
             raise ForgeError(Problem(table.pos, f"no data for table '{table.name}'"))
-        path, reader, trim = base / "data" / f"{table.name}.parquet", "read_parquet", False
+        path, kind = out / "data" / f"{table.name}.parquet", "parquet"
     if path is None or not Path(path).exists():
         raise ForgeError(Problem(table.pos, f"no data for table '{table.name}': {path} does not exist",
                                  "run `python build.py` first to write the data files"))
+    return Path(path), kind
+
+
+def _source_sql(table: Table, out: Path | None) -> tuple[exp.Expression, bool]:
+    """FROM-clause expression reading the table's file, and whether to trim text."""
+    path, kind = source_file(table, out)
     args: list[exp.Expression] = [exp.Literal.string(str(path))]
-    if reader == "read_csv":
+    if kind == "csv":
         args.append(exp.EQ(this=exp.column("header"), expression=exp.true()))
         args.append(exp.EQ(this=exp.column("all_varchar"), expression=exp.true()))
-    return exp.Anonymous(this=reader, expressions=args), trim
+    return exp.Anonymous(this="read_csv" if kind == "csv" else "read_parquet", expressions=args), kind == "csv"
 
 
 def load_tables(con: duckdb.DuckDBPyConnection, model: Model, data: Mapping[str, Any] | None,
@@ -89,24 +92,10 @@ def load_tables(con: duckdb.DuckDBPyConnection, model: Model, data: Mapping[str,
             func, trim = _source_sql(table, out)
             source = exp.Table(this=func)
         present = _columns_of(con, source)
-        projections = []
-        for col in table.columns:
-            actual = present.get(col.name.lower())
-            if actual is None:
-                raise ForgeError(Problem(col.pos, f"table '{table.name}' has no data for column '{col.name}'"))
-            value: exp.Expression = exp.column(actual, quoted=True)
-            if col.type == "string":
-                value = exp.cast(value, "VARCHAR")
-                if trim:
-                    value = exp.func("rtrim", value)
-            elif col.type == "boolean" and trim:
-                value = exp.cast(exp.cast(value, "VARCHAR"), "BOOLEAN")
-            else:
-                value = exp.cast(value, model_sql_type(col.type))
-            projections.append(exp.alias_(value, ident(col.name)))
-        select = exp.select(*projections).from_(source)
+        select = typed_select(table, present, source, trim)
         texts = [c.name for c in table.columns if c.type == "string"]
-        select = _merge_case_variants(con, select, texts)
+        select = merge_case_variants(lambda tree: con.execute(tree.sql("duckdb")).fetchall()[0], select,
+                                     [c.name for c in table.columns], texts)
         con.execute(render(create_view(table.name, select)))
 
 
@@ -121,11 +110,33 @@ def column_sql_type(column_type: str) -> str:
     return "DATE" if column_type == "date" else model_sql_type(column_type)
 
 
-def _merge_case_variants(con: duckdb.DuckDBPyConnection, select: exp.Select, texts: list[str]) -> exp.Select:
+def typed_select(table: Table, present: dict[str, str], source: exp.Expression, trim: bool) -> exp.Select:
+    """SELECT every model column of `table` under its model name and type from `source`
+    (whose columns, lower-case → actual, are `present`); text trimmed when `trim`."""
+    projections = []
+    for col in table.columns:
+        actual = present.get(col.name.lower())
+        if actual is None:
+            raise ForgeError(Problem(col.pos, f"table '{table.name}' has no data for column '{col.name}'"))
+        value: exp.Expression = exp.column(actual, quoted=True)
+        if col.type == "string":
+            value = exp.cast(value, "VARCHAR")
+            if trim:
+                value = exp.func("rtrim", value)
+        elif col.type == "boolean" and trim:
+            value = exp.cast(exp.cast(value, "VARCHAR"), "BOOLEAN")
+        else:
+            value = exp.cast(value, model_sql_type(col.type))
+        projections.append(exp.alias_(value, ident(col.name)))
+    return exp.select(*projections).from_(source)
+
+
+def merge_case_variants(fetch_row, select: exp.Select, names: list[str], texts: list[str]) -> exp.Select:
     """Power BI stores text values that differ only in case as one value (the column's
     collation is case-insensitive): "Oslo" and "OSLO" are one group, one slicer item.
     Columns holding such variants get one spelling per value (the one that sorts first);
-    other columns are left as they are. One scan of the table checks all its text columns."""
+    other columns are left as they are. One scan of the table checks all its text columns
+    (`fetch_row` runs a query tree on the backend and returns its one row)."""
     if not texts:
         return select
     counts = []
@@ -133,15 +144,16 @@ def _merge_case_variants(con: duckdb.DuckDBPyConnection, select: exp.Select, tex
         col = exp.column(name, quoted=True)
         counts += [exp.Count(this=exp.Distinct(expressions=[col])),
                    exp.Count(this=exp.Distinct(expressions=[exp.Lower(this=col.copy())]))]
-    row = con.execute(exp.select(*counts).from_(select.subquery("t")).sql("duckdb")).fetchall()[0]
+    row = fetch_row(exp.select(*counts).from_(select.subquery("t")))
     merge = [name for i, name in enumerate(texts) if row[2 * i] != row[2 * i + 1]]
     if not merge:
         return select
     base = select.subquery("b")
-    star = exp.Star(**{"replace": [
-        exp.alias_(exp.func("coalesce", exp.column("v", f"m{i}"), exp.column(name, "b", quoted=True)), ident(name))
-        for i, name in enumerate(merge)]})
-    out = exp.select(exp.Column(this=star, table=exp.to_identifier("b"))).from_(base)
+    index = {name: i for i, name in enumerate(merge)}
+    out = exp.select(*[
+        exp.alias_(exp.func("coalesce", exp.column("v", f"m{index[name]}"), exp.column(name, "b", quoted=True)),
+                   ident(name)) if name in index else exp.column(name, "b", quoted=True)
+        for name in names]).from_(base)
     for i, name in enumerate(merge):
         col = exp.column(name, quoted=True)
         spelling = exp.select(exp.alias_(exp.Lower(this=col), "k"), exp.alias_(exp.Min(this=col.copy()), "v")).from_(
@@ -159,10 +171,10 @@ def _columns_of(con: duckdb.DuckDBPyConnection, source: exp.Expression) -> dict[
     return {n.lower(): n for n in names}
 
 
-def orphan_check(rel: Relationship) -> str:
-    """SQL: does the many side hold a key (or BLANK key) with no match on the one side?"""
+def orphan_check(rel: Relationship) -> exp.Select:
+    """Query: does the many side hold a key (or BLANK key) with no match on the one side?"""
     many = exp.select("1").from_(table_ref(rel.from_table, "m")).where(
         exp.not_(exp.Exists(this=exp.select("1").from_(table_ref(rel.to_table, "o")).where(
             exp.EQ(this=exp.column(rel.to_column, "o", quoted=True),
                    expression=exp.column(rel.from_column, "m", quoted=True))))))
-    return exp.select(exp.Exists(this=many)).sql("duckdb")
+    return exp.select(exp.Exists(this=many))

@@ -23,35 +23,38 @@ import pandas as pd
 from sqlglot import exp
 
 from generator.dax import ast as A
-from generator.engine.data import load_tables, orphan_check
-from generator.engine.sql import (
-    create_table, create_view, drop_table, parenthesize, render, select_all, set_option, table_ref,
-)
+from generator.engine.backends.duckdb import MEMORY_ENV, DuckDBBackend, clean_error as _clean_error
+from generator.engine.backends.duckdb import default_memory_limit  # noqa: F401 (public since it moved)
+from generator.engine.data import orphan_check
+from generator.engine.sql import create_table, create_view, drop_table, parenthesize, select_all, table_ref
 from generator.engine.errors import DaxCompileError, DaxEvalError
 from generator.engine.results import to_frame
 from generator.engine.schema import Schema, parse_calculated
 from generator.engine.security import apply_security, roles_for
 from generator.engine.calculated_tables import calculation_order, compile_table, table_select
 from generator.engine.shared_scans import ScanCache, ScanStage
-from generator.engine.udf import install as install_udfs
+from generator.engine.udf import macro
 from generator.engine import query as _handlers  # noqa: F401  (importing the handlers registers their UDFs)
 from generator.errors import ForgeError, Problem
 from generator.spec.model import Measure, Model, Table
 
-_MACROS = [
-    # PERCENTILE.INC/EXC over a sorted list (dax-semantics.md §13)
-    """CREATE OR REPLACE MACRO __dax_pct_at(l, pos) AS
-       CASE WHEN pos < 1 OR pos > len(l) THEN error('PERCENTILE: k is out of range')
-            ELSE l[floor(pos)::BIGINT] + (pos - floor(pos)) *
-                 (coalesce(l[floor(pos)::BIGINT + 1], l[floor(pos)::BIGINT]) - l[floor(pos)::BIGINT]) END""",
-    """CREATE OR REPLACE MACRO __dax_percentile(l, k, exc) AS
-       CASE WHEN len(l) = 0 THEN NULL
-            WHEN k < 0 OR k > 1 THEN error('PERCENTILE: k is out of range')
-            WHEN exc THEN __dax_pct_at(l, k * (len(l) + 1))
-            ELSE __dax_pct_at(l, k * (len(l) - 1) + 1) END""",
-    """CREATE OR REPLACE MACRO __dax_combin(n, k) AS
-       round(exp(lgamma(n + 1) - lgamma(k + 1) - lgamma(n - k + 1)))::BIGINT""",
-]
+# PERCENTILE.INC/EXC over a sorted list (dax-semantics.md §13); 1-based list reads, NULL
+# out of range (the Spark renderer inlines these bodies)
+macro("pct_at", ("l", "pos"), """
+    CASE WHEN pos < 1 OR pos > array_length(l) THEN error('PERCENTILE: k is out of range')
+         ELSE l[floor(pos)::INTEGER] + (pos - floor(pos)) *
+              (coalesce(l[floor(pos)::INTEGER + 1], l[floor(pos)::INTEGER]) - l[floor(pos)::INTEGER]) END""")
+macro("percentile", ("l", "k", "exc"), """
+    CASE WHEN array_length(l) = 0 THEN NULL
+         WHEN k < 0 OR k > 1 THEN error('PERCENTILE: k is out of range')
+         WHEN exc THEN __dax_pct_at(l, k * (array_length(l) + 1))
+         ELSE __dax_pct_at(l, k * (array_length(l) - 1) + 1) END""")
+macro("combin", ("n", "k"), "round(exp(lgamma(n + 1) - lgamma(k + 1) - lgamma(n - k + 1)))::BIGINT")
+# YEARFRAC basis 0: US (NASD) 30/360
+macro("yearfrac30", ("a", "b"), """(
+    (year(b) - year(a)) * 360 + (month(b) - month(a)) * 30 +
+    (CASE WHEN day(b) = 31 AND day(a) >= 30 THEN 30 ELSE day(b) END -
+     CASE WHEN day(a) = 31 THEN 30 ELSE day(a) END)) / 360.0""")
 
 
 def _parse_query(text: str) -> A.Query:
@@ -68,19 +71,6 @@ def supported_functions() -> set[str]:
     return {n[3:].replace("_", ".") for n in dir(Compiler) if n.startswith("fn_")}
 
 
-MEMORY_ENV = "PBI_FORGE_MEMORY_LIMIT"
-
-
-def default_memory_limit() -> str:
-    """75% of the machine's memory: DuckDB spills to the temp folder beyond it instead of
-    growing until the operating system kills the process (a CROSSJOIN reached 22 GB)."""
-    try:
-        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        return "8GB"
-    return f"{int(total * 0.75) // 2 ** 20}MiB"
-
-
 class Engine:
     """A model opened on DuckDB: the runtime. It owns the connection, the calculated
     columns and the scan cache; the compiler only sees `self.schema`. Not thread-safe."""
@@ -88,30 +78,31 @@ class Engine:
     def __init__(self, model: Model, data: Mapping[str, Any] | None = None, out: Path | None = None,
                  as_of: str | _dt.date | None = None, con: duckdb.DuckDBPyConnection | None = None,
                  memory_limit: str | None = None, user: str | None = None,
-                 roles: Sequence[str] | None = None):
+                 roles: Sequence[str] | None = None, backend: str = "duckdb", spark: Any = None):
         """`user`/`roles`: evaluate as that user (USERPRINCIPALNAME) in those row-level
-        security roles (generator.engine.security); no roles: the unsecured model."""
+        security roles (generator.engine.security); no roles: the unsecured model.
+        `backend`: "duckdb" (default) or "spark" (`spark`: a SparkSession)."""
         self.model = model
-        self.con = con or duckdb.connect()
-        self.con.execute("SET enable_progress_bar = false")
-        # spill files go to the system temp folder, never into the project
-        spill = Path(tempfile.gettempdir()) / "pbi-forge-duckdb"
-        self.con.execute(render(set_option("temp_directory", str(spill))))
-        self.memory_limit = memory_limit or os.environ.get(MEMORY_ENV) or default_memory_limit()
-        try:
-            self.con.execute(render(set_option("memory_limit", self.memory_limit)))
-        except duckdb.Error as exc:
-            raise ForgeError(Problem(None, f"invalid memory limit {self.memory_limit!r}: {_clean_error(exc)}",
-                                     "write e.g. 4GB, 512MB or 75%")) from exc
-        for macro in _MACROS:
-            self.con.execute(macro)
-        install_udfs(self.con)
+        self.backend_name = backend
+        if backend == "duckdb":
+            self.backend = DuckDBBackend(con, memory_limit)
+            self.con = self.backend.con
+            self.memory_limit = self.backend.memory_limit
+        elif backend == "spark":
+            from generator.engine.backends.spark import SparkBackend
+
+            self.backend = SparkBackend(spark)
+            self.con = None
+            self.memory_limit = None
+        else:
+            raise ForgeError(Problem(None, f"unknown engine backend {backend!r}", "use --backend duckdb or spark"))
+        self.renderer = self.backend.renderer
         self.last_sql: str | None = None
         # grouped evaluation of visuals (one GROUP BY per aggregate) instead of correlated
         # per-cell subqueries; both give the same values (tests/engine/test_grouped.py)
         self.grouped = True
         try:
-            load_tables(self.con, model, data, out)
+            self.backend.load(model, data, out)
             self.schema: Schema = Schema.create(model, self._blank_tables(), self._unique_keys(),
                                                 self._resolve_as_of(as_of), user)
             self._compute_calculated()
@@ -119,25 +110,37 @@ class Engine:
                 self.schema = replace(self.schema, blank_rows=self._blank_tables(), unique_keys=self._unique_keys())
             self.roles = roles_for(model, user, roles)
             if self.roles:
+                self._duckdb_only("row-level security roles")
                 apply_security(model, self.schema, self.roles, self._compile_row_filter, self.con.execute)
                 # hidden orphans no longer give their one side a blank row
                 self.schema = replace(self.schema, blank_rows=self._blank_tables())
-        except duckdb.OutOfMemoryException as exc:
+        except self.backend.out_of_memory as exc:
             raise self._out_of_memory(exc, "opening the model") from exc
         # pre-aggregations shared across queries (shared_scans.ScanCache); None: one
-        # MATERIALIZED CTE per query instead
-        self.scan_cache: ScanCache | None = ScanCache(summed=self.summed_columns)
+        # MATERIALIZED CTE per query instead (the only way on backends without temp tables)
+        self.scan_cache: ScanCache | None = ScanCache(summed=self.summed_columns) \
+            if self.backend.caches_scans else None
 
     @classmethod
     def open(cls, project: Path, out: Path | None = None, as_of: str | None = None,
              memory_limit: str | None = None, user: str | None = None,
-             roles: Sequence[str] | None = None) -> "Engine":
+             roles: Sequence[str] | None = None, backend: str | None = None, spark: Any = None) -> "Engine":
+        """Open a built project; `spark=session` (or backend="spark") runs it on Spark."""
         from generator.spec import load_project
 
         project = Path(project)
         model = load_project(project)
+        backend = backend or ("spark" if spark is not None else "duckdb")
         return cls(model, out=out or project / "powerbi", as_of=as_of, memory_limit=memory_limit, user=user,
-                   roles=roles)
+                   roles=roles, backend=backend, spark=spark)
+
+    def _rows(self, query: exp.Expression) -> list[tuple]:
+        return self.backend.rows(query)
+
+    def _duckdb_only(self, what: str) -> None:
+        if self.con is None:
+            raise ForgeError(Problem(None, f"{what}: not supported on the {self.backend_name} backend yet",
+                                     "run this model with --backend duckdb"))
 
     # ------------------------------------------------------------ model facts (measured once)
 
@@ -145,7 +148,7 @@ class Engine:
         """Tables a regular relationship with unmatched many-side keys points to (§4)."""
         out = set()
         for r in self.model.relationships:
-            if r.to_table.lower() not in out and self.con.execute(orphan_check(r)).fetchall()[0][0]:
+            if r.to_table.lower() not in out and self._rows(orphan_check(r))[0][0]:
                 out.add(r.to_table.lower())
         return frozenset(out)
 
@@ -159,9 +162,9 @@ class Engine:
             if key in out:
                 continue
             col = exp.column(r.to_column, quoted=True)
-            sql = exp.select(exp.EQ(this=exp.Count(this=col), expression=exp.Count(
-                this=exp.Distinct(expressions=[col.copy()])))).from_(table_ref(r.to_table)).sql("duckdb")
-            if self.con.execute(sql).fetchall()[0][0]:
+            query = exp.select(exp.EQ(this=exp.Count(this=col), expression=exp.Count(
+                this=exp.Distinct(expressions=[col.copy()])))).from_(table_ref(r.to_table))
+            if self._rows(query)[0][0]:
                 out.add(key)
         return frozenset(out)
 
@@ -180,8 +183,8 @@ class Engine:
         from generator.spec import parse_field_ref
 
         table, column = parse_field_ref(value)
-        latest = self.con.execute(exp.select(exp.Max(this=exp.column(column, quoted=True))).from_(
-            table_ref(self.model.table(table).name)).sql("duckdb")).fetchall()[0][0]
+        latest = self._rows(exp.select(exp.Max(this=exp.column(column, quoted=True))).from_(
+            table_ref(self.model.table(table).name)))[0][0]
         if isinstance(latest, _dt.datetime):
             return latest.date()
         return latest or _dt.date.today()
@@ -219,10 +222,10 @@ class Engine:
         if c is None:
             raise ForgeError(Problem(t.pos, f"date table '{t.name}' has no date column"))
         col = exp.column(c, quoted=True)
-        sql = exp.select(exp.Count(this=exp.Star()), exp.Count(this=exp.Distinct(expressions=[exp.cast(col, "DATE")])),
-                         exp.Count(this=col.copy()), exp.Min(this=exp.cast(col.copy(), "DATE")),
-                         exp.Max(this=exp.cast(col.copy(), "DATE"))).from_(exp.to_table(f'"{t.name}"')).sql("duckdb")
-        n, distinct, nonblank, lo, hi = self.con.execute(sql).fetchall()[0]
+        query = exp.select(exp.Count(this=exp.Star()), exp.Count(this=exp.Distinct(expressions=[exp.cast(col, "DATE")])),
+                           exp.Count(this=col.copy()), exp.Min(this=exp.cast(col.copy(), "DATE")),
+                           exp.Max(this=exp.cast(col.copy(), "DATE"))).from_(table_ref(t.name))
+        n, distinct, nonblank, lo, hi = self._rows(query)[0]
         problems = []
         if nonblank != n:
             problems.append("has blank dates")
@@ -260,14 +263,12 @@ class Engine:
             select = Compiler(self.schema, grouped=self.grouped).calculated_column(table, column, body)
             target = f"__calc{n}__{table.name}"
             try:
-                self.con.execute(render(create_table(target, parenthesize(select), replace=True)))
-            except duckdb.OutOfMemoryException as exc:
+                self.backend.materialize(table.name, select, target, previous.get(table.name.lower()))
+            except self.backend.out_of_memory as exc:
                 raise self._out_of_memory(exc, f"calculated column {table.name}[{column.name}]") from exc
-            except duckdb.Error as exc:
-                raise DaxEvalError(f"calculated column {table.name}[{column.name}]: {_clean_error(exc)}") from exc
-            self.con.execute(render(create_view(table.name, select_all(target))))
-            if table.name.lower() in previous:
-                self.con.execute(render(drop_table(previous[table.name.lower()])))
+            except self.backend.errors as exc:
+                raise DaxEvalError(f"calculated column {table.name}[{column.name}]: "
+                                   f"{self.backend.clean(exc)}") from exc
             previous[table.name.lower()] = target
             self.schema = self.schema.with_calculated(table, column.name)
 
@@ -276,15 +277,16 @@ class Engine:
         compiled = compile_table(compiler, step)
         select = table_select(compiled, step.table)
         target = f"__calctable__{step.table.name}"
+        self._duckdb_only(f"{step.label}")
         try:
             for statement in compiled.prelude:
-                self.con.execute(render(statement))
-            self.con.execute(render(create_table(target, parenthesize(select), replace=True)))
-        except duckdb.OutOfMemoryException as exc:
+                self.backend.execute(statement)
+            self.backend.execute(create_table(target, parenthesize(select), replace=True))
+        except self.backend.out_of_memory as exc:
             raise self._out_of_memory(exc, step.label) from exc
-        except duckdb.Error as exc:
-            raise DaxEvalError(f"{step.label}: {_clean_error(exc)}") from exc
-        self.con.execute(render(create_view(step.table.name, select_all(target))))
+        except self.backend.errors as exc:
+            raise DaxEvalError(f"{step.label}: {self.backend.clean(exc)}") from exc
+        self.backend.execute(create_view(step.table.name, select_all(target)))
 
     # ------------------------------------------------------------ queries
 
@@ -299,7 +301,7 @@ class Engine:
     def sql(self, dax: str) -> str:
         """The SQL of a query, for reading: one self-contained statement per EVALUATE (shared
         scans as MATERIALIZED CTEs; the cross-query cache is not consulted or filled)."""
-        return ";\n".join(render(parenthesize(c.sql)) for c in self.compile(dax))
+        return ";\n".join(self.renderer.render(parenthesize(c.sql)) for c in self.compile(dax))
 
     def clear_cache(self) -> None:
         """Forget the cached pre-aggregations (benchmarks measure from a cold cache)."""
@@ -309,7 +311,7 @@ class Engine:
 
     def _drop_retired(self) -> None:
         while self.scan_cache is not None and self.scan_cache.retired:
-            self.con.execute(render(drop_table(exp.to_table(self.scan_cache.retired.pop()))))
+            self.backend.execute(drop_table(exp.to_table(self.scan_cache.retired.pop())))
 
     def query(self, dax: "str | A.Query") -> pd.DataFrame:
         """Run a DAX query; the result of its last EVALUATE as a DataFrame (BLANK → None/NaN)."""
@@ -326,7 +328,7 @@ class Engine:
             frames = [self.run(c) for c in compiled]
         except Exception:
             for layout in stage.staged if stage is not None else ():
-                self.con.execute(render(drop_table(exp.to_table(layout.name))))
+                self.backend.execute(drop_table(exp.to_table(layout.name)))
             raise
         if stage is not None:
             self.scan_cache.commit(tuple(stage.staged))
@@ -335,21 +337,15 @@ class Engine:
 
     def run(self, compiled) -> pd.DataFrame:
         # the compiled tree is this query's own: render it in place, without sqlglot's copy
-        sql = render(parenthesize(compiled.sql))
-        prelude = [render(statement) for statement in compiled.prelude]
+        sql = self.renderer.render(parenthesize(compiled.sql))
+        prelude = [self.renderer.render(statement) for statement in compiled.prelude]
         self.last_sql = ";\n".join((*prelude, sql))
         try:
-            for statement in prelude:
-                self.con.execute(statement)
-            with warnings.catch_warnings():
-                # execute() plans once (sql() plans a relation first, then runs it): about
-                # 1 ms less per query; the "extra copy" it warns about costs nothing measurable
-                warnings.simplefilter("ignore", UserWarning)
-                table = self.con.execute(sql).to_arrow_table()
-        except duckdb.OutOfMemoryException as exc:
+            table = self.backend.arrow(prelude, sql)
+        except self.backend.out_of_memory as exc:
             raise self._out_of_memory(exc, "the query") from exc
-        except duckdb.Error as exc:
-            raise DaxEvalError(_clean_error(exc)) from exc
+        except self.backend.errors as exc:
+            raise DaxEvalError(self.backend.clean(exc)) from exc
         return to_frame(table, compiled.columns, compiled.types)
 
     def _out_of_memory(self, exc: Exception, what: str) -> DaxEvalError:
@@ -426,16 +422,3 @@ def _py(value: Any) -> Any:
     if isinstance(value, pd.Timestamp):
         return value.to_pydatetime()
     return value
-
-
-def _clean_error(exc: Exception) -> str:
-    text = str(exc)
-    # a Python UDF's exception (udf.py) reads "...while executing the UDF: <Type>: <message>"
-    for marker in ("Invalid Input Error: ", "Conversion Error: ", "executing the UDF: FinanceError: "):
-        if marker in text:
-            text = text.split(marker, 1)[1]
-    # a Python UDF's exception (generator/engine/udf.py): keep its message, not its class
-    udf = "Python exception occurred while executing the UDF: "
-    if text.startswith(udf):
-        text = text[len(udf):].split(": ", 1)[-1]
-    return text.splitlines()[0]

@@ -319,11 +319,13 @@ def _context(filters: dict[str, Any], case: "Case | None" = None) -> str:
     return text
 
 
-def run_file(path: Path, model: Model, root: Path, as_of: str | None = None) -> list[Result]:
-    return _run_cases(path, load_cases(path, root, model), model, root, as_of)
+def run_file(path: Path, model: Model, root: Path, as_of: str | None = None,
+             engine_options: dict[str, Any] | None = None) -> list[Result]:
+    return _run_cases(path, load_cases(path, root, model), model, root, as_of, engine_options)
 
 
-def _run_cases(path: Path, cases: list[Case], model: Model, root: Path, as_of: str | None) -> list[Result]:
+def _run_cases(path: Path, cases: list[Case], model: Model, root: Path, as_of: str | None,
+               engine_options: dict[str, Any] | None = None) -> list[Result]:
     results: list[Result] = []
     label = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
     engines: dict[int, Engine] = {}
@@ -334,7 +336,7 @@ def _run_cases(path: Path, cases: list[Case], model: Model, root: Path, as_of: s
             engine = engines.get(key)
             if engine is None:
                 engine = engines[key] = Engine(model, data=case.given, as_of=as_of, user=case.as_user,
-                                               roles=case.as_roles or None)
+                                               roles=case.as_roles or None, **(engine_options or {}))
         except ForgeError as exc:
             results.append(Result(label, case.name, "-", _context(case.filters, case), None, None, False, case.pos,
                                   str(exc)))
@@ -375,10 +377,12 @@ def _plain(v: Any) -> Any:
     return v
 
 
-def run_all(project: Path, model: Model, as_of: str | None = None, user: str | None = None,
+def run_all(project: Path, model: Model, as_of: str | None = None,
+            engine_options: dict[str, Any] | None = None, user: str | None = None,
             roles: tuple[str, ...] = ()) -> list[Result]:
     """Every file's tests; all files are loaded and checked first, so bad input runs nothing.
-    `user`/`roles` (test --as-user/--role) apply to the tests without their own `as:`."""
+    `engine_options` go to each `Engine` (e.g. backend="spark", spark=session); `user`/`roles`
+    (test --as-user/--role) apply to the tests without their own `as:`."""
     loaded, problems = [], []
     for path in test_files(project):
         try:
@@ -392,7 +396,7 @@ def run_all(project: Path, model: Model, as_of: str | None = None, user: str | N
         if user or roles:
             cases = [c if (c.as_user or c.as_roles) else replace(c, as_user=user, as_roles=tuple(roles))
                      for c in cases]
-        results.extend(_run_cases(path, cases, model, project, as_of))
+        results.extend(_run_cases(path, cases, model, project, as_of, engine_options))
     return results
 
 

@@ -1,0 +1,210 @@
+"""The Spark runtime: the same model on a SparkSession (the user's own cluster session,
+or a local one for tests and the CLI).
+
+- Tables are temporary views over the same Parquet/CSV files Spark reads itself (a Delta
+  table where the source folder holds a `_delta_log`); in-memory rows given to `Engine`
+  (tests) are typed by the DuckDB loader first and handed over as Arrow.
+- Every statement is rendered by render/spark.py; calculated columns are computed as on
+  DuckDB (the same compiled SELECT), checkpointed, and the table's view replaced.
+- Results come back column-wise as Arrow (`DataFrame.toArrow`).
+- Session settings the DuckDB semantics need: ANSI mode (overflow and bad casts are
+  errors, as in DuckDB), TIMESTAMP without time zone, the UTC session time zone.
+- No cross-query scan cache (it needs temporary tables): each query plans its shared
+  scans as CTEs, the engine's MATERIALIZED-CTE mode.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Mapping
+
+import pyarrow as pa
+from sqlglot import exp
+
+from generator.engine.data import merge_case_variants, source_file, typed_select
+from generator.engine.render.spark import SPARK_UDFS, SparkRenderer
+from generator.engine.sql import create_view, parenthesize, table_ref
+from generator.errors import ForgeError, Problem
+from generator.spec.model import Model
+
+SESSION_CONF = {
+    "spark.sql.ansi.enabled": "true",
+    "spark.sql.timestampType": "TIMESTAMP_NTZ",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+    "spark.sql.caseSensitive": "false",
+}
+
+LOCAL_CONF = {
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.shuffle.partitions": "2",
+    "spark.default.parallelism": "1",
+    "spark.driver.host": "127.0.0.1",
+    "spark.driver.bindAddress": "127.0.0.1",
+    "spark.sql.adaptive.enabled": "true",
+    "spark.driver.memory": "1g",
+}
+
+
+def _require_pyspark():
+    try:
+        import pyspark  # noqa: F401
+    except ImportError as exc:
+        raise ForgeError(Problem(None, "the spark backend needs pyspark, which is not installed",
+                                 'pip install "pbi-forge[spark]" (and a Java 17 runtime)')) from exc
+
+
+def local_session(app: str = "pbi-forge"):
+    """A local-mode SparkSession bound to 127.0.0.1, one core, no UI (tests, the CLI)."""
+    _require_pyspark()
+    import os
+
+    from pyspark.sql import SparkSession
+
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # every local socket on the loopback only
+    builder = SparkSession.builder.master("local[1]").appName(app)
+    for key, value in {**LOCAL_CONF, **SESSION_CONF}.items():
+        builder = builder.config(key, value)
+    try:
+        session = builder.getOrCreate()
+    except Exception as exc:  # no Java runtime, a JVM that would not start, …
+        raise ForgeError(Problem(None, f"could not start a local Spark session: {str(exc).splitlines()[0]}",
+                                 "the spark backend needs a Java 17 runtime (JAVA_HOME or java on PATH)")) from exc
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+class SparkBackend:
+    name = "spark"
+    caches_scans = False
+    out_of_memory: tuple = ()
+
+    def __init__(self, session: Any = None):
+        _require_pyspark()
+        from py4j.protocol import Py4JJavaError
+        from pyspark.errors import PySparkException
+
+        self.errors = (PySparkException, Py4JJavaError)
+        self.renderer = SparkRenderer()
+        self.owns_session = session is None
+        self.spark = session if session is not None else local_session()
+        for key, value in SESSION_CONF.items():
+            self.spark.conf.set(key, value)
+        from pyspark.sql.types import _parse_datatype_string
+
+        for name, (fn, rtype) in SPARK_UDFS.items():
+            self.spark.udf.register(name, fn, _parse_datatype_string(rtype))
+
+    def render(self, statement: exp.Expression) -> str:
+        return self.renderer.render(statement)
+
+    def execute(self, statement: exp.Expression) -> None:
+        self.spark.sql(self.render(statement))
+
+    def rows(self, query: exp.Expression) -> list[tuple]:
+        return [tuple(r) for r in self.spark.sql(self.render(query)).collect()]
+
+    # ------------------------------------------------------------ tables
+
+    def load(self, model: Model, data: Mapping[str, Any] | None, out: Path | None) -> None:
+        if data is not None:
+            self._load_rows(model, data, out)
+            return
+        for table in model.tables:
+            path, kind = source_file(table, out)
+            raw = f"__raw__{table.name}"
+            self._reader(table, path, kind).createOrReplaceTempView(raw)
+            present = {c.lower(): c for c in self.spark.table(_quoted(raw)).columns}
+            select = typed_select(table, present, table_ref(raw), trim=kind == "csv")
+            select = merge_case_variants(lambda tree: self.rows(tree)[0], select, [c.name for c in table.columns],
+                                         [c.name for c in table.columns if c.type == "string"])
+            self.execute(create_view(table.name, select))
+
+    def _reader(self, table, path: Path, kind: str):
+        if kind == "csv":
+            return self.spark.read.option("header", True).csv(str(path))
+        if path.is_dir() and (path / "_delta_log").is_dir():
+            try:
+                return self.spark.read.format("delta").load(str(path))
+            except self.errors as exc:
+                raise ForgeError(Problem(table.pos, f"table '{table.name}' is a Delta table ({path}) and this "
+                                         f"Spark session cannot read Delta: {str(exc).splitlines()[0]}",
+                                         "add delta-spark to the session (spark.jars.packages io.delta:...)")) from exc
+        return self.spark.read.parquet(str(path))
+
+    def _load_rows(self, model: Model, data: Mapping[str, Any], out: Path | None) -> None:
+        """In-memory rows: typed (and case-merged) by the DuckDB loader, handed over as Arrow."""
+        import duckdb
+
+        from generator.engine.data import load_tables
+
+        con = duckdb.connect()
+        try:
+            load_tables(con, model, data, out)
+            for table in model.tables:
+                arrow = con.sql(f"SELECT * FROM {_duck_quoted(table.name)}").to_arrow_table()
+                self._frame_of(arrow).createOrReplaceTempView(table.name)
+        finally:
+            con.close()
+
+    def _frame_of(self, arrow: pa.Table):
+        if arrow.num_rows:
+            try:
+                return self.spark.createDataFrame(arrow)  # pyspark >= 4.0
+            except TypeError:
+                return self.spark.createDataFrame(arrow.to_pandas())
+        from pyspark.sql.pandas.types import from_arrow_schema
+
+        return self.spark.createDataFrame([], from_arrow_schema(arrow.schema))
+
+    def materialize(self, table: str, select: exp.Expression, target: str, previous: str | None) -> None:
+        """The table with one more calculated column, computed now and checkpointed (a
+        calculated column is stored data), becomes the table's view."""
+        frame = self.spark.sql(self.render(parenthesize(select))).localCheckpoint(eager=True)
+        frame.createOrReplaceTempView(table)
+
+    # ------------------------------------------------------------ queries
+
+    def arrow(self, prelude: list[str], sql: str) -> pa.Table:
+        for statement in prelude:
+            self.spark.sql(statement)
+        frame = self.spark.sql(sql)
+        if hasattr(frame, "toArrow"):  # pyspark >= 4.0
+            table = frame.toArrow()
+        else:  # Arrow-backed toPandas (spark.sql.execution.arrow.pyspark.enabled)
+            table = pa.Table.from_pandas(frame.toPandas(), preserve_index=False)
+        return _naive_timestamps(table)
+
+    def clean(self, exc: Exception) -> str:
+        text = getattr(exc, "getMessage", lambda: str(exc))() if not isinstance(exc, str) else exc
+        text = str(text).strip()
+        m = re.search(r"\[USER_RAISED_EXCEPTION\]\s*(.*?)\s*SQLSTATE", text, re.S)
+        if m:
+            return m.group(1).strip()
+        for marker in ("ValueError: ", "OverflowError: "):
+            if marker in text:
+                return text.split(marker, 1)[1].splitlines()[0]
+        return "spark: " + text.splitlines()[0]
+
+    def stop(self) -> None:
+        if self.owns_session:
+            self.spark.stop()
+
+
+def _naive_timestamps(table: pa.Table) -> pa.Table:
+    """Timestamps as DuckDB returns them: without a time zone (the session's is UTC)."""
+    for i, field in enumerate(table.schema):
+        if pa.types.is_timestamp(field.type) and field.type.tz is not None:
+            naive = pa.timestamp(field.type.unit)
+            column = pa.chunked_array([c.cast(naive) for c in table.column(i).chunks], type=naive)
+            table = table.set_column(i, pa.field(field.name, naive), column)
+    return table
+
+
+def _quoted(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+def _duck_quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'

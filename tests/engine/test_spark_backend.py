@@ -1,0 +1,274 @@
+"""Differential test of the Spark backend: the same DAX gives the same rows on Spark as on
+DuckDB (and so the values the DuckDB suites prove against hand-worked fixtures, Desktop and
+dax.guide rules: https://dax.guide/, https://learn.microsoft.com/en-us/dax/).
+
+- every conformance case of test_conformance.py runs here against an engine that runs each
+  query on both backends and asserts equal rows (and equal error kinds), then hands the
+  Spark rows to the case's own hand-worked assertions;
+- every shipped measure test (`build.py test`) passes on Spark and gives DuckDB's value;
+- every shipped visual gives DuckDB's rows on Spark.
+
+The whole-suite parts (conformance, measure tests, visuals) run with PBI_FORGE_SPARK_DIFF=1
+(tens of minutes on local[1]); the renderer's expression cases always run.
+One local Spark session for the module (local[1], no UI, bound to 127.0.0.1), stopped at
+the end. Skips when pyspark or Java is missing, unless PBI_FORGE_REQUIRE_SPARK=1 (CI).
+"""
+from __future__ import annotations
+
+import math
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from generator.engine.errors import DaxCompileError, DaxEvalError
+from generator.engine.render.base import UnsupportedOnBackend
+from tests.engine import test_conformance as conf
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _missing() -> str | None:
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        return 'pyspark is not installed (pip install -e ".[test,spark]")'
+    java_home = os.environ.get("JAVA_HOME")
+    if shutil.which("java") is None and not (java_home and (Path(java_home) / "bin" / "java").exists()):
+        return "no Java runtime (java on PATH or JAVA_HOME) for Spark"
+    return None
+
+
+@pytest.fixture(scope="module")
+def spark():
+    reason = _missing()
+    if reason:
+        if os.environ.get("PBI_FORGE_REQUIRE_SPARK") == "1":
+            pytest.fail(f"PBI_FORGE_REQUIRE_SPARK=1 but {reason}")
+        pytest.skip(reason)
+    from generator.engine.backends.spark import local_session
+
+    session = local_session("pbi-forge-tests")
+    yield session
+    session.stop()
+
+
+def _norm(v):
+    if v is None:
+        return None
+    if isinstance(v, float) and math.isnan(v):
+        return "NaN"
+    return conf._norm(v)
+
+
+def _rows(frame) -> list[tuple]:
+    return sorted((tuple(_norm(x) for x in r) for r in frame.itertuples(index=False, name=None)), key=repr)
+
+
+class BothBackends:
+    """Looks like an Engine to the conformance cases: each query runs on DuckDB and Spark,
+    rows and error kinds must agree, and the Spark result is returned."""
+
+    def __init__(self, duck, on_spark):
+        self.duck, self.spark = duck, on_spark
+
+    def query(self, dax):
+        try:
+            expected, expected_error = self.duck.query(dax), None
+        except (DaxCompileError, DaxEvalError) as exc:
+            expected, expected_error = None, exc
+        try:
+            actual = self.spark.query(dax)
+        except UnsupportedOnBackend as exc:  # a refusal is not agreement
+            raise AssertionError(f"refused on spark while DuckDB {'fails' if expected_error else 'answers'}: "
+                                 f"{exc}\n{dax}") from exc
+        except (DaxCompileError, DaxEvalError) as exc:
+            assert expected_error is not None, f"only Spark fails: {exc}\n{dax}"
+            assert type(exc) is type(expected_error), (exc, expected_error)
+            raise
+        assert expected_error is None, f"only DuckDB fails: {expected_error}\n{dax}"
+        assert list(actual.columns) == list(expected.columns)
+        assert _rows(actual) == _rows(expected), dax
+        return actual
+
+
+SLOW = pytest.mark.skipif(os.environ.get("PBI_FORGE_SPARK_DIFF") != "1",
+                          reason="the whole-suite differential run on Spark takes tens of minutes on local[1]: "
+                                 "set PBI_FORGE_SPARK_DIFF=1 to run it")
+
+
+@pytest.fixture(scope="module")
+def eng(spark):
+    """The conformance model on both backends (DuckDB in its default, cached mode)."""
+    if os.environ.get("PBI_FORGE_SPARK_DIFF") != "1":
+        pytest.skip("the conformance cases on Spark take tens of minutes on local[1]: set PBI_FORGE_SPARK_DIFF=1")
+    from dataclasses import replace as _replace
+    from pathlib import Path as _P
+
+    from generator.spec.model import Model
+
+    duck = conf.make_engine("cached")
+    customer = _replace(conf.CUSTOMER, calculated_columns=conf.CALC)
+    date = _replace(conf.DATE, calculated_columns=conf.DATE_CALC)
+    model = Model("Ref", "en-US", (customer, conf.SALES, date), conf.RELS, conf.MEASURES + conf.EXTRA, (), _P("."),
+                  date_table="Date")
+    on_spark = conf.Engine(model, data={"Customer": conf.CUSTOMERS, "Sales": list(conf.ORDERS), "Date": conf.dates()},
+                           as_of="2024-12-31", backend="spark", spark=spark)
+    return BothBackends(duck, on_spark)
+
+
+# every conformance case, collected again here with `eng` bound to both backends
+# (functions shared with test_conformance.py: never mark them; `eng` skips instead)
+globals().update({name: getattr(conf, name) for name in dir(conf) if name.startswith("test_")})
+
+
+@SLOW
+def test_measure_tests_pass_on_spark_with_duckdb_values(spark):
+    from generator.engine.measure_tests import run_all, same
+    from generator.spec import load_project
+
+    model = load_project(REPO)
+    as_of = model.as_of or "2024-12-31"
+    on_duck = run_all(REPO, model, as_of)
+    on_spark = run_all(REPO, model, as_of, {"backend": "spark", "spark": spark})
+    failed = [(r.test, r.measure, r.context, r.expected, r.actual, r.error) for r in on_spark if not r.ok]
+    assert not failed
+    assert len(on_spark) == len(on_duck) > 0
+    for d, s in zip(on_duck, on_spark):
+        assert (d.test, d.measure, d.context) == (s.test, s.measure, s.context)
+        assert same(d.actual, s.actual, 1e-12), (s.test, s.measure, d.actual, s.actual)
+
+
+@SLOW
+def test_shipped_visuals_give_duckdb_rows_on_spark(spark):
+    from generator.engine import Engine
+    from generator.engine.visuals import evaluate_visual
+
+    if not (REPO / "powerbi" / "data").is_dir():
+        pytest.skip("powerbi/data is not built: run `python build.py` first")
+    duck = Engine.open(REPO)
+    on_spark = Engine.open(REPO, spark=spark)
+    differ = []
+    for page in duck.model.pages:
+        for visual in page.visuals:
+            expected = evaluate_visual(duck, visual, page)
+            actual = evaluate_visual(on_spark, visual, page)
+            if _rows_of(actual) != _rows_of(expected):
+                differ.append(f"{page.name}/{visual.name}")
+    assert not differ
+
+
+def _rows_of(result) -> list:
+    return [tuple(_norm(v) for v in row) for row in result["rows"]]
+
+
+def test_a_function_spark_cannot_express_is_a_compile_error_naming_the_backend(spark):
+    """DuckDB's round(DOUBLE, n) and Spark's differ (2.675 → 2.67 vs 2.68); a value of
+    unknown type is refused, not rounded differently."""
+    from sqlglot import exp
+
+    from generator.engine.render.spark import SparkRenderer
+
+    tree = exp.select(exp.Anonymous(this="round", expressions=[exp.column("x"), exp.Literal.number(2)]))
+    with pytest.raises(UnsupportedOnBackend, match="spark backend"):
+        SparkRenderer().render(tree)
+
+
+# ---------------------------------------------------------------- the renderer, expression by expression
+# DuckDB-flavoured expressions as the compiler emits them; each must give DuckDB's value on
+# Spark. Rules: DAX division by zero is ±infinity / NaN (https://dax.guide/op/division/),
+# ROUND is half away from zero (https://learn.microsoft.com/en-us/dax/round-function-dax),
+# text concatenation treats BLANK as "" (https://dax.guide/op/concatenation/).
+def _cases():
+    from sqlglot import exp
+
+    from generator.engine.sql import fn
+
+    def n(v):
+        return exp.Literal.number(v)
+
+    def t(v):
+        return exp.Literal.string(v)
+
+    def c(x, typ):
+        return exp.cast(x, typ)
+
+    def d(v):
+        return c(t(v), "DATE")
+
+    def ts(v):
+        return c(t(v), "TIMESTAMP")
+
+    def div(a, b):
+        return exp.Div(this=a, expression=b)
+
+    null_int = c(exp.null(), "INTEGER")
+    return {
+        "1/0": div(n(1), n(0)), "-1/0": div(n(-1), n(0)), "0.0/0": div(c(n(0), "DOUBLE"), n(0)),
+        "7/2": div(n(7), n(2)),
+        "decimal/decimal": div(c(n(10), "DECIMAL(18,4)"), c(n(3), "DECIMAL(18,4)")),
+        "2.5 double to bigint": c(c(n("2.5"), "DOUBLE"), "BIGINT"),
+        "3.5 double to bigint": c(c(n("3.5"), "DOUBLE"), "BIGINT"),
+        "-2.5 double to bigint": c(c(n("-2.5"), "DOUBLE"), "BIGINT"),
+        "2.5 decimal to bigint": c(c(n("2.5"), "DECIMAL(10,2)"), "BIGINT"),
+        "round decimal": fn("round", c(n("2.675"), "DECIMAL(10,3)"), n(2)),
+        "round double 2.675": fn("round", div(c(n("2.675"), "DOUBLE"), n(1)), n(2)),
+        "round double 1234.565": fn("round", div(c(n("1234.565"), "DOUBLE"), n(1)), n(2)),
+        "round double 0": fn("round", c(n("-2.5"), "DOUBLE")),
+        "ln 0": fn("ln", n(0)), "ln -1": fn("ln", n(-1)), "ln 2": fn("ln", n("2.0")),
+        "concat null": fn("concat", t("a"), c(exp.null(), "VARCHAR"), t("b")),
+        "list_sum nulls": fn("list_sum", exp.Array(expressions=[null_int, null_int.copy()])),
+        "list_sum one null": fn("list_sum", exp.Array(expressions=[n(1), null_int.copy()])),
+        "list_sum": fn("list_sum", exp.Array(expressions=[n(1), n(2)])),
+        "date_diff month": fn("date_diff", t("month"), d("2024-01-31"), d("2024-02-01")),
+        "date_diff hour": fn("date_diff", t("hour"), ts("2024-01-01 01:59:00"), ts("2024-01-01 02:01:00")),
+        "date_diff day back": fn("date_diff", t("day"), d("2024-03-01"), d("2024-02-01")),
+        "date_diff us": fn("date_diff", t("microsecond"), ts("2024-01-01 00:00:00"), ts("2024-01-01 00:00:01.5")),
+        "+ to_months": exp.Add(this=c(d("2024-01-31"), "TIMESTAMP"), expression=fn("to_months", n(1))),
+        "- to_days": exp.Sub(this=c(d("2024-03-01"), "TIMESTAMP"), expression=fn("to_days", n(1))),
+        "+ to_seconds": exp.Add(this=ts("2024-01-01 00:00:00"), expression=fn("to_seconds", n("1.5"))),
+        "isodow sunday": fn("isodow", d("2024-03-03")), "dayofweek sunday": fn("dayofweek", d("2024-03-03")),
+        "epoch": fn("epoch", ts("2024-01-01 00:00:01.5")),
+        "printf": fn("printf", t("%.15g"), div(n(1), n(3))),
+        "format": fn("format", t("{:,.2f}"), c(n("1234.565"), "DOUBLE")),
+        "strpos": fn("strpos", t("abc"), t("c")), "trunc": fn("trunc", c(n("-2.7"), "DOUBLE")),
+        "combin macro": fn("__dax_combin", n(5), n(2)),
+        "yearfrac30 macro": fn("__dax_yearfrac30", d("2024-01-31"), d("2024-03-31")),
+        "strftime": fn("strftime", ts("2024-03-05 00:00:00"), t("%-m/%-d/%Y")),
+        "sign": exp.Mul(this=fn("sign", c(n("-2.5"), "DECIMAL(10,2)")), expression=n(2)),
+        "date_trunc": fn("date_trunc", t("month"), d("2024-03-05")),
+        "nullsafe eq": exp.NullSafeEQ(this=null_int.copy(), expression=null_int.copy()),
+    }
+
+
+CASES = _cases()
+
+
+def _same_value(a, b) -> bool:
+    import decimal
+
+    if isinstance(a, decimal.Decimal) or isinstance(b, decimal.Decimal):
+        return a is not None and b is not None and decimal.Decimal(str(a)) == decimal.Decimal(str(b))
+    if isinstance(a, float) and isinstance(b, float):
+        return (math.isnan(a) and math.isnan(b)) or a == b
+    return a == b and type(a) is type(b)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_rendered_expression_gives_duckdb_value(spark, name):
+    import duckdb
+    from sqlglot import exp
+
+    from generator.engine import engine as _engine  # noqa: F401 (registers the __dax_* macros)
+    from generator.engine.backends.spark import SparkBackend
+    from generator.engine.sql import parenthesize
+    from generator.engine.udf import install
+
+    con = duckdb.connect()
+    install(con)
+    query = parenthesize(exp.select(exp.alias_(CASES[name].copy(), "v")))
+    (expected,) = con.execute(query.sql("duckdb")).fetchone()
+    backend = SparkBackend(spark)
+    ((actual,),) = backend.rows(query.copy())
+    assert _same_value(actual, expected), (name, backend.render(query.copy()), actual, expected)
