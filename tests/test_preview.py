@@ -229,7 +229,8 @@ def _category_expected(engine: Engine, v) -> dict[tuple[str, str], dict[str, flo
         series = _label(row[len(cats)]) if legend else None
         for i, b in enumerate(ys):
             value = row[len(groups) + i]
-            out.setdefault((label, series if legend else b.name), {})[b.name] = \
+            # a series is named by the field's display name (its `label:`), as the chart's legend shows it
+            out.setdefault((label, series if legend else b.display_name), {})[b.display_name] = \
                 None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
     return out
 
@@ -278,7 +279,7 @@ def _assert_chart_draws_the_engines_rows(engine: Engine, v, traces: list[dict]) 
         assert t["labels"] == [c for c in _sorted_categories(engine, _fields(v, "category")[0])
                                if c in t["labels"]]
         for label, value in zip(t["labels"], t["values"]):
-            assert _close(value, next(iter(expected[(label, _fields(v, "values")[0].name)].values()))), v.name
+            assert _close(value, next(iter(expected[(label, _fields(v, "values")[0].display_name)].values()))), v.name
     elif v.type == "scatterChart":
         x, y = _fields(v, "x")[0], _fields(v, "y")[0]
         details, legend = _fields(v, "details"), _fields(v, "legend")
@@ -512,7 +513,7 @@ def test_evaluate_follows_the_sort_and_samples_scatter(shipped, monkeypatch, cap
     monkeypatch.setattr(visuals, "SCATTER_LIMIT", 100)
     assert main(["evaluate", "--project", str(root), "--out", str(out)]) == 0
     captured = capsys.readouterr()
-    assert "60 visual(s) evaluated" in captured.out
+    assert "62 visual(s) evaluated" in captured.out
     assert captured.err == ""  # no progress bar when stderr is not a terminal
     top = json.loads((out / "preview" / "RFM & Retention__top_10_customers.json").read_text())
     revenue = [r[-1] for r in top["rows"]]
