@@ -90,7 +90,7 @@ def test_tom_accepts_the_tmdl(built):
         pytest.skip("TOM not installed here (CI installs it)")
     result = tom.check(built / f"{NAME}.SemanticModel" / "definition")
     assert result["ok"], result["errors"]
-    assert result["summary"]["tables"] == 13 and result["summary"]["relationships"] == 4
+    assert result["summary"]["tables"] == 14 and result["summary"]["relationships"] == 4
 
 
 def test_tom_rejects_a_broken_tmdl(built, tmp_path):

@@ -99,18 +99,18 @@ def test_every_catalog_function_compiles_or_is_unsupported_never_unknown():
     assert unknown == [] and silent == [] and wrong == []
 
 
-def test_pathlength_is_not_supported_naming_function_measure_and_position():
-    """PATHLENGTH is in the catalog (analysis accepts it) but has no engine handler.
+def test_an_unsupported_function_names_function_measure_and_position():
+    """COMBINEVALUES is in the catalog (analysis accepts it) but has no engine handler.
     (CEILING.MATH now has one: it raises Desktop's "cannot resolve the name", see
     tests/engine/test_fn_scalar.py.)"""
     from generator.engine import DaxUnsupportedError
     from tests.engine.fixtures import engine, measure
 
-    e = engine(measure("Rounded", "PATHLENGTH(\"1|2\")", line=7))
+    e = engine(measure("Rounded", "COMBINEVALUES(\"|\", \"1\", \"2\")", line=7))
     with pytest.raises(DaxUnsupportedError) as info:
         e.evaluate_measure("Rounded")
     err = info.value
-    assert err.message.startswith("the function PATHLENGTH is not supported by the pbi-forge DAX engine")
+    assert err.message.startswith("the function COMBINEVALUES is not supported by the pbi-forge DAX engine")
     assert "measure [Rounded]" in err.message
     assert (err.pos.file, err.pos.line, err.pos.col) == ("measures/m.yaml", 7, 17)
 
@@ -130,9 +130,9 @@ def test_support_table_covers_the_catalog_and_the_engine():
 
     handled = supported_functions()
     assert handled <= set(FUNCTIONS)
-    assert support("SUM", handled) == "supported" and support("PATHLENGTH", handled) == "not yet"
+    assert support("SUM", handled) == "supported" and support("COMBINEVALUES", handled) == "not yet"
     assert support("SUMMARIZECOLUMNS", handled) == "partial"
     text = render_markdown(handled)
-    assert "| PATHLENGTH | not yet |" in text and "| INFO.STORAGETABLES | not yet |" in text
+    assert "| COMBINEVALUES | not yet |" in text and "| INFO.STORAGETABLES | not yet |" in text
     rows = [line for line in text.splitlines() if line.startswith("| ") and not line.startswith("| function")]
     assert len(rows) == len(FUNCTIONS)

@@ -15,7 +15,7 @@ REPO = Path(__file__).resolve().parents[1]
 def test_shipped_model_loads_with_every_object():
     model = load_project(REPO)
     assert [t.name for t in model.tables] == ["Dim_Channel", "Dim_Customer", "Dim_Date", "Dim_Product",
-                                             "Fact_Orders", "Income_Threshold", "Month_Offset", "Order_Frequency_Band",
+                                             "Fact_Orders", "Fiscal_Calendar", "Income_Threshold", "Month_Offset", "Order_Frequency_Band",
                                              "Quadrant", "RFM_Rules", "Score_Threshold", "User_Country",
                                              "Time Intelligence"]
     group = model.table("Time Intelligence").calculation_group

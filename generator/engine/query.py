@@ -18,6 +18,7 @@ from sqlglot import exp
 from generator.dax import ast as A
 from generator.engine.data import fn
 from generator.engine.fn_calc_groups import CalcGroupFns
+from generator.engine.fn_paths import PathItemFns
 from generator.engine.compiler import CellScope, Env, Rel, RelCol, Source
 from generator.engine.context import CellFilter, ColKey, Ctx, EqFilter, RowsFilter, Scan, and_all
 from generator.engine.data import ident
@@ -54,7 +55,7 @@ def display_name(c: RelCol) -> str:
     return f"[{c.name}]"
 
 
-class Compiler(CalcGroupFns, UserFunctionFns, WindowFns, Tables2Fns, ModelInfoFns, FinanceFns, StatFns, PathFns,
+class Compiler(CalcGroupFns, UserFunctionFns, PathItemFns, WindowFns, Tables2Fns, ModelInfoFns, FinanceFns, StatFns, PathFns,
                ErrorFns, InfoFns, TimeFns2, CalendarFns, TimeFns, TableFns):
     """The full compiler: core + the handler mixins (one module each); user-defined
     functions are expanded inline (udfs_dax)."""

@@ -128,8 +128,8 @@ def roles_for(model: Model, user: str | None, roles: Sequence[str] | None) -> li
                 raise DaxEvalError(f"role '{name}' does not exist (roles: {known})")
             out.append(r)
         return out
-    if user is None:
-        return []
+    if user is None or not model.roles:
+        return []  # a model without roles: the user only sets USERPRINCIPALNAME()
     out = [r for r in model.roles if any(m.lower() == user.lower() for m in r.members)]
     if not out:
         raise DaxEvalError(f"user '{user}' is a member of no role; name one with --role "

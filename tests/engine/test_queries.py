@@ -132,9 +132,9 @@ def test_cli_query_json_and_csv(built):
 
 
 def test_cli_query_reports_unsupported_function(built):
-    done = _cli("query", "--out", str(built), 'EVALUATE ROW("x", PATHLENGTH("1|2"))')
+    done = _cli("query", "--out", str(built), 'EVALUATE ROW("x", COMBINEVALUES("|", "1", "2"))')
     assert done.returncode == 2
-    assert "PATHLENGTH is not supported" in done.stdout + done.stderr
+    assert "COMBINEVALUES is not supported" in done.stdout + done.stderr
 
 
 def test_cli_evaluate_writes_every_visual(built):
