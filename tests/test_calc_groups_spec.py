@@ -95,7 +95,7 @@ def test_role_filter_with_an_unknown_column_is_a_dax_error(project, capsys):
     f = _model_file(project)
     f.write_text(f.read_text().replace('User_Country[Email] = USERPRINCIPALNAME ()', 'User_Country[Mail] = USERPRINCIPALNAME ()', 1))
     code, out = _build(project, capsys)
-    assert code == 2 and "model.yaml:29:85: error: role 'Sales Region' filter on 'Dim_Customer'" in out
+    assert code == 2 and "model.yaml:38:85: error: role 'Sales Region' filter on 'Dim_Customer'" in out
     assert "column 'Mail' not found in table 'User_Country'" in out
 
 

@@ -14,22 +14,22 @@ from tests.engine.fixtures import engine, measure
 
 def test_unsupported_function_names_function_measure_and_position():
     # (not TOTALWTD any more: that one now raises Power BI's "must be a calendar reference")
-    e = engine(measure("Weekly", "PATHLENGTH(\"1|2\")", line=12))
+    e = engine(measure("Weekly", "COMBINEVALUES(\"|\", \"1\", \"2\")", line=12))
     with pytest.raises(DaxUnsupportedError) as info:
         e.evaluate_measure("Weekly")
     err = info.value
-    assert "PATHLENGTH" in err.message and "measure [Weekly]" in err.message
+    assert "COMBINEVALUES" in err.message and "measure [Weekly]" in err.message
     assert (err.pos.file, err.pos.line, err.pos.col) == ("measures/m.yaml", 12, 17)
 
 
 def test_unsupported_function_deep_in_a_block_measure_points_at_its_line():
     from generator.spec.model import ExprOrigin, Measure, Pos
 
-    m = Measure("Block", "Sales", "VAR x = 1\nRETURN\n    x + PATHLENGTH(Sales[Promo])",
+    m = Measure("Block", "Sales", "VAR x = 1\nRETURN\n    x + COMBINEVALUES(\"|\", Sales[Promo], \"a\")",
                 Pos("measures/m.yaml", 20, 5), ExprOrigin("measures/m.yaml", 21, 7, block=True, indent=6))
     with pytest.raises(DaxUnsupportedError) as info:
         engine(m).evaluate_measure("Block")
-    assert "PATHLENGTH" in info.value.message
+    assert "COMBINEVALUES" in info.value.message
     assert (info.value.pos.line, info.value.pos.col) == (23, 15)  # expression line 3, column 9; block indent 6
 
 
