@@ -120,9 +120,11 @@ def _options(command: str, capsys) -> set[str]:
     ("validate", {"--project", "--out", "--schemas", "--tom", "--help"}),
     ("fmt", {"--project", "--write", "--help"}),
     ("lint", {"--project", "--format", "--min-severity", "--help"}),
-    ("test", {"--project", "--junit", "--as-of", "--coverage", "--min-coverage", "--help"}),
-    ("query", {"--project", "--out", "--format", "--formatted", "--sql", "--memory-limit", "--as-of", "--help"}),
-    ("evaluate", {"--project", "--out", "--as-of", "--memory-limit", "--help"}),
+    ("test", {"--project", "--junit", "--as-of", "--coverage", "--min-coverage", "--as-user", "--role",
+              "--backend", "--help"}),
+    ("query", {"--project", "--out", "--format", "--formatted", "--sql", "--memory-limit", "--as-of", "--as-user",
+               "--role", "--backend", "--help"}),
+    ("evaluate", {"--project", "--out", "--as-of", "--memory-limit", "--as-user", "--role", "--backend", "--help"}),
     ("init", {"--force", "--help"}),
 ])
 def test_each_command_shows_only_its_own_options(command, expected, capsys):
