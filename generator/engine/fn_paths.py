@@ -1,6 +1,6 @@
 """The rest of the parent-child functions and CONTAINS.
 
-PATH and PATHITEMREVERSE are in fn_stats.PathFns; these read the text PATH returns, ids
+PATH is in fn_stats.PathFns; these read the text PATH returns, ids
 separated by "|" (learn.microsoft.com/dax/pathitem-function-dax, pathlength-function-dax,
 pathcontains-function-dax; dax.guide):
 - PATHLENGTH(path): how many ids the path holds; an empty or BLANK path has 0;
@@ -38,20 +38,31 @@ class PathItemFns(CompilerCore):
         path = self.scalar(arg, env)
         return Scalar(fn("len", _items(path.sql)), DaxType.INT, False)
 
-    def fn_PATHITEM(self, call, env):
+    def path_item(self, call, env, reverse: bool) -> Scalar:
+        """PATHITEM / PATHITEMREVERSE: the id at a 1-based position from the left (or the
+        right); BLANK below 1 or past the end; type 1 returns an integer, 0 (default) text."""
         args = self.args(call, env, 2, 3)
         path = self.scalar(args[0], env)
         pos = exp.cast(number(self.scalar(args[1], env)).sql, "BIGINT")
         as_int = False
         if len(args) > 2:
             if not isinstance(args[2], A.Number) or args[2].value not in (0, 1):
-                raise self.err(env, args[2], "PATHITEM's type must be 0 (TEXT) or 1 (INTEGER)")
+                raise self.err(env, args[2], f"{call.name}'s type must be 0 (TEXT) or 1 (INTEGER)")
             as_int = args[2].value == 1
+        items = _items(path.sql)
+        if reverse:
+            items = fn("list_reverse", items)
         item = exp.Case(ifs=[exp.If(this=exp.GTE(this=pos, expression=exp.Literal.number(1)),
-                                    true=fn("list_extract", _items(path.sql), pos.copy()))])
+                                    true=fn("list_extract", items, pos.copy()))])
         if as_int:
             return Scalar(exp.cast(item, "BIGINT"), DaxType.INT)
         return Scalar(item, DaxType.TEXT)
+
+    def fn_PATHITEM(self, call, env):
+        return self.path_item(call, env, reverse=False)
+
+    def fn_PATHITEMREVERSE(self, call, env):
+        return self.path_item(call, env, reverse=True)
 
     def fn_PATHCONTAINS(self, call, env):
         a, b = self.args(call, env, 2, 2)

@@ -421,21 +421,3 @@ class PathFns:
         sel = exp.select(udf_call(_PATH, ids, parents, exp.cast(row_id.sql, "VARCHAR"))).from_(
             exp.Table(this=exp.to_identifier(table.name, quoted=True), alias=exp.TableAlias(this=exp.to_identifier(alias))))
         return Scalar(exp.Subquery(this=sel), DaxType.TEXT)
-
-    def fn_PATHITEMREVERSE(self, call, env):
-        """The item at `position` counting from the end (1 = the path's last id); BLANK past
-        either end; type 1 returns an integer, 0 (default) text."""
-        args = self.args(call, env, 2, 3)
-        path = self.scalar(args[0], env)
-        pos = exp.cast(number(self.scalar(args[1], env)).sql, "BIGINT")
-        as_int = False
-        if len(args) > 2:
-            if not isinstance(args[2], A.Number) or args[2].value not in (0, 1):
-                raise self.err(env, args[2], "PATHITEMREVERSE's type must be 0 (TEXT) or 1 (INTEGER)")
-            as_int = args[2].value == 1
-        items = fn("list_reverse", fn("string_split", path.sql, exp.Literal.string("|")))
-        item = exp.Case(ifs=[exp.If(this=exp.GTE(this=pos, expression=N(1)),
-                                    true=fn("list_extract", items, pos.copy()))])
-        if as_int:
-            return Scalar(exp.cast(item, "BIGINT"), DaxType.INT)
-        return Scalar(item, DaxType.TEXT)
