@@ -28,7 +28,7 @@ from sqlglot import exp
 
 from generator.dax import ast as A
 from generator.dax.catalog import FUNCTIONS
-from generator.engine.compiler import Rel, RelCol
+from generator.engine.compile_types import Rel, RelCol
 from generator.engine.data import ident
 from generator.engine.fn_tables2 import ROW_NUMBER
 from generator.engine.schema import parse_calculated

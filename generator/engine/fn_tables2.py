@@ -15,7 +15,8 @@ from dataclasses import replace
 from sqlglot import exp
 
 from generator.dax import ast as A
-from generator.engine.compiler import Env, Rel, RelCol, _enum, order_pairs
+from generator.engine.compile_types import Env, Rel, RelCol
+from generator.engine.dax_keywords import _enum, order_pairs
 from generator.engine.context import ColKey, EqFilter, and_all, not_distinct
 from generator.engine.data import fn, ident, table_ref
 from generator.engine.tables import TableFns

@@ -13,7 +13,9 @@ from sqlglot import exp
 from generator.dax import ast as A
 from generator.engine.data import fn
 from generator.engine.sql import data_type
-from generator.engine.compiler import _ENUM_ORDER, CompilerCore, Env, _enum, _outer_refs, order_pairs
+from generator.engine.compile_types import Env
+from generator.engine.compiler import CompilerCore, _outer_refs
+from generator.engine.dax_keywords import _enum, _ENUM_ORDER, order_pairs
 from generator.engine.types import NUMERIC, DaxType, sql_type, unify
 from generator.engine.values import (
     Scalar, arith, blank_as_zero, cast, compare, lit, number, round_half_away, to_text, truthy,

@@ -19,7 +19,8 @@ from generator.dax import ast as A
 from generator.engine.data import fn
 from generator.engine.fn_calc_groups import CalcGroupFns
 from generator.engine.fn_paths import PathItemFns
-from generator.engine.compiler import CellScope, Env, Rel, RelCol, Source
+from generator.engine.compile_types import Env, Rel, RelCol, Source
+from generator.engine.compiler import CellScope
 from generator.engine.context import CellFilter, ColKey, Ctx, EqFilter, RowsFilter, Scan, and_all
 from generator.engine.data import ident
 from generator.engine.fn_window import WindowFns

@@ -12,7 +12,9 @@ from sqlglot import exp
 
 from generator.dax import ast as A
 from generator.engine.data import fn, table_ref
-from generator.engine.compiler import CellScope, Env, Rel, RelCol, Row, _enum, order_pairs
+from generator.engine.compile_types import Env, Rel, RelCol, Row
+from generator.engine.compiler import CellScope
+from generator.engine.dax_keywords import _enum, order_pairs
 from generator.engine.context import CellFilter, Ctx, EqFilter, Scan, and_all
 from generator.engine.data import ident
 from generator.engine.functions import ScalarFns

@@ -14,7 +14,8 @@ from typing import Callable
 from sqlglot import exp
 
 from generator.dax import ast as A
-from generator.engine.compiler import Env, Rel, RelCol, _enum
+from generator.engine.compile_types import Env, Rel, RelCol
+from generator.engine.dax_keywords import _enum
 from generator.engine.data import fn
 from generator.engine.context import ColKey, Scan
 from generator.engine.functions import ScalarFns
