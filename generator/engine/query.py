@@ -30,9 +30,14 @@ from generator.engine.strict import Strictness
 from generator.engine.fn_model_info import ModelInfoFns
 from generator.engine.fn_tables2 import Tables2Fns
 from generator.engine.fn_finance import FinanceFns
+from generator.engine.fn_aggregates import AggregateFns
+from generator.engine.fn_dates import DateFns
 from generator.engine.fn_errors import ErrorFns
 from generator.engine.fn_info import InfoFns
+from generator.engine.fn_logic import LogicFns
+from generator.engine.fn_math import MathFns
 from generator.engine.fn_stats import PathFns, StatFns
+from generator.engine.fn_text import TextFns
 from generator.engine.fn_timeintel2 import TimeFns2
 from generator.engine.tables import TableFns
 from generator.engine.timeintel import TimeFns
@@ -57,7 +62,8 @@ def display_name(c: RelCol) -> str:
 
 
 class Compiler(CalcGroupFns, UserFunctionFns, PathItemFns, WindowFns, Tables2Fns, ModelInfoFns, FinanceFns, StatFns, PathFns,
-               ErrorFns, InfoFns, TimeFns2, CalendarFns, TimeFns, TableFns):
+               ErrorFns, InfoFns, TimeFns2, CalendarFns, TimeFns, TableFns, AggregateFns, LogicFns, MathFns, TextFns,
+               DateFns):
     """The full compiler: core + the handler mixins (one module each); user-defined
     functions are expanded inline (udfs_dax)."""
 

@@ -13,11 +13,10 @@ from sqlglot import exp
 from generator.dax import ast as A
 from generator.engine.data import fn, table_ref
 from generator.engine.compile_types import Env, Rel, RelCol, Row
-from generator.engine.compiler import CellScope
+from generator.engine.compiler import CellScope, CompilerCore
 from generator.engine.dax_keywords import _enum, order_pairs
 from generator.engine.context import CellFilter, Ctx, EqFilter, Scan, and_all
 from generator.engine.data import ident
-from generator.engine.functions import ScalarFns
 from generator.engine.types import DaxType, sql_type, unify
 from generator.engine.values import Scalar, cast, compare, lit, truthy
 
@@ -25,7 +24,7 @@ N = exp.Literal.number
 S = exp.Literal.string
 
 
-class TableFns(ScalarFns):
+class TableFns(CompilerCore):
 
     # ------------------------------------------------------------ CALCULATE
 
