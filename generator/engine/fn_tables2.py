@@ -19,7 +19,7 @@ from generator.engine.compile_types import Env, Rel, RelCol
 from generator.engine.dax_keywords import _enum, order_pairs
 from generator.engine.context import ColKey, EqFilter, and_all, not_distinct
 from generator.engine.data import fn, ident, table_ref
-from generator.engine.tables import TableFns
+from generator.engine.fn_table_builders import TableBuilderFns
 from generator.engine.types import DaxType, sql_type
 from generator.engine.values import Scalar, cast, lit, to_text
 
@@ -61,7 +61,7 @@ def header(c: RelCol) -> str:
     return f"[{c.name}]"
 
 
-class Tables2Fns(TableFns):
+class Tables2Fns(TableBuilderFns):
     """GROUPBY, SUMMARIZE/ROLLUP, ADDMISSINGITEMS, natural joins, INTERSECT/EXCEPT, TOPNSKIP,
     SAMPLE, SUBSTITUTEWITHINDEX, TOCSV/TOJSON, COLUMNSTATISTICS, DETAILROWS, TABLEOF,
     ALLCROSSFILTERED."""
@@ -82,7 +82,7 @@ class Tables2Fns(TableFns):
         expressions), or one row when there are no group columns."""
         if not groups:
             return _one_row()
-        return TableFns.fn_SUMMARIZE(self, A.FunctionCall("SUMMARIZE", (table_node, *groups), span=call.span), env)
+        return TableBuilderFns.fn_SUMMARIZE(self, A.FunctionCall("SUMMARIZE", (table_node, *groups), span=call.span), env)
 
     def fn_GROUPBY(self, call, env):
         """GROUPBY(T, col…, name, expr…): the distinct group values; each expression is an

@@ -25,6 +25,12 @@ from generator.engine.context import CellFilter, ColKey, Ctx, EqFilter, RowsFilt
 from generator.engine.data import ident
 from generator.engine.fn_window import WindowFns
 from generator.engine.fn_calendar import CalendarFns
+from generator.engine.fn_calculate import CalculateFns
+from generator.engine.fn_column_sets import ColumnSetFns
+from generator.engine.fn_filter import FilterFns
+from generator.engine.fn_filter_info import FilterInfoFns
+from generator.engine.fn_related import RelatedFns
+from generator.engine.fn_table_builders import TableBuilderFns
 from generator.engine.shared_scans import share_scans
 from generator.engine.strict import Strictness
 from generator.engine.fn_model_info import ModelInfoFns
@@ -39,7 +45,6 @@ from generator.engine.fn_math import MathFns
 from generator.engine.fn_stats import PathFns, StatFns
 from generator.engine.fn_text import TextFns
 from generator.engine.fn_timeintel2 import TimeFns2
-from generator.engine.tables import TableFns
 from generator.engine.timeintel import TimeFns
 from generator.engine.udfs_dax import UserFunctionFns
 from generator.engine.types import DaxType
@@ -62,8 +67,8 @@ def display_name(c: RelCol) -> str:
 
 
 class Compiler(CalcGroupFns, UserFunctionFns, PathItemFns, WindowFns, Tables2Fns, ModelInfoFns, FinanceFns, StatFns, PathFns,
-               ErrorFns, InfoFns, TimeFns2, CalendarFns, TimeFns, TableFns, AggregateFns, LogicFns, MathFns, TextFns,
-               DateFns):
+               ErrorFns, InfoFns, TimeFns2, CalendarFns, TimeFns, CalculateFns, ColumnSetFns, FilterFns, TableBuilderFns, RelatedFns,
+               FilterInfoFns, AggregateFns, LogicFns, MathFns, TextFns, DateFns):
     """The full compiler: core + the handler mixins (one module each); user-defined
     functions are expanded inline (udfs_dax)."""
 
