@@ -153,26 +153,30 @@ def tbilleq(settle, mat, discount):
     return (-2 * t + 2 * math.sqrt(t * t - (2 * t - 1) * (1 - 100 / price))) / (2 * t - 1)
 
 
-def dollarde(fractional, fraction):
-    """learn.microsoft.com/dax/dollarde-function-dax"""
+def _dollar_parts(name: str, price: float, fraction: float) -> tuple[int, float, int, int]:
+    """DOLLARDE/DOLLARFR's shared reading of their arguments: (whole part, fractional part,
+    the fraction truncated to an integer, 10 to the number of its digits): DOLLARDE reads
+    the fractional part as 1/fraction units written in that many decimal digits, DOLLARFR
+    writes it that way, so one helper keeps their checks and scale identical."""
     f = math.trunc(fraction)
     if f < 0:
-        raise fail("DOLLARDE", "fraction must not be negative")
+        raise fail(name, "fraction must not be negative")
     if f == 0:
-        raise fail("DOLLARDE", "fraction must be at least 1 (division by zero)")
-    whole = math.trunc(fractional)
-    return whole + (fractional - whole) * 10 ** math.ceil(math.log10(f)) / f
+        raise fail(name, "fraction must be at least 1 (division by zero)")
+    whole = math.trunc(price)
+    return whole, price - whole, f, 10 ** math.ceil(math.log10(f))
+
+
+def dollarde(fractional, fraction):
+    """learn.microsoft.com/dax/dollarde-function-dax"""
+    whole, part, f, scale = _dollar_parts("DOLLARDE", fractional, fraction)
+    return whole + part * scale / f
 
 
 def dollarfr(decimal, fraction):
     """learn.microsoft.com/dax/dollarfr-function-dax"""
-    f = math.trunc(fraction)
-    if f < 0:
-        raise fail("DOLLARFR", "fraction must not be negative")
-    if f == 0:
-        raise fail("DOLLARFR", "fraction must be at least 1 (division by zero)")
-    whole = math.trunc(decimal)
-    return whole + (decimal - whole) * f / 10 ** math.ceil(math.log10(f))
+    whole, part, f, scale = _dollar_parts("DOLLARFR", decimal, fraction)
+    return whole + part * f / scale
 
 
 # ---------------------------------------------------------------- coupon bonds
