@@ -90,3 +90,32 @@ class ColumnSetFns(CompilerCore):
         mod = self.modifier(call, env)
         table = self.resolve_table(env, args[0], self._table_name(env, args[0]))
         return self.base_rel(table, env, blank=True, ctx=mod(env.ctx))
+
+    # ------------------------------------------------------------ ALLCROSSFILTERED
+
+    def fn_ALLCROSSFILTERED(self, call, env):
+        raise self.err(env, call, "ALLCROSSFILTERED can only be used as a filter argument of CALCULATE")
+
+    def modifier(self, call, env):
+        """ALLCROSSFILTERED(T) removes every filter on T and on the tables that filter it,
+        directly or through relationships (learn.microsoft.com/dax/allcrossfiltered-function-dax)."""
+        if call.name != "ALLCROSSFILTERED":
+            return super().modifier(call, env)
+        (arg,) = self.args(call, env, 1)
+        table = self.resolve_table(env, arg, self._table_name(env, arg))
+        keys = set(self.keys_of_args([arg], env))
+        rels = env.ctx.rels or self.base_rels()
+        reach = {table.name.lower()} | {t for t in self.scan(table, env).tables()}
+        changed = True
+        while changed:  # bidirectional relationships cross-filter the many side too
+            changed = False
+            for i, r in enumerate(self.model.relationships):
+                if i in rels.both and i in rels.active and r.to_table.lower() in reach \
+                        and r.from_table.lower() not in reach:
+                    reach.add(r.from_table.lower())
+                    changed = True
+        for name in reach:
+            t = self.model.table(name)
+            keys |= {(t.name, c.name) for c in t.all_columns}
+        frozen = frozenset(keys)
+        return lambda ctx: ctx.remove(frozen)

@@ -30,7 +30,7 @@ from generator.dax import ast as A
 from generator.dax.catalog import FUNCTIONS
 from generator.engine.compile_types import Rel, RelCol
 from generator.engine.data import ident
-from generator.engine.fn_tables2 import ROW_NUMBER
+from generator.engine.fn_model_tables import ROW_NUMBER
 from generator.engine.schema import parse_calculated
 from generator.engine.compiler import CompilerCore
 from generator.engine.types import DaxType, sql_type

@@ -29,12 +29,15 @@ from generator.engine.fn_calculate import CalculateFns
 from generator.engine.fn_column_sets import ColumnSetFns
 from generator.engine.fn_filter import FilterFns
 from generator.engine.fn_filter_info import FilterInfoFns
+from generator.engine.fn_grouping import GroupingFns
+from generator.engine.fn_joins import JoinFns
 from generator.engine.fn_related import RelatedFns
+from generator.engine.fn_row_selection import RowSelectionFns
 from generator.engine.fn_table_builders import TableBuilderFns
 from generator.engine.shared_scans import share_scans
 from generator.engine.strict import Strictness
 from generator.engine.fn_model_info import ModelInfoFns
-from generator.engine.fn_tables2 import Tables2Fns
+from generator.engine.fn_model_tables import ModelTableFns
 from generator.engine.fn_finance import FinanceFns
 from generator.engine.fn_aggregates import AggregateFns
 from generator.engine.fn_dates import DateFns
@@ -43,6 +46,7 @@ from generator.engine.fn_info import InfoFns
 from generator.engine.fn_logic import LogicFns
 from generator.engine.fn_math import MathFns
 from generator.engine.fn_stats import PathFns, StatFns
+from generator.engine.fn_table_text import TableTextFns
 from generator.engine.fn_text import TextFns
 from generator.engine.fn_timeintel2 import TimeFns2
 from generator.engine.timeintel import TimeFns
@@ -66,9 +70,20 @@ def display_name(c: RelCol) -> str:
     return f"[{c.name}]"
 
 
-class Compiler(CalcGroupFns, UserFunctionFns, PathItemFns, WindowFns, Tables2Fns, ModelInfoFns, FinanceFns, StatFns, PathFns,
-               ErrorFns, InfoFns, TimeFns2, CalendarFns, TimeFns, CalculateFns, ColumnSetFns, FilterFns, TableBuilderFns, RelatedFns,
-               FilterInfoFns, AggregateFns, LogicFns, MathFns, TextFns, DateFns):
+class Compiler(
+    # calculation groups and user-defined functions override core hooks; window functions
+    CalcGroupFns, UserFunctionFns, PathItemFns, WindowFns,
+    # grouping, joins, row selection, tables as text, model objects as tables
+    GroupingFns, JoinFns, RowSelectionFns, TableTextFns, ModelTableFns, ModelInfoFns,
+    # financial, statistical, path, error and information functions
+    FinanceFns, StatFns, PathFns, ErrorFns, InfoFns,
+    # time intelligence
+    TimeFns2, CalendarFns, TimeFns,
+    # CALCULATE and the table functions
+    CalculateFns, ColumnSetFns, FilterFns, TableBuilderFns, RelatedFns, FilterInfoFns,
+    # scalar functions
+    AggregateFns, LogicFns, MathFns, TextFns, DateFns,
+):
     """The full compiler: core + the handler mixins (one module each); user-defined
     functions are expanded inline (udfs_dax)."""
 
