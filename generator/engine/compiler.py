@@ -16,6 +16,13 @@ table when used as a CALCULATE argument (dax-semantics.md §4, §8).
 Function handlers are methods named `fn_<NAME>` (dots become underscores). A function
 without a handler is a compile error naming it (`generator.dax.catalog` lists every DAX
 function). The compiler reads model facts from a `Schema` and never the runtime.
+
+This module holds `CompilerCore`: dispatch (node → `c_<Node>`, call → `fn_<NAME>`),
+argument checks, filter context → SQL (scans, bidirectional filters), iteration and grouped
+evaluation (`CellScope` leaves). Its parts live below it, one idea each: the compile-time
+values (compile_types), the expression-node handlers (expr_nodes), measure references and
+context transition (transition), CALCULATE's filter arguments (filter_args); the function
+handlers are mixins over `CompilerCore`, combined in query.Compiler.
 """
 from __future__ import annotations
 
