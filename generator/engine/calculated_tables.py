@@ -118,7 +118,7 @@ def _deps(step: Step, steps: dict, measures: dict) -> set[tuple[str, str | None]
 
 def compile_table(compiler, step: Step):
     """`EVALUATE <expression>` of a calculated table, its errors positioned in its YAML."""
-    from generator.engine.compiler import Env, Source
+    from generator.engine.compile_types import Env, Source
     from generator.engine.context import Ctx
 
     env = Env(ctx=Ctx(rels=compiler.base_rels()), src=Source(step.label, step.table.origin))

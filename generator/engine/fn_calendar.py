@@ -17,7 +17,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from generator.dax import ast as A
-from generator.engine.compiler import Rel, RelCol
+from generator.engine.compile_types import Rel, RelCol
 from generator.engine.data import fn, table_ref
 from generator.engine.types import DaxType
 from generator.engine.values import Scalar, cast

@@ -1,7 +1,7 @@
 """DAX financial functions (learn.microsoft.com/dax/financial-functions-dax) and YEARFRAC.
 
-The numbers are Excel's, computed by `finance_math` (pure Python) through backend UDFs:
-bond schedules, day-count bases and the iterative solvers (RATE, YIELD) are not
+The numbers are Excel's, computed by `finance_cashflows` / `finance_securities` (pure
+Python) through backend UDFs: bond schedules, day-count bases and the iterative solvers (RATE, YIELD) are not
 expressible as SQL closed forms. Every scalar function is described once in `SPECS`
 (its Python function, which arguments are dates, how many are required and the defaults
 of the optional ones) and gets a generated `fn_<NAME>` handler.
@@ -13,7 +13,7 @@ function's error at evaluation, as Power BI does.
 
 XNPV takes a table and two row expressions: the (value, date) pairs are collected with
 an aggregate over the table's rows (like SUMX) and handed to the UDF. XIRR is not
-exposed yet: `finance_math.xirr` finds the exact root, but Desktop's solver stops
+exposed yet: `finance_cashflows.xirr` finds the exact root, but Desktop's solver stops
 earlier (the oracle's probe differs from the exact root by 2.4e-10 relative) and the
 oracle compares at 1e-12.
 """
@@ -25,7 +25,9 @@ from typing import Callable
 
 from sqlglot import exp
 
-from generator.engine import finance_math as fm
+from generator.engine import finance_cashflows as cf
+from generator.engine import finance_common as fc
+from generator.engine import finance_securities as sec
 from generator.engine import udf
 from generator.engine.compiler import CompilerCore
 from generator.engine.data import fn
@@ -49,57 +51,57 @@ class Spec:
 _B = (0.0,)  # basis defaults to 0 (US 30/360)
 
 SPECS: dict[str, Spec] = {
-    "ACCRINT": Spec(fm.accrint, "dddnnnnn", 6, (0.0, 1.0)),
-    "ACCRINTM": Spec(fm.accrintm, "ddnnn", 4, _B),
-    "AMORDEGRC": Spec(fm.amordegrc, "nddnnnn", 6, _B),
-    "AMORLINC": Spec(fm.amorlinc, "nddnnnn", 6, _B),
-    "COUPDAYBS": Spec(fm.coupdaybs, "ddnn", 3, _B),
-    "COUPDAYS": Spec(fm.coupdays, "ddnn", 3, _B),
-    "COUPDAYSNC": Spec(fm.coupdaysnc, "ddnn", 3, _B),
-    "COUPNCD": Spec(fm.coupncd, "ddnn", 3, _B, returns_date=True),
-    "COUPNUM": Spec(fm.coupnum, "ddnn", 3, _B),
-    "COUPPCD": Spec(fm.couppcd, "ddnn", 3, _B, returns_date=True),
-    "CUMIPMT": Spec(fm.cumipmt, "nnnnnn", 6),
-    "CUMPRINC": Spec(fm.cumprinc, "nnnnnn", 6),
-    "DB": Spec(fm.db, "nnnnn", 4, (12.0,)),
-    "DDB": Spec(fm.ddb, "nnnnn", 4, (2.0,)),
-    "DISC": Spec(fm.disc, "ddnnn", 4, _B),
-    "DOLLARDE": Spec(fm.dollarde, "nn", 2),
-    "DOLLARFR": Spec(fm.dollarfr, "nn", 2),
-    "DURATION": Spec(fm.duration, "ddnnnn", 5, _B),
-    "EFFECT": Spec(fm.effect, "nn", 2),
-    "FV": Spec(fm.fv, "nnnnn", 3, (0.0, 0.0)),
-    "INTRATE": Spec(fm.intrate, "ddnnn", 4, _B),
-    "IPMT": Spec(fm.ipmt, "nnnnnn", 4, (0.0, 0.0)),
-    "ISPMT": Spec(fm.ispmt, "nnnn", 4),
-    "MDURATION": Spec(fm.mduration, "ddnnnn", 5, _B),
-    "NOMINAL": Spec(fm.nominal, "nn", 2),
-    "NPER": Spec(fm.nper, "nnnnn", 3, (0.0, 0.0)),
-    "ODDFPRICE": Spec(fm.oddfprice, "ddddnnnnn", 8, _B),
-    "ODDFYIELD": Spec(fm.oddfyield, "ddddnnnnn", 8, _B),
-    "ODDLPRICE": Spec(fm.oddlprice, "dddnnnnn", 7, _B),
-    "ODDLYIELD": Spec(fm.oddlyield, "dddnnnnn", 7, _B),
-    "PDURATION": Spec(fm.pduration, "nnn", 3),
-    "PMT": Spec(fm.pmt, "nnnnn", 3, (0.0, 0.0)),
-    "PPMT": Spec(fm.ppmt, "nnnnnn", 4, (0.0, 0.0)),
-    "PRICE": Spec(fm.price, "ddnnnnn", 6, _B),
-    "PRICEDISC": Spec(fm.pricedisc, "ddnnn", 4, _B),
-    "PRICEMAT": Spec(fm.pricemat, "dddnnn", 5, _B),
-    "PV": Spec(fm.pv, "nnnnn", 3, (0.0, 0.0)),
-    "RATE": Spec(fm.rate, "nnnnnn", 3, (0.0, 0.0, 0.1)),
-    "RECEIVED": Spec(fm.received, "ddnnn", 4, _B),
-    "RRI": Spec(fm.rri, "nnn", 3),
-    "SLN": Spec(fm.sln, "nnn", 3),
-    "SYD": Spec(fm.syd, "nnnn", 4),
-    "TBILLEQ": Spec(fm.tbilleq, "ddn", 3),
-    "TBILLPRICE": Spec(fm.tbillprice, "ddn", 3),
-    "TBILLYIELD": Spec(fm.tbillyield, "ddn", 3),
-    "VDB": Spec(fm.vdb, "nnnnnnn", 5, (2.0, 0.0)),
-    "YIELD": Spec(fm.yield_, "ddnnnnn", 6, _B),
-    "YIELDDISC": Spec(fm.yielddisc, "ddnnn", 4, _B),
-    "YIELDMAT": Spec(fm.yieldmat, "dddnnn", 5, _B),
-    "YEARFRAC": Spec(lambda a, b, basis=0.0: fm.year_frac(
-        fm.to_date(a), fm.to_date(b), fm.check_basis("YEARFRAC", basis)), "ddn", 2, _B),
+    "ACCRINT": Spec(sec.accrint, "dddnnnnn", 6, (0.0, 1.0)),
+    "ACCRINTM": Spec(sec.accrintm, "ddnnn", 4, _B),
+    "AMORDEGRC": Spec(cf.amordegrc, "nddnnnn", 6, _B),
+    "AMORLINC": Spec(cf.amorlinc, "nddnnnn", 6, _B),
+    "COUPDAYBS": Spec(fc.coupdaybs, "ddnn", 3, _B),
+    "COUPDAYS": Spec(fc.coupdays, "ddnn", 3, _B),
+    "COUPDAYSNC": Spec(fc.coupdaysnc, "ddnn", 3, _B),
+    "COUPNCD": Spec(fc.coupncd, "ddnn", 3, _B, returns_date=True),
+    "COUPNUM": Spec(fc.coupnum, "ddnn", 3, _B),
+    "COUPPCD": Spec(fc.couppcd, "ddnn", 3, _B, returns_date=True),
+    "CUMIPMT": Spec(cf.cumipmt, "nnnnnn", 6),
+    "CUMPRINC": Spec(cf.cumprinc, "nnnnnn", 6),
+    "DB": Spec(cf.db, "nnnnn", 4, (12.0,)),
+    "DDB": Spec(cf.ddb, "nnnnn", 4, (2.0,)),
+    "DISC": Spec(sec.disc, "ddnnn", 4, _B),
+    "DOLLARDE": Spec(sec.dollarde, "nn", 2),
+    "DOLLARFR": Spec(sec.dollarfr, "nn", 2),
+    "DURATION": Spec(sec.duration, "ddnnnn", 5, _B),
+    "EFFECT": Spec(cf.effect, "nn", 2),
+    "FV": Spec(cf.fv, "nnnnn", 3, (0.0, 0.0)),
+    "INTRATE": Spec(sec.intrate, "ddnnn", 4, _B),
+    "IPMT": Spec(cf.ipmt, "nnnnnn", 4, (0.0, 0.0)),
+    "ISPMT": Spec(cf.ispmt, "nnnn", 4),
+    "MDURATION": Spec(sec.mduration, "ddnnnn", 5, _B),
+    "NOMINAL": Spec(cf.nominal, "nn", 2),
+    "NPER": Spec(cf.nper, "nnnnn", 3, (0.0, 0.0)),
+    "ODDFPRICE": Spec(sec.oddfprice, "ddddnnnnn", 8, _B),
+    "ODDFYIELD": Spec(sec.oddfyield, "ddddnnnnn", 8, _B),
+    "ODDLPRICE": Spec(sec.oddlprice, "dddnnnnn", 7, _B),
+    "ODDLYIELD": Spec(sec.oddlyield, "dddnnnnn", 7, _B),
+    "PDURATION": Spec(cf.pduration, "nnn", 3),
+    "PMT": Spec(cf.pmt, "nnnnn", 3, (0.0, 0.0)),
+    "PPMT": Spec(cf.ppmt, "nnnnnn", 4, (0.0, 0.0)),
+    "PRICE": Spec(sec.price, "ddnnnnn", 6, _B),
+    "PRICEDISC": Spec(sec.pricedisc, "ddnnn", 4, _B),
+    "PRICEMAT": Spec(sec.pricemat, "dddnnn", 5, _B),
+    "PV": Spec(cf.pv, "nnnnn", 3, (0.0, 0.0)),
+    "RATE": Spec(cf.rate, "nnnnnn", 3, (0.0, 0.0, 0.1)),
+    "RECEIVED": Spec(sec.received, "ddnnn", 4, _B),
+    "RRI": Spec(cf.rri, "nnn", 3),
+    "SLN": Spec(cf.sln, "nnn", 3),
+    "SYD": Spec(cf.syd, "nnnn", 4),
+    "TBILLEQ": Spec(sec.tbilleq, "ddn", 3),
+    "TBILLPRICE": Spec(sec.tbillprice, "ddn", 3),
+    "TBILLYIELD": Spec(sec.tbillyield, "ddn", 3),
+    "VDB": Spec(cf.vdb, "nnnnnnn", 5, (2.0, 0.0)),
+    "YIELD": Spec(sec.yield_, "ddnnnnn", 6, _B),
+    "YIELDDISC": Spec(sec.yielddisc, "ddnnn", 4, _B),
+    "YIELDMAT": Spec(sec.yieldmat, "dddnnn", 5, _B),
+    "YEARFRAC": Spec(lambda a, b, basis=0.0: fc.year_frac(
+        fc.to_date(a), fc.to_date(b), fc.check_basis("YEARFRAC", basis)), "ddn", 2, _B),
 }
 
 
@@ -120,7 +122,7 @@ for _name, _spec in SPECS.items():
 
 
 def _xnpv(flows, rate):
-    return fm.xnpv([f[0] for f in flows], [f[1] for f in flows], rate)
+    return cf.xnpv([f[0] for f in flows], [f[1] for f in flows], rate)
 
 
 udf.python("fin_xnpv", _xnpv, ("DOUBLE[][]", "DOUBLE"), "DOUBLE")

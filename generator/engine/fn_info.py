@@ -15,7 +15,7 @@ import uuid
 from sqlglot import exp
 
 from generator.dax import ast as A
-from generator.engine.compiler import _ENUM_ORDER, _enum
+from generator.engine.dax_keywords import _enum, _ENUM_ORDER
 from generator.engine.types import DaxType
 from generator.engine.values import Scalar, compare, lit
 

@@ -28,11 +28,11 @@ from sqlglot import exp
 
 from generator.dax import ast as A
 from generator.dax.catalog import FUNCTIONS
-from generator.engine.compiler import Rel, RelCol
+from generator.engine.compile_types import Rel, RelCol
 from generator.engine.data import ident
-from generator.engine.fn_tables2 import ROW_NUMBER
+from generator.engine.fn_model_tables import ROW_NUMBER
 from generator.engine.schema import parse_calculated
-from generator.engine.tables import TableFns
+from generator.engine.compiler import CompilerCore
 from generator.engine.types import DaxType, sql_type
 from generator.spec.model import Model, Table
 
@@ -444,7 +444,7 @@ def rows_select(columns: list[tuple[str, DaxType]], rows: list[tuple]) -> exp.Se
     return exp.select(exp.Star()).from_(exp.Subquery(this=union, alias=exp.TableAlias(this=ident("info"))))
 
 
-class ModelInfoFns(TableFns):
+class ModelInfoFns(CompilerCore):
     """Handlers fn_INFO_<NAME> for every rowset in ROWSETS (installed below)."""
 
     @cached_property

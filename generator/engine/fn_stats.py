@@ -17,7 +17,7 @@ from typing import Callable
 from sqlglot import exp
 
 from generator.dax import ast as A
-from generator.engine.compiler import Env, Rel, RelCol
+from generator.engine.compile_types import Env, Rel, RelCol
 from generator.engine.data import fn
 from generator.engine.types import DaxType
 from generator.engine.udf import python, udf_call
@@ -324,7 +324,7 @@ class StatFns:
         key = self.colref(env, args[1])
         desc = True
         if len(args) > 2:
-            from generator.engine.compiler import _ENUM_ORDER, _enum
+            from generator.engine.dax_keywords import _enum, _ENUM_ORDER
 
             e = _enum(args[2])
             if e not in _ENUM_ORDER:

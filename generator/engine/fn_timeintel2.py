@@ -19,7 +19,7 @@ from dataclasses import replace
 from sqlglot import exp
 
 from generator.dax import ast as A
-from generator.engine.compiler import Env, Rel, RelCol
+from generator.engine.compile_types import Env, Rel, RelCol
 from generator.engine.context import Scan
 from generator.engine.data import fn
 from generator.engine.timeintel import _date, _fiscal_end_before, _fiscal_end_from, _shift

@@ -37,7 +37,9 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from generator.dax import ast as A
-from generator.engine.compiler import CompilerCore, Env, Rel, RelCol, _enum, _ENUM_ORDER
+from generator.engine.compile_types import Env, Rel, RelCol
+from generator.engine.compiler import CompilerCore
+from generator.engine.dax_keywords import _enum, _ENUM_ORDER
 from generator.engine.context import Scan, and_all, not_distinct
 from generator.engine.data import fn
 from generator.engine.errors import DaxCompileError

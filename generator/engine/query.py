@@ -19,21 +19,36 @@ from generator.dax import ast as A
 from generator.engine.data import fn
 from generator.engine.fn_calc_groups import CalcGroupFns
 from generator.engine.fn_paths import PathItemFns
-from generator.engine.compiler import CellScope, Env, Rel, RelCol, Source
+from generator.engine.compile_types import Env, Rel, RelCol, Source
+from generator.engine.compiler import CellScope
 from generator.engine.context import CellFilter, ColKey, Ctx, EqFilter, RowsFilter, Scan, and_all
 from generator.engine.data import ident
 from generator.engine.fn_window import WindowFns
 from generator.engine.fn_calendar import CalendarFns
+from generator.engine.fn_calculate import CalculateFns
+from generator.engine.fn_column_sets import ColumnSetFns
+from generator.engine.fn_filter import FilterFns
+from generator.engine.fn_filter_info import FilterInfoFns
+from generator.engine.fn_grouping import GroupingFns
+from generator.engine.fn_joins import JoinFns
+from generator.engine.fn_related import RelatedFns
+from generator.engine.fn_row_selection import RowSelectionFns
+from generator.engine.fn_table_builders import TableBuilderFns
 from generator.engine.shared_scans import share_scans
 from generator.engine.strict import Strictness
 from generator.engine.fn_model_info import ModelInfoFns
-from generator.engine.fn_tables2 import Tables2Fns
+from generator.engine.fn_model_tables import ModelTableFns
 from generator.engine.fn_finance import FinanceFns
+from generator.engine.fn_aggregates import AggregateFns
+from generator.engine.fn_dates import DateFns
 from generator.engine.fn_errors import ErrorFns
 from generator.engine.fn_info import InfoFns
+from generator.engine.fn_logic import LogicFns
+from generator.engine.fn_math import MathFns
 from generator.engine.fn_stats import PathFns, StatFns
+from generator.engine.fn_table_text import TableTextFns
+from generator.engine.fn_text import TextFns
 from generator.engine.fn_timeintel2 import TimeFns2
-from generator.engine.tables import TableFns
 from generator.engine.timeintel import TimeFns
 from generator.engine.udfs_dax import UserFunctionFns
 from generator.engine.types import DaxType
@@ -55,8 +70,20 @@ def display_name(c: RelCol) -> str:
     return f"[{c.name}]"
 
 
-class Compiler(CalcGroupFns, UserFunctionFns, PathItemFns, WindowFns, Tables2Fns, ModelInfoFns, FinanceFns, StatFns, PathFns,
-               ErrorFns, InfoFns, TimeFns2, CalendarFns, TimeFns, TableFns):
+class Compiler(
+    # calculation groups and user-defined functions override core hooks; window functions
+    CalcGroupFns, UserFunctionFns, PathItemFns, WindowFns,
+    # grouping, joins, row selection, tables as text, model objects as tables
+    GroupingFns, JoinFns, RowSelectionFns, TableTextFns, ModelTableFns, ModelInfoFns,
+    # financial, statistical, path, error and information functions
+    FinanceFns, StatFns, PathFns, ErrorFns, InfoFns,
+    # time intelligence
+    TimeFns2, CalendarFns, TimeFns,
+    # CALCULATE and the table functions
+    CalculateFns, ColumnSetFns, FilterFns, TableBuilderFns, RelatedFns, FilterInfoFns,
+    # scalar functions
+    AggregateFns, LogicFns, MathFns, TextFns, DateFns,
+):
     """The full compiler: core + the handler mixins (one module each); user-defined
     functions are expanded inline (udfs_dax)."""
 

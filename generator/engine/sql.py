@@ -114,3 +114,16 @@ def render(statement: exp.Expression) -> str:
     """The statement's DuckDB text. Renders in place: sqlglot would otherwise deep-copy the
     whole tree first, and every tree rendered here belongs to the caller alone."""
     return statement.sql(DIALECT, copy=False)
+
+
+def union_all(parts: list[exp.Select]) -> exp.Expression:
+    """parts[0] UNION ALL parts[1] UNION ALL …"""
+    union: exp.Expression = parts[0]
+    for p in parts[1:]:
+        union = exp.union(union, p, distinct=False)
+    return union
+
+
+def wrap_select(union: exp.Expression, alias: str) -> exp.Select:
+    """SELECT * FROM (<union>) AS alias: a set operation as a plain SELECT."""
+    return exp.select(exp.Star()).from_(exp.Subquery(this=union, alias=exp.TableAlias(this=ident(alias))))

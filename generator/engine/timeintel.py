@@ -14,10 +14,11 @@ from typing import Callable
 from sqlglot import exp
 
 from generator.dax import ast as A
-from generator.engine.compiler import Env, Rel, RelCol, _enum
+from generator.engine.compile_types import Env, Rel, RelCol
+from generator.engine.compiler import CompilerCore
+from generator.engine.dax_keywords import _enum
 from generator.engine.data import fn
 from generator.engine.context import ColKey, Scan
-from generator.engine.functions import ScalarFns
 from generator.engine.types import DaxType
 from generator.engine.values import Scalar, number
 
@@ -98,7 +99,7 @@ def _shift(d: exp.Expression, n: exp.Expression, unit: str) -> exp.Expression:
     return _date(exp.Add(this=_date(d), expression=fn("to_months", n)))
 
 
-class TimeFns(ScalarFns):
+class TimeFns(CompilerCore):
 
     def _dates_key(self, env: Env, node: A.Expr) -> ColKey:
         key = self.colref(env, node)

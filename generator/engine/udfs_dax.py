@@ -29,7 +29,8 @@ from typing import Callable
 
 from generator.dax import ast as A
 from generator.dax.parser import parse_function
-from generator.engine.compiler import CompilerCore, Env, Rel
+from generator.engine.compile_types import Env, Rel
+from generator.engine.compiler import CompilerCore
 from generator.engine.values import Scalar
 
 _STACK_PREFIX = "\u0192 "  # env.stack entries of functions, never a measure name (those are bare)

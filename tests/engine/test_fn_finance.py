@@ -1,4 +1,4 @@
-"""DAX financial functions and YEARFRAC (generator/engine/fn_finance.py, finance_math.py).
+"""DAX financial functions and YEARFRAC (generator/engine/fn_finance.py, finance_*.py).
 
 Expected values are either the worked examples of the Microsoft documentation (the page
 is cited; the value is compared to the digits the page prints) or computed here from
@@ -12,7 +12,8 @@ import math
 import pytest
 
 from generator.engine import DaxEvalError, DaxUnsupportedError
-from generator.engine import finance_math as fm
+from generator.engine import finance_cashflows as cf
+from generator.engine import finance_common as fc
 from tests.engine.fixtures import ORDERS, engine, measure
 
 DOCS = "https://learn.microsoft.com/dax/{}-function-dax"
@@ -241,11 +242,11 @@ def test_xirr_math_documented_example():
     """learn.microsoft.com/dax/xirr-function-dax example: 37.49%; and the root's XNPV is 0."""
     flows = [(-10000, dt.date(2014, 1, 1)), (2750, dt.date(2014, 3, 1)), (4250, dt.date(2014, 10, 30)),
              (3250, dt.date(2015, 2, 15)), (2750, dt.date(2015, 4, 1))]
-    r = fm.xirr([v for v, _ in flows], [fm.to_serial(d) for _, d in flows])
+    r = cf.xirr([v for v, _ in flows], [fc.to_serial(d) for _, d in flows])
     assert printed(r, "0.3749")
     assert abs(_xnpv(flows, r)) < 1e-8
-    with pytest.raises(fm.FinanceError, match="one positive and one negative"):
-        fm.xirr([100.0, 200.0], [fm.to_serial(d) for _, d in flows[:2]])
+    with pytest.raises(fc.FinanceError, match="one positive and one negative"):
+        cf.xirr([100.0, 200.0], [fc.to_serial(d) for _, d in flows[:2]])
 
 
 # ---------------------------------------------------------------- BLANK arguments

@@ -1,5 +1,6 @@
-"""Conformance of the table functions of generator/engine/fn_tables2.py on the reference model
-of tests/engine/fixtures.py. Every expected value is worked out by hand from the data:
+"""Conformance of the table functions of generator/engine/fn_grouping.py, fn_joins.py,
+fn_row_selection.py, fn_table_text.py, fn_model_tables.py and ALLCROSSFILTERED (fn_column_sets.py)
+— once fn_tables2.py — on the reference model of tests/engine/fixtures.py. Every expected value is worked out by hand from the data:
 
   Customer: 1 Ann Oslo, 2 Bob Oslo, 3 Cid Rome, 4 Dan Rome
   Sales (OrderID, CustomerID, Amount): (1, 1, 10), (2, 1, 20), (3, 2, 30), (4, 3, 40)
