@@ -33,7 +33,7 @@ def _edit(project: Path, pattern: str, replacement: str) -> None:
 
 def _build_test(project: Path, *extra: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(REPO / "build.py"), "test", "--project", str(project), *extra],
-                          capture_output=True, text=True, cwd=REPO, timeout=300)
+                          capture_output=True, text=True, cwd=REPO, timeout=900)
 
 
 def test_every_measure_has_a_passing_test():
