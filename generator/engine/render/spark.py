@@ -230,6 +230,8 @@ class SparkRenderer(Renderer):
 
     def _select(self, node: exp.Select) -> exp.Expression:
         """SELECT f(t.v0, t.v1) FROM (SELECT e0 AS v0, e1 AS v1) AS t → SELECT f(e0, e1)."""
+        if any(j.args.get("method") for j in node.args.get("joins") or ()):
+            return self._asof(node)
         source = node.args.get(_FROM)
         if source is None or any(node.args.get(k) for k in _CLAUSES):
             return node
@@ -258,6 +260,34 @@ class SparkRenderer(Renderer):
                 return node
         node.set(_FROM, None)
         return node
+
+    def _asof(self, node: exp.Select) -> exp.Expression:
+        """The compiler's one ASOF join (RANKX looking a value up among counted values):
+        SELECT c.v FROM (SELECT e AS b) AS q ASOF LEFT JOIN c ON q.b <= c.a takes the row
+        with the least a >= e (`>=`: the greatest a <= e), NULL without one. Spark has no
+        ASOF join: the same row is min_by(c.v, c.a) over the rows where e <= c.a (`a` is
+        unique there: the values are grouped), an aggregate, so NULL over no rows."""
+        joins = node.args.get("joins") or []
+        source = node.args.get(_FROM)
+        shape = (len(joins) == 1 and len(node.expressions) == 1 and source is not None
+                 and not any(node.args.get(k) for k in _CLAUSES if k != "joins"))
+        if shape:
+            join, sub, out = joins[0], source.this, node.expressions[0]
+            on = join.args.get("on")
+            inner = sub.this if isinstance(sub, exp.Subquery) else None
+            shape = (join.args.get("method", "").upper() == "ASOF" and join.args.get("side", "").upper() == "LEFT"
+                     and isinstance(on, (exp.LTE, exp.GTE)) and isinstance(out, exp.Column)
+                     and isinstance(inner, exp.Select) and inner.args.get(_FROM) is None
+                     and len(inner.expressions) == 1 and isinstance(inner.expressions[0], exp.Alias)
+                     and isinstance(on.this, exp.Column) and on.this.table == sub.alias
+                     and on.this.name == inner.expressions[0].alias and isinstance(on.expression, exp.Column)
+                     and on.expression.table == join.this.alias == out.table)
+        if not shape:
+            raise self.unsupported("this ASOF join", "RANKX")
+        value = inner.expressions[0].this
+        pick = "min_by" if isinstance(on, exp.LTE) else "max_by"
+        cond = type(on)(this=_paren(value.copy()), expression=on.expression.copy())
+        return exp.select(_f(pick, out.copy(), on.expression.copy())).from_(join.this.copy()).where(cond)
 
     def _subquery(self, node: exp.Subquery) -> exp.Expression:
         """A scalar (SELECT e), with no FROM, is e."""
