@@ -9,7 +9,8 @@ dax.guide rules: https://dax.guide/, https://learn.microsoft.com/en-us/dax/).
 - every shipped visual gives DuckDB's rows on Spark.
 
 The whole-suite parts (conformance, measure tests, visuals) run with PBI_FORGE_SPARK_DIFF=1
-(tens of minutes on local[1]); the renderer's expression cases always run.
+(tens of minutes on local[1]: see docs/spark.md, "The differential test"); the renderer's
+expression cases and the calculated-table, row-level-security and RANKX cases always run.
 One local Spark session for the module (local[1], no UI, bound to 127.0.0.1), stopped at
 the end. Skips when pyspark or Java is missing, unless PBI_FORGE_REQUIRE_SPARK=1 (CI).
 """
