@@ -251,6 +251,19 @@ def test_a_function_spark_cannot_express_is_a_compile_error_naming_the_backend(s
         SparkRenderer().render(tree)
 
 
+def test_an_asof_join_of_another_shape_is_refused_naming_the_backend():
+    """Only RANKX's lookup (one value, ASOF LEFT, b <= a or b >= a) has an exact Spark
+    form; any other ASOF join is a compile error, never a different row (no Spark needed)."""
+    import sqlglot
+
+    from generator.engine.render.spark import SparkRenderer
+
+    inner = sqlglot.parse_one("SELECT c.v FROM (SELECT 1 AS b) AS q ASOF JOIN (SELECT 1 AS a, 2 AS v) AS c "
+                              "ON q.b <= c.a", read="duckdb")
+    with pytest.raises(UnsupportedOnBackend, match="ASOF join.*spark backend"):
+        SparkRenderer().render(inner)
+
+
 # ---------------------------------------------------------------- the renderer, expression by expression
 # DuckDB-flavoured expressions as the compiler emits them; each must give DuckDB's value on
 # Spark. Rules: DAX division by zero is ±infinity / NaN (https://dax.guide/op/division/),

@@ -333,7 +333,8 @@ class SparkRenderer(Renderer):
             join, sub, out = joins[0], source.this, node.expressions[0]
             on = join.args.get("on")
             inner = sub.this if isinstance(sub, exp.Subquery) else None
-            shape = (join.args.get("method", "").upper() == "ASOF" and join.args.get("side", "").upper() == "LEFT"
+            method, side = (join.args.get("method") or "").upper(), (join.args.get("side") or "").upper()
+            shape = (method == "ASOF" and side == "LEFT"
                      and isinstance(on, (exp.LTE, exp.GTE)) and isinstance(out, exp.Column)
                      and isinstance(inner, exp.Select) and inner.args.get(_FROM) is None
                      and len(inner.expressions) == 1 and isinstance(inner.expressions[0], exp.Alias)
