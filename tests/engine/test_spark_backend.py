@@ -293,6 +293,12 @@ def _cases():
         return exp.Div(this=a, expression=b)
 
     null_int = c(exp.null(), "INTEGER")
+
+    def big(k):  # k * (1 + 2 + … + 8) / 7, more than a dozen nodes
+        total = n(1)
+        for i in range(2, 9):
+            total = exp.Add(this=total, expression=c(n(i), "DOUBLE"))
+        return exp.Mul(this=n(k), expression=exp.Div(this=total, expression=n(7)))
     return {
         "1/0": div(n(1), n(0)), "-1/0": div(n(-1), n(0)), "0.0/0": div(c(n(0), "DOUBLE"), n(0)),
         "7/2": div(n(7), n(2)),
@@ -328,6 +334,10 @@ def _cases():
         "sign": exp.Mul(this=fn("sign", c(n("-2.5"), "DECIMAL(10,2)")), expression=n(2)),
         "date_trunc": fn("date_trunc", t("month"), d("2024-03-05")),
         "nullsafe eq": exp.NullSafeEQ(this=null_int.copy(), expression=null_int.copy()),
+        # operands large enough to be bound once by a lambda (render/spark.py `_let`)
+        "big/0": div(big(1), exp.Sub(this=big(2), expression=big(2))),
+        "big/big": div(big(1), big(3)),
+        "ln big": fn("ln", exp.Sub(this=big(1), expression=big(1))),
     }
 
 
