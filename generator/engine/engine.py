@@ -110,8 +110,7 @@ class Engine:
                 self.schema = replace(self.schema, blank_rows=self._blank_tables(), unique_keys=self._unique_keys())
             self.roles = roles_for(model, user, roles)
             if self.roles:
-                self._duckdb_only("row-level security roles")
-                apply_security(model, self.schema, self.roles, self._compile_row_filter, self.con.execute)
+                apply_security(model, self.schema, self.roles, self._compile_row_filter, self.backend.execute)
                 # hidden orphans no longer give their one side a blank row
                 self.schema = replace(self.schema, blank_rows=self._blank_tables())
         except self.backend.out_of_memory as exc:
@@ -136,11 +135,6 @@ class Engine:
 
     def _rows(self, query: exp.Expression) -> list[tuple]:
         return self.backend.rows(query)
-
-    def _duckdb_only(self, what: str) -> None:
-        if self.con is None:
-            raise ForgeError(Problem(None, f"{what}: not supported on the {self.backend_name} backend yet",
-                                     "run this model with --backend duckdb"))
 
     # ------------------------------------------------------------ model facts (measured once)
 
@@ -277,7 +271,6 @@ class Engine:
         compiled = compile_table(compiler, step)
         select = table_select(compiled, step.table)
         target = f"__calctable__{step.table.name}"
-        self._duckdb_only(f"{step.label}")
         try:
             for statement in compiled.prelude:
                 self.backend.execute(statement)

@@ -17,6 +17,9 @@ Filters are evaluated over the unsecured data (including calculated columns, whi
 BI computes at refresh, without security), all of them before any table is replaced.
 Out of scope (a clear error or documented): security filters across bidirectional
 relationships ("apply security filter in both directions") are not propagated upstream.
+
+Every step is a statement tree handed to the backend's `execute` (`run`): DuckDB stores
+the visible rows in temporary tables, Spark in checkpointed temporary views, the same SQL.
 """
 from __future__ import annotations
 
@@ -26,7 +29,7 @@ from sqlglot import exp
 
 from generator.engine.errors import DaxEvalError
 from generator.engine.schema import Schema
-from generator.engine.sql import create_table, create_view, ident, parenthesize, render, table_ref
+from generator.engine.sql import create_table, create_view, ident, parenthesize, table_ref
 from generator.spec.model import CalculatedColumn, Model, Role, Table
 
 VISIBLE = "__rls_visible"
@@ -53,7 +56,7 @@ def _topological(model: Model) -> list[Table]:
 
 def _role_tables(model: Model, schema: Schema, role: Role, index: int,
                  compile_filter: Callable[[Table, CalculatedColumn], exp.Select],
-                 run: Callable[[str], None]) -> dict[str, str]:
+                 run: Callable[[exp.Expression], None]) -> dict[str, str]:
     """Materialise the rows `role` sees of every table it restricts; returns
     lower-case table name -> the temp table holding those rows."""
     direct = {p.table.lower(): p for p in role.tables}
@@ -82,14 +85,14 @@ def _role_tables(model: Model, schema: Schema, role: Role, index: int,
         for c in conds:
             select = select.where(c, copy=False)
         target = f"__rls{index}__{t.name}"
-        run(render(create_table(target, select, replace=True)))
+        run(create_table(target, select, replace=True))
         done[key] = target
     return done
 
 
 def apply_security(model: Model, schema: Schema, roles: Sequence[Role],
                    compile_filter: Callable[[Table, CalculatedColumn], exp.Select],
-                   run: Callable[[str], None]) -> None:
+                   run: Callable[[exp.Expression], None]) -> None:
     """Replace every restricted table's view by the rows the roles (together) see."""
     per_role = [_role_tables(model, schema, role, i, compile_filter, run) for i, role in enumerate(roles)]
     for t in model.tables:
@@ -103,7 +106,7 @@ def apply_security(model: Model, schema: Schema, roles: Sequence[Role],
             # the union of the roles' rows, keeping duplicates: visibility depends only on a
             # row's values, so a row is kept when an equal row is visible to some role
             snapshot = f"__rls_all__{t.name}"
-            run(render(create_table(snapshot, exp.select(exp.Star()).from_(table_ref(t.name)), replace=True)))
+            run(create_table(snapshot, exp.select(exp.Star()).from_(table_ref(t.name)), replace=True))
             union = None
             for seen in per_role:
                 part = exp.select(*[exp.column(c, quoted=True) for c in cols]).from_(table_ref(seen[key]))
@@ -114,7 +117,7 @@ def apply_security(model: Model, schema: Schema, roles: Sequence[Role],
                                 .where(match))
             select = exp.select(*[exp.column(c, "a", quoted=True) for c in cols]).from_(
                 table_ref(snapshot, "a")).where(exists)
-        run(render(create_view(t.name, select)))
+        run(create_view(t.name, select))
 
 
 def roles_for(model: Model, user: str | None, roles: Sequence[str] | None) -> list[Role]:

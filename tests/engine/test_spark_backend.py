@@ -9,7 +9,8 @@ dax.guide rules: https://dax.guide/, https://learn.microsoft.com/en-us/dax/).
 - every shipped visual gives DuckDB's rows on Spark.
 
 The whole-suite parts (conformance, measure tests, visuals) run with PBI_FORGE_SPARK_DIFF=1
-(tens of minutes on local[1]); the renderer's expression cases always run.
+(tens of minutes on local[1]: see docs/spark.md, "The differential test"); the renderer's
+expression cases and the calculated-table, row-level-security and RANKX cases always run.
 One local Spark session for the module (local[1], no UI, bound to 127.0.0.1), stopped at
 the end. Skips when pyspark or Java is missing, unless PBI_FORGE_REQUIRE_SPARK=1 (CI).
 """
@@ -163,6 +164,81 @@ def _rows_of(result) -> list:
     return [tuple(_norm(v) for v in row) for row in result["rows"]]
 
 
+# ---------------------------------------------------------------- calculated tables, roles, RANKX on Spark
+# What the shipped model needs beyond single expressions: each runs on Spark and gives the
+# hand-worked values of its DuckDB suite (tests/test_calculated_tables.py, test_security.py).
+
+def test_a_calculated_table_runs_on_spark(spark, tmp_path):
+    """Rules: a calculated table is computed at refresh from the model and relates like any
+    table (https://learn.microsoft.com/power-bi/transform-model/desktop-calculated-tables);
+    CALENDAR gives every day from start to end (https://learn.microsoft.com/dax/calendar-function-dax).
+    Cal = 30 Jan .. 2 Feb 2024 with [Month]; Sales: 30 Jan 10, 1 Feb 20 + 5."""
+    import datetime as dt
+
+    from generator.engine import Engine
+    from generator.spec import load_project
+    from generator.synth import generate
+    from tests.test_calculated_tables import write_project
+
+    mini = load_project(write_project(tmp_path))
+    e = Engine(mini, data=generate(mini), backend="spark", spark=spark)
+    frame = e.query("EVALUATE Cal ORDER BY Cal[Date]")
+    assert [d.date() if hasattr(d, "date") else d for d in frame["Cal[Date]"]] == [
+        dt.date(2024, 1, 30), dt.date(2024, 1, 31), dt.date(2024, 2, 1), dt.date(2024, 2, 2)]
+    assert list(frame["Cal[Month]"]) == [1, 1, 2, 2]
+    assert list(frame["Cal[Is_Feb]"]) == [False, False, True, True]  # its calculated column, after it
+    frame = e.query('EVALUATE SUMMARIZECOLUMNS(Cal[Month], "T", [Total]) ORDER BY Cal[Month]')
+    assert frame.values.tolist() == [[1, 10.0], [2, 25.0]]
+    assert e.evaluate_measure("Days") == 4 and e.evaluate_measure("Days", {"Cal[Is_Feb]": True}) == 2
+    assert e.evaluate("SUM(Sales[Cal_Days])") == 12  # Sales[Cal_Days] = COUNTROWS(Cal) = 4, on 3 orders
+
+
+def test_row_level_security_runs_on_spark(spark):
+    """Rules (https://learn.microsoft.com/fabric/security/service-admin-row-level-security):
+    a role's filter is evaluated per row of its table and filters the many side of active
+    relationships; roles add up; REMOVEFILTERS cannot see past security. Orders: Ann 10 + 20,
+    Bob 30 (Oslo), Cid 40 (Rome), an orphan order worth 5."""
+    from tests.engine import test_security as sec
+
+    def value(**kw):
+        e = sec.engine(backend="spark", spark=spark, **kw)
+        return lambda expr: sec.value(e, expr)
+
+    oslo = value(roles=["Oslo"])
+    assert oslo("[Sales]") == 60 and oslo("COUNTROWS(Customer)") == 2  # the orphan is hidden too
+    assert oslo("CALCULATE([Sales], REMOVEFILTERS())") == 60
+    assert value(roles=["Oslo", "Rome"])("[Sales]") == 100             # a union; the orphan is in neither
+    both = value(roles=["Oslo", "Big orders"])
+    assert both("[Sales]") == 100 and both("COUNTROWS(Customer)") == 4  # Big orders leaves Customer whole
+    by_user = value(user="cid@contoso.com", roles=["By user"])           # User_City: cid → Rome
+    assert by_user("[Sales]") == 40
+
+
+def test_rankx_in_a_calculated_column_runs_on_spark(spark):
+    """RANKX over values that do not depend on the row is compiled as a lookup among the
+    counted values (DuckDB: an ASOF join; Spark: min_by/max_by). Rule: RANKX ranks with
+    gaps after ties, DESC by default, ASC with the 4th argument
+    (https://learn.microsoft.com/dax/rankx-function-dax). Amounts 10, 20, 20, 40 (a tie)."""
+    from dataclasses import replace as _replace
+
+    from generator.engine import Engine
+    from generator.spec.model import CalculatedColumn
+    from tests.engine import fixtures as fx
+
+    calc = (CalculatedColumn("Rank", "int64", "RANKX(ALL(Sales), Sales[Amount])", fx.P, fx.ExprOrigin("t", 1, 1)),
+            CalculatedColumn("Rank_Asc", "int64", "RANKX(ALL(Sales), Sales[Amount], , ASC)", fx.P,
+                             fx.ExprOrigin("t", 2, 1)))
+    sales = _replace(fx.SALES, calculated_columns=calc)
+    model = fx.Model("Ref", "en-US", (fx.CUSTOMER, sales, fx.DATE), fx.RELS, fx.MEASURES, (), Path("."),
+                     date_table="Date")
+    orders = [fx.ORDERS[0], fx.ORDERS[1], (3, 2, fx.ORDERS[2][2], 5, 20, "B", 3), fx.ORDERS[3]]
+    e = Engine(model, data={"Customer": fx.CUSTOMERS, "Sales": orders, "Date": fx.dates()},
+               backend="spark", spark=spark)
+    frame = e.query("EVALUATE SELECTCOLUMNS(Sales, \"id\", Sales[OrderID], \"r\", Sales[Rank], "
+                    "\"a\", Sales[Rank_Asc]) ORDER BY [id]")
+    assert frame.values.tolist() == [[1, 4, 1], [2, 2, 2], [3, 2, 2], [4, 1, 4]]
+
+
 def test_a_function_spark_cannot_express_is_a_compile_error_naming_the_backend(spark):
     """DuckDB's round(DOUBLE, n) and Spark's differ (2.675 → 2.67 vs 2.68); a value of
     unknown type is refused, not rounded differently."""
@@ -173,6 +249,19 @@ def test_a_function_spark_cannot_express_is_a_compile_error_naming_the_backend(s
     tree = exp.select(exp.Anonymous(this="round", expressions=[exp.column("x"), exp.Literal.number(2)]))
     with pytest.raises(UnsupportedOnBackend, match="spark backend"):
         SparkRenderer().render(tree)
+
+
+def test_an_asof_join_of_another_shape_is_refused_naming_the_backend():
+    """Only RANKX's lookup (one value, ASOF LEFT, b <= a or b >= a) has an exact Spark
+    form; any other ASOF join is a compile error, never a different row (no Spark needed)."""
+    import sqlglot
+
+    from generator.engine.render.spark import SparkRenderer
+
+    inner = sqlglot.parse_one("SELECT c.v FROM (SELECT 1 AS b) AS q ASOF JOIN (SELECT 1 AS a, 2 AS v) AS c "
+                              "ON q.b <= c.a", read="duckdb")
+    with pytest.raises(UnsupportedOnBackend, match="ASOF join.*spark backend"):
+        SparkRenderer().render(inner)
 
 
 # ---------------------------------------------------------------- the renderer, expression by expression
@@ -204,6 +293,12 @@ def _cases():
         return exp.Div(this=a, expression=b)
 
     null_int = c(exp.null(), "INTEGER")
+
+    def big(k):  # k * (1 + 2 + … + 8) / 7, more than a dozen nodes
+        total = n(1)
+        for i in range(2, 9):
+            total = exp.Add(this=total, expression=c(n(i), "DOUBLE"))
+        return exp.Mul(this=n(k), expression=exp.Div(this=total, expression=n(7)))
     return {
         "1/0": div(n(1), n(0)), "-1/0": div(n(-1), n(0)), "0.0/0": div(c(n(0), "DOUBLE"), n(0)),
         "7/2": div(n(7), n(2)),
@@ -239,6 +334,10 @@ def _cases():
         "sign": exp.Mul(this=fn("sign", c(n("-2.5"), "DECIMAL(10,2)")), expression=n(2)),
         "date_trunc": fn("date_trunc", t("month"), d("2024-03-05")),
         "nullsafe eq": exp.NullSafeEQ(this=null_int.copy(), expression=null_int.copy()),
+        # operands large enough to be bound once by a lambda (render/spark.py `_let`)
+        "big/0": div(big(1), exp.Sub(this=big(2), expression=big(2))),
+        "big/big": div(big(1), big(3)),
+        "ln big": fn("ln", exp.Sub(this=big(1), expression=big(1))),
     }
 
 

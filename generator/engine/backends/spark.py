@@ -100,7 +100,23 @@ class SparkBackend:
         return self.renderer.render(statement)
 
     def execute(self, statement: exp.Expression) -> None:
+        """Run a statement. Spark has no temporary tables: CREATE TABLE … AS (a calculated
+        table, a role's visible rows) is computed now, checkpointed and registered as a
+        temporary view of that name; DROP TABLE drops that view."""
+        if isinstance(statement, exp.Create) and statement.kind == "TABLE":
+            self.store(statement.this.name, statement.expression)
+            return
+        if isinstance(statement, exp.Drop) and statement.kind == "TABLE":
+            for table in statement.args.get("tables") or []:
+                self.spark.catalog.dropTempView(_quoted(table.name))
+            return
         self.spark.sql(self.render(statement))
+
+    def store(self, name: str, select: exp.Expression) -> None:
+        """`select`'s rows, computed once and kept (a local checkpoint cuts the lineage, so
+        later queries read stored rows, as DuckDB reads a temporary table), as view `name`."""
+        frame = self.spark.sql(self.render(parenthesize(select))).localCheckpoint(eager=True)
+        frame.createOrReplaceTempView(_quoted(name))
 
     def rows(self, query: exp.Expression) -> list[tuple]:
         return [tuple(r) for r in self.spark.sql(self.render(query)).collect()]
@@ -144,7 +160,7 @@ class SparkBackend:
             load_tables(con, model, data, out)
             for table in model.tables:
                 arrow = con.sql(f"SELECT * FROM {_duck_quoted(table.name)}").to_arrow_table()
-                self._frame_of(arrow).createOrReplaceTempView(table.name)
+                self._frame_of(arrow).createOrReplaceTempView(_quoted(table.name))
         finally:
             con.close()
 
@@ -161,8 +177,7 @@ class SparkBackend:
     def materialize(self, table: str, select: exp.Expression, target: str, previous: str | None) -> None:
         """The table with one more calculated column, computed now and checkpointed (a
         calculated column is stored data), becomes the table's view."""
-        frame = self.spark.sql(self.render(parenthesize(select))).localCheckpoint(eager=True)
-        frame.createOrReplaceTempView(table)
+        self.store(table, select)
 
     # ------------------------------------------------------------ queries
 

@@ -59,6 +59,32 @@ def _case(*pairs, default: exp.Expression) -> exp.Case:
     return exp.Case(ifs=[exp.If(this=c, true=v) for c, v in pairs], default=default)
 
 
+def _simple(x: exp.Expression) -> bool:
+    """Cheap to repeat: no subquery anywhere inside, and small."""
+    return not any(isinstance(n, (exp.Subquery, exp.Select)) for n in x.walk()) and \
+        sum(1 for _ in x.walk()) <= 12
+
+
+def _let(name: str, values: list[exp.Expression], body: Callable[..., exp.Expression]) -> exp.Expression:
+    """`body` over `values`, each computed once. The rewrites below need an operand several
+    times (x/0 tests the divisor and the sign of the dividend); repeating an operand that
+    holds a correlated subquery repeats a join per copy, and nested rewrites multiply the
+    copies (a calculated column's SQL grew past what Spark's code generator could compile
+    in minutes). Simple operands are repeated; others are bound once by a lambda:
+    element_at(transform(array(named_struct('v0', e0, …)), l -> body(l.v0, …)), 1).
+    Spark refuses a subquery anywhere inside a higher-order function's arguments: an
+    operand holding one is repeated (the same value, a larger plan)."""
+    if all(_simple(v) for v in values) or any(isinstance(n, (exp.Subquery, exp.Select))
+                                              for v in values for n in v.walk()):
+        return body(*values)
+    var = exp.to_identifier(name)
+    fields = [exp.to_identifier(f"v{i}") for i in range(len(values))]
+    struct = _f("named_struct", *[x for i, v in enumerate(values) for x in (exp.Literal.string(f"v{i}"), v)])
+    bound = body(*[exp.Dot(this=exp.column(var.copy()), expression=f.copy()) for f in fields])
+    lam = exp.Lambda(this=bound, expressions=[var])
+    return _f("element_at", _f("transform", exp.Array(expressions=[struct]), lam), exp.Literal.number(1))
+
+
 def _paren(x: exp.Expression) -> exp.Expression:
     return x if isinstance(x, (exp.Paren, exp.Column, exp.Literal, exp.Anonymous, exp.Func)) else exp.Paren(this=x)
 
@@ -156,12 +182,37 @@ class SparkRenderer(Renderer):
     dialect = "spark"
 
     def prepare(self, statement: exp.Expression) -> exp.Expression:
+        self._lets = 0  # lambda variables of `_let`, numbered per statement (the same SQL every time)
         out = self._rewrite(statement)
+        for node in list(out.find_all(exp.Anonymous)):
+            if node.name.lower() == "explode":
+                self._lift_generator(node)
         for node in out.find_all(exp.Anonymous):
             if _interval(node):  # left by `_shift`: not an operand of date ± interval
                 raise self.unsupported(f"the interval {node.name}() outside date ± interval",
                                        USED_BY.get(node.name.lower(), ""))
         return out
+
+    def _lift_generator(self, node: exp.Anonymous) -> None:
+        """DuckDB's unnest may sit inside an expression (CAST(unnest(l) AS DATE)); Spark's
+        explode must be the whole projection: E(explode(l)) → explode(transform(l, u -> E(u))),
+        the same rows (E reads only the item and the row)."""
+        top = node
+        while isinstance(top.parent, exp.Expression) and not isinstance(top.parent, (exp.Alias, exp.Select)):
+            top = top.parent
+        if top is node:
+            return
+        if any(isinstance(n, (exp.Subquery, exp.Select, exp.AggFunc, exp.Window)) for n in top.walk()):
+            raise self.unsupported("unnest() inside an expression with a subquery or an aggregate")
+        (items,) = node.expressions
+        var = exp.to_identifier(self._let_name().replace("let", "item"))
+        node.replace(exp.column(var.copy()))
+        body = top.copy()
+        top.replace(_f("explode", _f("transform", items, exp.Lambda(this=body, expressions=[var]))))
+
+    def _let_name(self) -> str:
+        self._lets = getattr(self, "_lets", 0) + 1
+        return f"__let{self._lets}"
 
     def _rewrite(self, tree: exp.Expression) -> exp.Expression:
         """Bottom-up: every node is rewritten after its children, so a rewrite sees (and
@@ -184,13 +235,15 @@ class SparkRenderer(Renderer):
 
     def _div(self, node: exp.Div) -> exp.Expression:
         """DuckDB `/`: DOUBLE, IEEE at zero (x/0 = ±inf, 0/0 and NaN/0 = NaN)."""
-        a, b = _double(node.this), _double(node.expression)
-        quotient = exp.Div(this=_paren(a), expression=_paren(b))
-        at_zero = _case((exp.GT(this=a.copy(), expression=exp.Literal.number(0)), _inf()),
-                        (exp.LT(this=a.copy(), expression=exp.Literal.number(0)), _inf("-")),
-                        (a.copy().is_(exp.null()), exp.cast(exp.null(), DOUBLE)), default=_nan())
-        return exp.Paren(this=_case((exp.EQ(this=b.copy(), expression=exp.Literal.number(0)), at_zero),
-                                    default=quotient))
+        def ieee(a, b):
+            quotient = exp.Div(this=_paren(a), expression=_paren(b))
+            at_zero = _case((exp.GT(this=a.copy(), expression=exp.Literal.number(0)), _inf()),
+                            (exp.LT(this=a.copy(), expression=exp.Literal.number(0)), _inf("-")),
+                            (a.copy().is_(exp.null()), exp.cast(exp.null(), DOUBLE)), default=_nan())
+            return exp.Paren(this=_case((exp.EQ(this=b.copy(), expression=exp.Literal.number(0)), at_zero),
+                                        default=quotient))
+
+        return _let(self._let_name(), [_double(node.this), _double(node.expression)], ieee)
 
     def _cast(self, node: exp.Cast) -> exp.Expression:
         """DuckDB rounds when casting to an integer (DOUBLE half to even, DECIMAL half away
@@ -208,10 +261,13 @@ class SparkRenderer(Renderer):
         elif kind == "decimal":
             node.set("this", _f("round", x))
         else:
-            fraction = exp.NEQ(this=exp.cast(x.copy(), DOUBLE), expression=_f("floor", exp.cast(x.copy(), DOUBLE)))
-            node.set("this", _case((fraction, _f("raise_error", exp.Literal.string(
-                "a value with a fraction reached an integer conversion the spark backend cannot round "
-                "as DuckDB does; run this query on the duckdb backend"))), default=x))
+            def whole(v):
+                fraction = exp.NEQ(this=exp.cast(v.copy(), DOUBLE), expression=_f("floor", exp.cast(v.copy(), DOUBLE)))
+                return _case((fraction, _f("raise_error", exp.Literal.string(
+                    "a value with a fraction reached an integer conversion the spark backend cannot round "
+                    "as DuckDB does; run this query on the duckdb backend"))), default=v)
+
+            node.set("this", _let(self._let_name(), [x], whole))
         return node
 
     def _avg(self, node: exp.Avg) -> exp.Expression:
@@ -230,6 +286,8 @@ class SparkRenderer(Renderer):
 
     def _select(self, node: exp.Select) -> exp.Expression:
         """SELECT f(t.v0, t.v1) FROM (SELECT e0 AS v0, e1 AS v1) AS t → SELECT f(e0, e1)."""
+        if any(j.args.get("method") for j in node.args.get("joins") or ()):
+            return self._asof(node)
         source = node.args.get(_FROM)
         if source is None or any(node.args.get(k) for k in _CLAUSES):
             return node
@@ -239,6 +297,8 @@ class SparkRenderer(Renderer):
         inner = sub.this
         if inner.args.get(_FROM) is not None or any(inner.args.get(k) for k in _CLAUSES + ("with",)):
             return node
+        if any(_generator(n) for p in inner.expressions for n in p.walk()):
+            return node  # unnest/explode: many rows, not a one-row wrapper
         values = {}
         for projection in inner.expressions:
             if isinstance(projection, exp.Alias):
@@ -258,6 +318,35 @@ class SparkRenderer(Renderer):
                 return node
         node.set(_FROM, None)
         return node
+
+    def _asof(self, node: exp.Select) -> exp.Expression:
+        """The compiler's one ASOF join (RANKX looking a value up among counted values):
+        SELECT c.v FROM (SELECT e AS b) AS q ASOF LEFT JOIN c ON q.b <= c.a takes the row
+        with the least a >= e (`>=`: the greatest a <= e), NULL without one. Spark has no
+        ASOF join: the same row is min_by(c.v, c.a) over the rows where e <= c.a (`a` is
+        unique there: the values are grouped), an aggregate, so NULL over no rows."""
+        joins = node.args.get("joins") or []
+        source = node.args.get(_FROM)
+        shape = (len(joins) == 1 and len(node.expressions) == 1 and source is not None
+                 and not any(node.args.get(k) for k in _CLAUSES if k != "joins"))
+        if shape:
+            join, sub, out = joins[0], source.this, node.expressions[0]
+            on = join.args.get("on")
+            inner = sub.this if isinstance(sub, exp.Subquery) else None
+            method, side = (join.args.get("method") or "").upper(), (join.args.get("side") or "").upper()
+            shape = (method == "ASOF" and side == "LEFT"
+                     and isinstance(on, (exp.LTE, exp.GTE)) and isinstance(out, exp.Column)
+                     and isinstance(inner, exp.Select) and inner.args.get(_FROM) is None
+                     and len(inner.expressions) == 1 and isinstance(inner.expressions[0], exp.Alias)
+                     and isinstance(on.this, exp.Column) and on.this.table == sub.alias
+                     and on.this.name == inner.expressions[0].alias and isinstance(on.expression, exp.Column)
+                     and on.expression.table == join.this.alias == out.table)
+        if not shape:
+            raise self.unsupported("this ASOF join", "RANKX")
+        value = inner.expressions[0].this
+        pick = "min_by" if isinstance(on, exp.LTE) else "max_by"
+        cond = type(on)(this=_paren(value.copy()), expression=on.expression.copy())
+        return exp.select(_f(pick, out.copy(), on.expression.copy())).from_(join.this.copy()).where(cond)
 
     def _subquery(self, node: exp.Subquery) -> exp.Expression:
         """A scalar (SELECT e), with no FROM, is e."""
@@ -361,10 +450,9 @@ class SparkRenderer(Renderer):
         return _f("concat_ws", exp.Literal.string(""), *args)
 
     def _ln(self, node, args):
-        (x,) = args
-        return exp.Paren(this=_case((exp.EQ(this=x.copy(), expression=exp.Literal.number(0)), _inf("-")),
-                                    (exp.LT(this=x.copy(), expression=exp.Literal.number(0)), _nan()),
-                                    default=_f("ln", x)))
+        return _let(self._let_name(), args, lambda x: exp.Paren(this=_case(
+            (exp.EQ(this=x.copy(), expression=exp.Literal.number(0)), _inf("-")),
+            (exp.LT(this=x.copy(), expression=exp.Literal.number(0)), _nan()), default=_f("ln", x))))
 
     def _sign(self, node, args):
         return exp.cast(_f("signum", *args), "INT")
@@ -505,6 +593,10 @@ def _kind(x: exp.Expression) -> str:
         return "int" if x.this.lstrip("-").isdigit() else "decimal"
     if isinstance(x, (exp.Boolean, exp.Predicate, exp.Not, exp.And, exp.Or, exp.Is)):
         return "bool"
+    if isinstance(x, exp.Subquery) and isinstance(x.this, exp.Select) and len(x.this.expressions) == 1:
+        return _kind(x.this.expressions[0])
+    if isinstance(x, exp.Alias):
+        return _kind(x.this)
     if isinstance(x, (exp.Count,)):
         return "int"
     if isinstance(x, (exp.Sum, exp.Min, exp.Max)):
@@ -515,6 +607,8 @@ def _kind(x: exp.Expression) -> str:
         kinds = {_kind(v) for v in [i.args["true"] for i in x.args.get("ifs", [])] + [x.args.get("default")]
                  if v is not None and not _is_null(v)}
         return kinds.pop() if len(kinds) == 1 else "?"
+    if isinstance(x, exp.Anonymous) and x.name.lower() == "element_at" and _is_let(x.expressions[0]):
+        return _kind(x.expressions[0].expressions[1].this)  # `_let`: the kind of its body
     if isinstance(x, (exp.Anonymous, exp.Func)) and not isinstance(x, exp.Cast):
         name = (x.name if isinstance(x, exp.Anonymous) else x.sql_name()).lower()
         if name in _INT_FUNCS:
@@ -535,6 +629,15 @@ def _kind(x: exp.Expression) -> str:
     if isinstance(x, exp.Neg):
         return _kind(x.this)
     return "?"
+
+
+def _generator(x) -> bool:
+    return isinstance(x, exp.Anonymous) and x.name.lower() in ("unnest", "explode")
+
+
+def _is_let(x) -> bool:
+    return isinstance(x, exp.Anonymous) and x.name.lower() == "transform" and len(x.expressions) == 2 \
+        and isinstance(x.expressions[1], exp.Lambda) and x.expressions[1].expressions[0].name.startswith("__let")
 
 
 def _is_null(x) -> bool:
