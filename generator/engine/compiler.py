@@ -33,6 +33,7 @@ from generator.engine.context import (
     not_distinct,
 )
 from generator.engine.data import fn, ident, table_ref
+from generator.engine.propagation import crosses, propagate
 from generator.engine.sql import join
 from generator.engine.errors import DaxCompileError, DaxUnsupportedError
 from generator.engine.types import MODEL_TYPES, DaxType, sql_type, unify
@@ -299,7 +300,7 @@ class CompilerCore:
 
     def key_column(self, table: Table) -> str | None:
         for r in self.model.relationships:
-            if r.to_table.lower() == table.name.lower():
+            if r.to_table.lower() == table.name.lower() and not r.many_to_many:
                 return table.column(r.to_column).name
         for c in table.columns:
             if c.key:
@@ -348,25 +349,8 @@ class CompilerCore:
         return and_all(conds)
 
     def _bidir(self, scan: Scan, ctx: Ctx) -> list[exp.Expression]:
-        """Filters reaching the scan from the many side of a bidirectional relationship."""
-        out = []
-        rels = scan.rels
-        for i, r in enumerate(self.model.relationships):
-            if i not in rels.both or i not in rels.active:
-                continue
-            if r.to_table.lower() not in scan.tables() or r.from_table.lower() in scan.tables():
-                continue
-            many = self.model.table(r.from_table)
-            inner = Scan(self, many, rels)
-            outside = [f for f in ctx.filters
-                       if any(inner.has(k) for k in f.keys()) and not any(scan.has(k) for k in f.keys())]
-            if not outside:
-                continue
-            key = (self.model.table(r.to_table).name, self.model.table(r.to_table).column(r.to_column).name)
-            conds = [f.apply(inner) for f in outside]
-            conds.append(not_distinct(inner.col(key), scan.col(key)))
-            out.append(exp.Exists(this=inner.build(exp.select("1"), and_all(conds))))
-        return out
+        """Filters reaching the scan through bidirectional and many-to-many relationships."""
+        return propagate(self, scan, ctx)
 
     def scan(self, table: Table, env: Env, blank: bool = False) -> Scan:
         return Scan(self, table, env.ctx.rels or self.base_rels(), blank)
@@ -467,7 +451,7 @@ class CompilerCore:
 
     def _leafable(self, env: Env) -> bool:
         scope = env.scope
-        if scope is None or (env.ctx.rels or self.base_rels()).both:
+        if scope is None or crosses(self.model, env.ctx.rels or self.base_rels()):
             return False
         if any(r.scope is not scope for r in env.rows):
             return False
@@ -1003,36 +987,7 @@ class CompilerCore:
                 return out
 
             return allselected
-        if name == "USERELATIONSHIP":
-            a, b = self.args(call, env, 2)
-            idx = self.find_rel(env, call, self.colref(env, a), self.colref(env, b))
-            r = self.model.relationships[idx]
-            pair = {r.from_table.lower(), r.to_table.lower()}
-
-            def userel(ctx: Ctx) -> Ctx:
-                rs = ctx.rels or self.base_rels()
-                others = {i for i in rs.active
-                          if {self.model.relationships[i].from_table.lower(),
-                              self.model.relationships[i].to_table.lower()} == pair}
-                return replace(ctx, rels=RelState((rs.active - others) | {idx}, rs.both))
-
-            return userel
-        if name == "CROSSFILTER":
-            a, b, d = self.args(call, env, 3)
-            idx = self.find_rel(env, call, self.colref(env, a), self.colref(env, b))
-            mode = _enum(d)
-            if mode not in ("BOTH", "NONE", "ONEWAY", "ONEWAY_RIGHTFILTERS", "ONEWAY_LEFTFILTERS"):
-                raise self.err(env, d, "CROSSFILTER direction must be BOTH, NONE or ONEWAY")
-
-            def crossfilter(ctx: Ctx) -> Ctx:
-                rs = ctx.rels or self.base_rels()
-                if mode == "NONE":
-                    return replace(ctx, rels=RelState(rs.active - {idx}, rs.both - {idx}))
-                if mode == "BOTH":
-                    return replace(ctx, rels=RelState(rs.active | {idx}, rs.both | {idx}))
-                return replace(ctx, rels=RelState(rs.active | {idx}, rs.both - {idx}))
-
-            return crossfilter
+        # USERELATIONSHIP and CROSSFILTER: engine.relationships
         return None
 
     def _table_name(self, env: Env, node: A.Expr) -> str:

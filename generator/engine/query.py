@@ -22,6 +22,8 @@ from generator.engine.fn_paths import PathItemFns
 from generator.engine.compiler import CellScope, Env, Rel, RelCol, Source
 from generator.engine.context import CellFilter, ColKey, Ctx, EqFilter, RowsFilter, Scan, and_all
 from generator.engine.data import ident
+from generator.engine.propagation import crosses
+from generator.engine.relationships import RelationshipFns
 from generator.engine.fn_window import WindowFns
 from generator.engine.fn_calendar import CalendarFns
 from generator.engine.shared_scans import share_scans
@@ -55,7 +57,7 @@ def display_name(c: RelCol) -> str:
     return f"[{c.name}]"
 
 
-class Compiler(CalcGroupFns, UserFunctionFns, PathItemFns, WindowFns, Tables2Fns, ModelInfoFns, FinanceFns, StatFns, PathFns,
+class Compiler(RelationshipFns, CalcGroupFns, UserFunctionFns, PathItemFns, WindowFns, Tables2Fns, ModelInfoFns, FinanceFns, StatFns, PathFns,
                ErrorFns, InfoFns, TimeFns2, CalendarFns, TimeFns, TableFns):
     """The full compiler: core + the handler mixins (one module each); user-defined
     functions are expanded inline (udfs_dax)."""
@@ -307,7 +309,7 @@ class Compiler(CalcGroupFns, UserFunctionFns, PathItemFns, WindowFns, Tables2Fns
         if fact is None:
             return None
         rels = ctx.rels or self.base_rels()
-        if rels.both:
+        if crosses(self.model, rels):
             return None
         scan = Scan(self, fact, rels)
         if not all(scan.has(k) for k in level):
