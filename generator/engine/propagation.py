@@ -125,8 +125,9 @@ def _states(comp: "Compiler", root: Scan, rels: RelState, edges: list[Hop]) -> l
     return states
 
 
-def _claims(comp: "Compiler", states: list[_State], target: str) -> dict[str, _State]:
-    """Table -> the state its filters travel through (the best path); a tie is an error."""
+def _claims(states: list[_State]) -> tuple[dict[str, _State], dict[str, tuple[_State, _State]]]:
+    """Table -> the state its filters travel through (the best path), and the tables that
+    two paths of equal precedence reach (an error only if a filter needs them)."""
     best: dict[str, tuple[tuple[int, int], _State]] = {}
     ties: dict[str, _State] = {}
     for s in states:
@@ -137,15 +138,16 @@ def _claims(comp: "Compiler", states: list[_State], target: str) -> dict[str, _S
                 ties.pop(t, None)
             elif c == best[t][0] and best[t][1] is not s:
                 ties[t] = s
-    for t, other in ties.items():
-        if t in states[0].tables:
-            continue
-        raise DaxCompileError(
-            f"ambiguous filter paths from '{comp.model.table(t).name}' to '{target}': "
-            f"{_describe(comp, best[t][1])} and {_describe(comp, other)} have the same precedence",
-            None, "Power BI allows one filter path between two tables; remove the CROSSFILTER/USERELATIONSHIP "
-                  "that opens the second one")
-    return {t: s for t, (_, s) in best.items()}
+    claims = {t: s for t, (_, s) in best.items()}
+    return claims, {t: (claims[t], other) for t, other in ties.items() if t not in states[0].tables}
+
+
+def _ambiguous(comp: "Compiler", table: str, target: str, one: _State, other: _State) -> DaxCompileError:
+    return DaxCompileError(
+        f"ambiguous filter paths from '{comp.model.table(table).name}' to '{target}': "
+        f"{_describe(comp, one)} and {_describe(comp, other)} have the same precedence",
+        None, "Power BI allows one filter path between two tables; remove the CROSSFILTER/USERELATIONSHIP "
+              "that opens the second one")
 
 
 def _describe(comp: "Compiler", state: _State) -> str:
@@ -161,12 +163,14 @@ def propagate(comp: "Compiler", scan: Scan, ctx: Ctx) -> list[exp.Expression]:
     states = _states(comp, scan, rels, edges)
     if len(states) == 1:
         return []
-    claims = _claims(comp, states, scan.base.name)
+    claims, ties = _claims(states)
     assigned: dict[int, list] = {}
     for f in ctx.filters:
         tables = {k[0].lower() for k in f.keys()}
         if tables & states[0].tables or not tables & claims.keys():
             continue  # applied by the scan itself, or never reaches it
+        for t in sorted(tables & ties.keys()):
+            raise _ambiguous(comp, t, scan.base.name, *ties[t])
         owner = min((claims[t] for t in tables if t in claims), key=lambda s: (len(s.path), s.table))
         assigned.setdefault(id(owner), []).append(f)
     return _conditions(comp, states[0], scan, assigned, rels)

@@ -251,5 +251,28 @@ def test_paths_of_equal_precedence_are_ambiguous():
     one = 'CROSSFILTER(Sales[ID], Customer[ID], BOTH)'
     two = 'CROSSFILTER(Returns[ID], Customer[ID], BOTH)'
     assert val(e, f"CALCULATE(COUNTROWS(Customer), Date[Day] = 1, {one})") == 1  # one path: customer 1
+    # the tie matters only to filters on the tables it concerns: a filter on Sales has one path
+    assert val(e, f"CALCULATE(COUNTROWS(Customer), Sales[Day] = 1, {one}, {two})") == 1
     with pytest.raises(DaxCompileError, match=r"ambiguous filter paths from 'Date' to 'Customer'.*Returns\[ID\]"):
         e.query(f'EVALUATE ROW("x", CALCULATE(COUNTROWS(Customer), Date[Day] = 1, {one}, {two}))')
+
+
+def test_many_to_many_takes_precedence_over_a_bidirectional_path():
+    # RELATIONSHIPS_URL, precedence rules: many-to-many relationships come before
+    # bi-directional relationships in the reverse direction. Product 1 is in category A and
+    # product 2 in B, but the one sale (product 1) is labelled B. With Sales -> Product opened
+    # both ways, Cat = "B" reaches Product directly (m2m: product 2) and through Sales
+    # (product 1); the m2m path wins: MAX = 2 (both paths at once would leave no product).
+    cat = table("Cat", col("Category", "string", True))
+    product = table("Product", col("ProductID", "int64", True), col("Category", "string"))
+    sales = table("Sales", col("ProductID", "int64"), col("Category", "string"), col("Amount", "int64"))
+    rels = (Relationship("Sales", "ProductID", "Product", "ProductID", P),
+            Relationship("Sales", "Category", "Cat", "Category", P),
+            Relationship("Product", "Category", "Cat", "Category", P, cardinality="many_to_many"))
+    model = Model("Prec", "en-US", (cat, product, sales), rels, (), (), Path("."))
+    e = Engine(model, data={"Cat": [("A",), ("B",)], "Product": [(1, "A"), (2, "B")], "Sales": [(1, "B", 10)]})
+    cf = "CROSSFILTER(Sales[ProductID], Product[ProductID], BOTH)"
+    assert val(e, 'CALCULATE(MAX(Product[ProductID]), Cat[Category] = "B")') == 2
+    assert val(e, f'CALCULATE(MAX(Product[ProductID]), Cat[Category] = "B", {cf})') == 2
+    # a filter on Sales itself has one path (the bidirectional one): product 1
+    assert val(e, f"CALCULATE(MAX(Product[ProductID]), Sales[Amount] = 10, {cf})") == 1
