@@ -16,7 +16,8 @@ from sqlglot import exp
 
 from generator.dax import ast as A
 from generator.engine.compiler import Env, Rel, RelCol, _enum, order_pairs
-from generator.engine.context import ColKey, EqFilter, and_all, not_distinct
+from generator.engine.context import ColKey, EqFilter, Scan, and_all, not_distinct
+from generator.engine.propagation import hops
 from generator.engine.data import fn, ident, table_ref
 from generator.engine.tables import TableFns
 from generator.engine.types import DaxType, sql_type
@@ -646,12 +647,11 @@ class Tables2Fns(TableFns):
         rels = env.ctx.rels or self.base_rels()
         reach = {table.name.lower()} | {t for t in self.scan(table, env).tables()}
         changed = True
-        while changed:  # bidirectional relationships cross-filter the many side too
+        while changed:  # bidirectional and many-to-many relationships cross-filter it too
             changed = False
-            for i, r in enumerate(self.model.relationships):
-                if i in rels.both and i in rels.active and r.to_table.lower() in reach \
-                        and r.from_table.lower() not in reach:
-                    reach.add(r.from_table.lower())
+            for h in hops(self.model, rels):
+                if h.dst in reach and h.src not in reach:
+                    reach |= Scan(self, self.model.table(h.src), rels).tables()
                     changed = True
         for name in reach:
             t = self.model.table(name)

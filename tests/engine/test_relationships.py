@@ -276,3 +276,11 @@ def test_many_to_many_takes_precedence_over_a_bidirectional_path():
     assert val(e, f'CALCULATE(MAX(Product[ProductID]), Cat[Category] = "B", {cf})') == 2
     # a filter on Sales itself has one path (the bidirectional one): product 1
     assert val(e, f"CALCULATE(MAX(Product[ProductID]), Sales[Amount] = 10, {cf})") == 1
+
+
+def test_allcrossfiltered_removes_filters_that_arrive_over_a_many_to_many(single):
+    # learn.microsoft.com/dax/allcrossfiltered-function-dax: it clears every filter applied
+    # to the table, directly or through relationships; Product filters Budget over the m2m,
+    # so the Pen filter goes: every budget row, 157
+    assert val(single, 'CALCULATE(CALCULATE([Budget], ALLCROSSFILTERED(Budget)), Product[Name] = "Pen")') == 157
+    assert val(single, 'CALCULATE(CALCULATE([Budget], ALL(Budget)), Product[Name] = "Pen")') == 100
