@@ -53,7 +53,7 @@ def test_many_to_many_loads_and_emits_desktops_tmdl(project):
     model = load_project(project)
     r = next(r for r in model.relationships if r.from_table == "Dim_Customer")
     assert r.many_to_many and r.cross_filter == "both" and r.to_table == "User_Country"
-    block = relationships_tmdl(model).split(f"relationship ")[-1]
+    block = relationships_tmdl(model).split("relationship ")[-1]
     # Desktop writes a many-to-many relationship with both cardinalities many
     assert "\tfromCardinality: many\n\ttoCardinality: many\n" in block
     assert "\tcrossFilteringBehavior: bothDirections\n" in block
