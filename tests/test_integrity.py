@@ -46,7 +46,9 @@ def test_two_facts_sharing_two_dimensions_is_not_ambiguous():
 def test_a_diamond_is_ambiguous_unless_one_relationship_is_inactive():
     rels = [_rel(1, "F.a", "A.k"), _rel(2, "F.b", "B.k"), _rel(3, "A.c", "C.k"), _rel(4, "B.c", "C.k")]
     assert _messages(_star(*rels)) == [
-        "4: ambiguous relationships: filters on 'C' reach 'F' along two active paths: C -> A -> F and C -> B -> F"]
+        "4: ambiguous relationships: filters on 'C' reach 'F' along two active paths: C -> A -> F and C -> B -> F "
+        "(relationships F[a] -> A[k] at model.yaml:1:5, F[b] -> B[k] at model.yaml:2:5, A[c] -> C[k] at model.yaml:3:5, "
+        "B[c] -> C[k] at model.yaml:4:5)"]
     rels[3] = _rel(4, "B.c", "C.k", active=False)
     assert _messages(_star(*rels)) == []
 
@@ -58,7 +60,9 @@ def test_a_bidirectional_relationship_opens_a_second_path():
     assert _messages(_star(*rels)) == []
     rels[0] = _rel(1, "F.a", "A.k", both=True)
     assert _messages(_star(*rels)) == [
-        "4: ambiguous relationships: filters on 'B' reach 'G' along two active paths: B -> G and B -> F -> A -> G"]
+        "4: ambiguous relationships: filters on 'B' reach 'G' along two active paths: B -> G and B -> F -> A -> G "
+        "(relationships F[a] -> A[k] at model.yaml:1:5, G[a] -> A[k] at model.yaml:2:5, G[b] -> B[k] at model.yaml:3:5, "
+        "F[b] -> B[k] at model.yaml:4:5)"]
 
 
 def test_cycles_follow_many_to_one_and_ignore_inactive_relationships():

@@ -174,6 +174,9 @@ def relationships_tmdl(model: Model) -> str:
         w.line(0, f"relationship {relationship_name(model, r)}")
         if r.cross_filter == "both":
             w.line(1, "crossFilteringBehavior: bothDirections")
+        if r.many_to_many:  # as Desktop writes a many-to-many relationship
+            w.line(1, "fromCardinality: many")
+            w.line(1, "toCardinality: many")
         if not r.active:
             w.line(1, "isActive: false")
         w.line(1, f"fromColumn: {quote(r.from_table)}.{quote(r.from_column)}")

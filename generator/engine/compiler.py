@@ -39,6 +39,7 @@ from generator.engine.context import CellFilter, ColKey, Ctx, RelState, Scan, an
 from generator.engine.data import fn, ident, table_ref
 from generator.engine.expr_nodes import ExprNodes
 from generator.engine.filter_args import FilterArgs
+from generator.engine.propagation import crosses, propagate
 from generator.engine.sql import join
 from generator.engine.errors import DaxCompileError, DaxUnsupportedError
 from generator.engine.transition import MeasureRefs
@@ -177,7 +178,7 @@ class CompilerCore(ExprNodes, MeasureRefs, FilterArgs):
 
     def key_column(self, table: Table) -> str | None:
         for r in self.model.relationships:
-            if r.to_table.lower() == table.name.lower():
+            if r.to_table.lower() == table.name.lower() and not r.many_to_many:
                 return table.column(r.to_column).name
         for c in table.columns:
             if c.key:
@@ -226,25 +227,8 @@ class CompilerCore(ExprNodes, MeasureRefs, FilterArgs):
         return and_all(conds)
 
     def _bidir(self, scan: Scan, ctx: Ctx) -> list[exp.Expression]:
-        """Filters reaching the scan from the many side of a bidirectional relationship."""
-        out = []
-        rels = scan.rels
-        for i, r in enumerate(self.model.relationships):
-            if i not in rels.both or i not in rels.active:
-                continue
-            if r.to_table.lower() not in scan.tables() or r.from_table.lower() in scan.tables():
-                continue
-            many = self.model.table(r.from_table)
-            inner = Scan(self, many, rels)
-            outside = [f for f in ctx.filters
-                       if any(inner.has(k) for k in f.keys()) and not any(scan.has(k) for k in f.keys())]
-            if not outside:
-                continue
-            key = (self.model.table(r.to_table).name, self.model.table(r.to_table).column(r.to_column).name)
-            conds = [f.apply(inner) for f in outside]
-            conds.append(not_distinct(inner.col(key), scan.col(key)))
-            out.append(exp.Exists(this=inner.build(exp.select("1"), and_all(conds))))
-        return out
+        """Filters reaching the scan through bidirectional and many-to-many relationships."""
+        return propagate(self, scan, ctx)
 
     def scan(self, table: Table, env: Env, blank: bool = False) -> Scan:
         return Scan(self, table, env.ctx.rels or self.base_rels(), blank)
@@ -345,7 +329,7 @@ class CompilerCore(ExprNodes, MeasureRefs, FilterArgs):
 
     def _leafable(self, env: Env) -> bool:
         scope = env.scope
-        if scope is None or (env.ctx.rels or self.base_rels()).both:
+        if scope is None or crosses(self.model, env.ctx.rels or self.base_rels()):
             return False
         if any(r.scope is not scope for r in env.rows):
             return False

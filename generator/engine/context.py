@@ -67,6 +67,9 @@ class RelState:
 
     active: frozenset[int]
     both: frozenset[int]
+    # many-to-many relationships whose single direction is from -> to (CROSSFILTER
+    # ONEWAY_*FILTERS*); by default `to` filters `from` (see engine.propagation)
+    reverse: frozenset[int] = frozenset()
 
 
 class Scan:
@@ -89,7 +92,9 @@ class Scan:
         while frontier:
             cur = frontier.pop(0)
             for i, r in enumerate(comp.model.relationships):
-                if i in rels.active and r.from_table.lower() == cur and r.to_table.lower() not in seen:
+                # a many-to-many relationship is limited: table expansion does not cross it
+                if i in rels.active and not r.many_to_many and r.from_table.lower() == cur \
+                        and r.to_table.lower() not in seen:
                     seen.add(r.to_table.lower())
                     self.parent[r.to_table.lower()] = (cur, i)
                     frontier.append(r.to_table.lower())

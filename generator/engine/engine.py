@@ -142,6 +142,8 @@ class Engine:
         """Tables a regular relationship with unmatched many-side keys points to (§4)."""
         out = set()
         for r in self.model.relationships:
+            if r.many_to_many:  # a limited relationship has no blank row
+                continue
             if r.to_table.lower() not in out and self._rows(orphan_check(r))[0][0]:
                 out.add(r.to_table.lower())
         return frozenset(out)
@@ -153,7 +155,7 @@ class Engine:
         out = set()
         for r in self.model.relationships:
             key = (r.to_table.lower(), r.to_column.lower())
-            if key in out:
+            if key in out or r.many_to_many:  # not joined: it never expands a table
                 continue
             col = exp.column(r.to_column, quoted=True)
             query = exp.select(exp.EQ(this=exp.Count(this=col), expression=exp.Count(

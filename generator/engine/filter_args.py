@@ -15,9 +15,8 @@ from sqlglot import exp
 from generator.dax import ast as A
 from generator.dax.catalog import lookup
 from generator.engine.compile_types import Env, Rel
-from generator.engine.context import ColKey, Ctx, Filter, PredFilter, RelState, RowsFilter, Scan, TableFilter
+from generator.engine.context import ColKey, Ctx, Filter, PredFilter, RowsFilter, Scan, TableFilter
 from generator.engine.data import fn
-from generator.engine.dax_keywords import _enum
 from generator.engine.values import Scalar, truthy
 
 
@@ -189,36 +188,7 @@ class FilterArgs:
                 return out
 
             return allselected
-        if name == "USERELATIONSHIP":
-            a, b = self.args(call, env, 2)
-            idx = self.find_rel(env, call, self.colref(env, a), self.colref(env, b))
-            r = self.model.relationships[idx]
-            pair = {r.from_table.lower(), r.to_table.lower()}
-
-            def userel(ctx: Ctx) -> Ctx:
-                rs = ctx.rels or self.base_rels()
-                others = {i for i in rs.active
-                          if {self.model.relationships[i].from_table.lower(),
-                              self.model.relationships[i].to_table.lower()} == pair}
-                return replace(ctx, rels=RelState((rs.active - others) | {idx}, rs.both))
-
-            return userel
-        if name == "CROSSFILTER":
-            a, b, d = self.args(call, env, 3)
-            idx = self.find_rel(env, call, self.colref(env, a), self.colref(env, b))
-            mode = _enum(d)
-            if mode not in ("BOTH", "NONE", "ONEWAY", "ONEWAY_RIGHTFILTERS", "ONEWAY_LEFTFILTERS"):
-                raise self.err(env, d, "CROSSFILTER direction must be BOTH, NONE or ONEWAY")
-
-            def crossfilter(ctx: Ctx) -> Ctx:
-                rs = ctx.rels or self.base_rels()
-                if mode == "NONE":
-                    return replace(ctx, rels=RelState(rs.active - {idx}, rs.both - {idx}))
-                if mode == "BOTH":
-                    return replace(ctx, rels=RelState(rs.active | {idx}, rs.both | {idx}))
-                return replace(ctx, rels=RelState(rs.active | {idx}, rs.both - {idx}))
-
-            return crossfilter
+        # USERELATIONSHIP and CROSSFILTER: engine.relationships
         return None
 
     def _table_name(self, env: Env, node: A.Expr) -> str:

@@ -13,6 +13,7 @@ from generator.dax import ast as A
 from generator.engine.compile_types import Env, Rel, RelCol
 from generator.engine.compiler import CompilerCore
 from generator.engine.context import Ctx, Scan
+from generator.engine.propagation import hops
 
 
 class ColumnSetFns(CompilerCore):
@@ -107,12 +108,11 @@ class ColumnSetFns(CompilerCore):
         rels = env.ctx.rels or self.base_rels()
         reach = {table.name.lower()} | {t for t in self.scan(table, env).tables()}
         changed = True
-        while changed:  # bidirectional relationships cross-filter the many side too
+        while changed:  # bidirectional and many-to-many relationships cross-filter it too
             changed = False
-            for i, r in enumerate(self.model.relationships):
-                if i in rels.both and i in rels.active and r.to_table.lower() in reach \
-                        and r.from_table.lower() not in reach:
-                    reach.add(r.from_table.lower())
+            for h in hops(self.model, rels):
+                if h.dst in reach and h.src not in reach:
+                    reach |= Scan(self, self.model.table(h.src), rels).tables()
                     changed = True
         for name in reach:
             t = self.model.table(name)

@@ -132,7 +132,7 @@ def _rel_parts(cat: ModelCatalog):
 
 def _relationships(cat: ModelCatalog) -> list[tuple]:
     return [(rid, 1, f"'{ft}'[{fc}] -> '{tt}'[{tc}]", r.active, 1, 2 if r.cross_filter == "both" else 1,
-             cat.table_ids[ft], cat.column_id(ft, fc), 2, cat.table_ids[tt], cat.column_id(tt, tc), 1)
+             cat.table_ids[ft], cat.column_id(ft, fc), 2, cat.table_ids[tt], cat.column_id(tt, tc), 2 if r.many_to_many else 1)
             for rid, r, ft, fc, tt, tc in _rel_parts(cat)]
 
 
@@ -296,7 +296,7 @@ def _view_measures(cat: ModelCatalog) -> list[tuple]:
 
 def _view_relationships(cat: ModelCatalog) -> list[tuple]:
     return [(rid, f"'{ft}'[{fc}] -> '{tt}'[{tc}]", r.active,
-             "BothDirections" if r.cross_filter == "both" else "OneDirection", ft, fc, "Many", tt, tc, "One")
+             "BothDirections" if r.cross_filter == "both" else "OneDirection", ft, fc, "Many", tt, tc, "Many" if r.many_to_many else "One")
             for rid, r, ft, fc, tt, tc in _rel_parts(cat)]
 
 

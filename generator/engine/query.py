@@ -23,6 +23,8 @@ from generator.engine.compile_types import Env, Rel, RelCol, Source
 from generator.engine.compiler import CellScope
 from generator.engine.context import CellFilter, ColKey, Ctx, EqFilter, RowsFilter, Scan, and_all
 from generator.engine.data import ident
+from generator.engine.propagation import crosses
+from generator.engine.relationships import RelationshipFns
 from generator.engine.fn_window import WindowFns
 from generator.engine.fn_calendar import CalendarFns
 from generator.engine.fn_calculate import CalculateFns
@@ -71,6 +73,7 @@ def display_name(c: RelCol) -> str:
 
 
 class Compiler(
+    RelationshipFns,
     # calculation groups and user-defined functions override core hooks; window functions
     CalcGroupFns, UserFunctionFns, PathItemFns, WindowFns,
     # grouping, joins, row selection, tables as text, model objects as tables
@@ -334,7 +337,7 @@ class Compiler(
         if fact is None:
             return None
         rels = ctx.rels or self.base_rels()
-        if rels.both:
+        if crosses(self.model, rels):
             return None
         scan = Scan(self, fact, rels)
         if not all(scan.has(k) for k in level):

@@ -10,7 +10,11 @@ build fails first, with the YAML position of the relationship:
 * the active relationships have no cycle (`A -> B -> A`, many side to one side);
 * between two tables there is at most one active filter path (Power BI's "ambiguous
   path" rule). Filters flow from the one side to the many side, and also the other way
-  on `cross_filter: both`; inactive relationships do not count.
+  on `cross_filter: both`; inactive relationships do not count. A many-to-many
+  relationship carries filters from `to` to `from` (both ways on `both`), so it counts
+  the same way. The message names every relationship of both paths with its position.
+  (Paths that only a CROSSFILTER/USERELATIONSHIP opens are resolved at query time by
+  Power BI's precedence rules: engine.propagation.)
 
 The data checks (one side unique and without blanks) need the data and live in
 `generator.validate.integrity`.
@@ -137,10 +141,17 @@ def _ambiguity_problems(active: list[Relationship]) -> list[Problem]:
             last = max(rels, key=lambda c: (c.pos.file, c.pos.line, c.pos.col))
             problems.append(Problem(
                 last.pos, f"ambiguous relationships: filters on '{source}' reach '{target}' along two active "
-                          f"paths: {_chain(source, one)} and {_chain(source, other)}",
+                          f"paths: {_chain(source, one)} and {_chain(source, other)} (relationships "
+                          + ", ".join(f"{r.name} at {r.pos}" for r in _in_order(one + other)) + ")",
                 "Power BI allows one active path between two tables; make one relationship inactive "
                 "(active: false) and use USERELATIONSHIP where it is needed"))
     return problems
+
+
+def _in_order(path: list[tuple[str, Relationship]]) -> list[Relationship]:
+    """The relationships of both paths, each once, in the order of the YAML."""
+    rels = {id(r): r for _, r in path}.values()
+    return sorted(rels, key=lambda r: (r.pos.file, r.pos.line, r.pos.col))
 
 
 def _chain(source: str, path: list[tuple[str, Relationship]]) -> str:

@@ -321,7 +321,8 @@ def _relationships(doc: PosDict, tables: dict[str, Table], out: _Collector) -> t
                         _did_you_mean(column, [x.name for x in t.all_columns]))
             ends.append((t.name if t else table or "", column))
         rels.append(Relationship(ends[0][0], ends[0][1], ends[1][0], ends[1][1], items.item_pos[i],
-                                 cross_filter=r.get("cross_filter", "single"), active=r.get("active", True)))
+                                 cross_filter=r.get("cross_filter", "single"), active=r.get("active", True),
+                                 cardinality=r.get("cardinality", "many_to_one")))
     return tuple(rels)
 
 

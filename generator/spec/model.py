@@ -140,11 +140,18 @@ class Table:
 class Relationship:
     from_table: str  # many side
     from_column: str
-    to_table: str  # one side
+    to_table: str  # one side (also many with cardinality many_to_many)
     to_column: str
     pos: Pos
     cross_filter: str = "single"  # "single" | "both"
     active: bool = True
+    # "many_to_one" | "many_to_many": a many-to-many relationship is *limited* (no blank row,
+    # no table expansion, no RELATED); single cross_filter then means `to` filters `from`
+    cardinality: str = "many_to_one"
+
+    @property
+    def many_to_many(self) -> bool:
+        return self.cardinality == "many_to_many"
 
     @property
     def name(self) -> str:

@@ -86,6 +86,8 @@ def _checks(model: Model, data: Data) -> list[_Unique]:
     """One check per column: the first relationship whose one side it is, else its key flag."""
     checks: dict[tuple[str, str], _Unique] = {}
     for r in model.relationships:
+        if r.many_to_many:  # both sides may repeat: nothing to be unique
+            continue
         one, many = model.table(r.to_table), model.table(r.from_table)
         if one is None or many is None or one.name.lower() == many.name.lower():
             continue
