@@ -335,7 +335,7 @@ def table_tmdl(model: Model, t: Table, dax_text: dict[tuple[str, str], str]) -> 
         return w.text()
     w.line(1, f"partition {quote(t.name)} = m")
     w.line(2, "mode: import")
-    w.expression(2, "source", partition_m(t), 4)
+    w.expression(2, "source", t.source.m if t.source.kind == "external" else partition_m(t), 4)
     w.blank()
     w.line(1, "annotation PBI_NavigationStepName = Navigation")
     w.blank()
@@ -372,4 +372,18 @@ def semantic_model_files(model: Model, data_folder: str, dax_text: dict[tuple[st
         files[f"tables/{t.name}.tmdl"] = table_tmdl(model, t, dax_text)
     for r in model.roles:
         files[f"roles/{r.name}.tmdl"] = role_tmdl(model, r, dax_text)
-    return files
+    return overlay(files, model.passthrough)
+
+
+APPENDED = ("model.tmdl", "expressions.tmdl")  # generated objects first, then the kept ones
+
+
+def overlay(files: dict[str, str], passthrough: dict[str, str]) -> dict[str, str]:
+    """The model's verbatim TMDL (semantic/tmdl/) over the generated files: model.tmdl and
+    expressions.tmdl gain the kept top-level objects (query groups, shared M expressions)
+    after the generated ones; any other kept file (a table with a KPI, a perspective, a
+    culture with translations) is written as it is, in place of a generated one."""
+    out = dict(files)
+    for rel, text in passthrough.items():
+        out[rel] = out[rel].rstrip("\n") + "\n\n" + text if rel in APPENDED and rel in out else text
+    return out

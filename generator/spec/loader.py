@@ -101,7 +101,8 @@ def _schema_problems(doc: Any, kind: str, out: _Collector) -> bool:
         if err.validator == "oneOf" and not path:
             out.add(pos, "a table needs exactly one of 'source' (its data) or 'calculated' (a DAX table expression)")
         elif err.validator == "oneOf" and path and path[-1] == "source":
-            out.add(pos, "source needs exactly one of 'generator' (with optional 'params'), 'csv' or 'parquet'")
+            out.add(pos, "source needs exactly one of 'generator' (with optional 'params'), 'csv', 'parquet' or "
+                         "'m' (Power Query M kept verbatim)")
         elif err.validator == "required":
             out.add(pos, f"{where}: {err.message}")
         elif err.validator == "enum":
@@ -178,6 +179,8 @@ def _source(doc: PosDict, path: Path, out: _Collector) -> Source:
     pos = doc.value_pos["source"]
     if "generator" in src:
         return Source("generator", pos, generator=src["generator"], params=dict(src.get("params", {})))
+    if "m" in src:
+        return Source("external", pos, m=src["m"])
     kind = "csv" if "csv" in src else "parquet"
     try:
         file = (path.parent / src[kind]).resolve()
@@ -736,4 +739,14 @@ def load_project(root: Path) -> Model:
         as_of=model_doc.get("as_of"),
         synth=dict(model_doc.get("synth", {})), data_folder=model_doc.get("data_folder"),
         lint_disable=_disabled(model_doc), roles=roles, functions=functions,
+        passthrough=_passthrough(semantic / "tmdl"),
     )
+
+
+def _passthrough(folder: Path) -> dict[str, str]:
+    """semantic/tmdl/**.tmdl by relative path, exact text (CRLF kept: read without newline translation)."""
+    files = {}
+    for path in sorted(folder.rglob("*.tmdl")) if folder.is_dir() else ():
+        with path.open(encoding="utf-8", newline="") as fh:
+            files[path.relative_to(folder).as_posix()] = fh.read()
+    return files
