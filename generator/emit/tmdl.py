@@ -64,14 +64,15 @@ class TmdlWriter:
         for part in (text or "").strip().splitlines():
             self.line(level, "/// " + part.strip() if part.strip() else "///")
 
-    def expression(self, level: int, header: str, body: str, body_level: int) -> None:
-        """`header = body` on one line, or `header =` with the body indented below it."""
-        lines = [ln.rstrip() for ln in body.strip("\n").splitlines() if ln.strip()]
+    def expression(self, level: int, header: str, body: str, body_level: int, verbatim: bool = False) -> None:
+        """`header = body` on one line, or `header =` with the body indented below it;
+        `verbatim` (M kept from an imported model) keeps its blank lines."""
+        lines = [ln.rstrip() for ln in body.strip("\n").splitlines() if ln.strip() or verbatim]
         if len(lines) == 1:
             self.line(level, f"{header} = {lines[0].strip()}")
             return
         self.line(level, f"{header} =")
-        common = min(len(ln) - len(ln.lstrip(" ")) for ln in lines)
+        common = min(len(ln) - len(ln.lstrip(" ")) for ln in lines if ln)
         for ln in lines:
             self.line(body_level, ln[common:])
 
@@ -335,7 +336,10 @@ def table_tmdl(model: Model, t: Table, dax_text: dict[tuple[str, str], str]) -> 
         return w.text()
     w.line(1, f"partition {quote(t.name)} = m")
     w.line(2, "mode: import")
-    w.expression(2, "source", t.source.m if t.source.kind == "external" else partition_m(t), 4)
+    if t.source.kind == "external":
+        w.expression(2, "source", t.source.m or "", 4, verbatim=True)
+    else:
+        w.expression(2, "source", partition_m(t), 4)
     w.blank()
     w.line(1, "annotation PBI_NavigationStepName = Navigation")
     w.blank()

@@ -18,6 +18,7 @@ from typing import Any
 from generator.dax.errors import DaxSyntaxError, SourceText
 from generator.dax.lexer import tokenize
 
+EMPTY_CULTURE = {"translations": None, "linguisticMetadata": None}
 _CASELESS = ("ident", "keyword", "quoted", "bracket", "name")
 
 
@@ -47,8 +48,9 @@ def _expr(value: str | list | None) -> str | None:
 def _column(c: dict) -> dict:
     kind = c.get("type", "data")
     out = {"kind": kind}
-    # TOM infers a calculated table's column types at refresh; Desktop writes them, pbi-forge does not
-    if kind != "calculatedTableColumn":
+    # TOM infers a calculated table's column types at refresh (pbi-forge writes none), and
+    # so is a column's whose TMDL has no dataType: compared where the original states one
+    if kind != "calculatedTableColumn" and c.get("dataType") is not None:
         out["dataType"] = c.get("dataType")
     if kind == "calculated":
         out["expression"] = dax_tokens(_expr(c.get("expression")))
@@ -114,10 +116,21 @@ def summary(tmsl: dict) -> dict:
         "relationships": sorted(_relationship(r) for r in model.get("relationships", [])),
         "roles": {r["name"]: _role(r) for r in model.get("roles", [])},
         "perspectives": {p["name"]: _perspective(p) for p in model.get("perspectives", [])},
-        "cultures": {c["name"]: {"translations": c.get("translations"),
+        "cultures": {c["name"]: {"translations": _by_name(c.get("translations")),
                                  "linguisticMetadata": c.get("linguisticMetadata")}
                      for c in model.get("cultures", [])},
     }
+
+
+def _by_name(value: Any) -> Any:
+    """Translations in a stable order: TOM lists them in the model's table order, which the
+    rebuild does not keep (model.tmdl's `ref table` order is the YAML's)."""
+    if isinstance(value, dict):
+        return {k: _by_name(v) for k, v in value.items()}
+    if isinstance(value, list):
+        items = [_by_name(v) for v in value]
+        return sorted(items, key=lambda v: json.dumps(v, sort_keys=True, default=str))
+    return value
 
 
 def differences(original: dict, rebuilt: dict, path: str = "") -> list[str]:
@@ -129,6 +142,10 @@ def differences(original: dict, rebuilt: dict, path: str = "") -> list[str]:
             if key not in rebuilt:
                 out.append(f"{where}: missing after the round trip")
             elif key not in original:
+                if key == "dataType" or (path == "/cultures" and rebuilt[key] == EMPTY_CULTURE):
+                    # the rebuild states a type the original left to refresh; pbi-forge always
+                    # writes the model's culture, an empty cultureInfo where the original had none  # stated by the rebuild where the original left it to refresh
+                    continue
                 out.append(f"{where}: added by the round trip")
             else:
                 out += differences(original[key], rebuilt[key], where)

@@ -381,7 +381,8 @@ def _measures(files: list[Path], root: Path, tables: dict[str, Table], out: _Col
             if home.column(name) is not None:
                 out.add(m.key_pos["name"], f"measure '{name}' has the same name as a column of '{home.name}'")
             seen[name.lower()] = pos
-            _check_file_name(name, "measure name", m.value_pos["name"], out, suffix=".dax")
+            # a '/' is fine in a measure name: its .dax file name replaces it (emit/project.py dax_file_path)
+            _check_file_name(name.replace("/", "_"), "measure name", m.value_pos["name"], out, suffix=".dax")
             _check_folder(m.get("folder", doc.get("folder")),
                           m.value_pos["folder"] if "folder" in m else doc.value_pos.get("folder", pos), folders, out)
             expression = m["expression"]
