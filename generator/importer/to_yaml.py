@@ -35,6 +35,7 @@ REGENERATED_ANNOTATIONS = {"SummarizationSetBy", "UnderlyingDateTimeDataType", "
 # children of a table / column / measure the YAML cannot hold: the table is kept verbatim
 STRUCTURAL = {"kpi", "formatStringDefinition", "detailRowsDefinition", "extendedProperty", "variation",
               "relatedColumnDetails", "alternateOf", "refreshPolicy", "calendar", "alternateOf"}
+FALLBACK = "no dataType in the TMDL (typed at refresh): string assumed"
 AUTO_DATE = {"__PBI_LocalDateTable", "__PBI_TemplateDateTable"}
 # an auto date/time table's CALENDAR spans the dates in the data, and an imported model has
 # none (its M is not run): the engine gets one day instead; the TMDL is kept verbatim
@@ -181,9 +182,9 @@ class Importer:
             (ta, wa), (tb, wb) = types[a], types[b]
             if ta == tb:
                 continue
-            if wa and not wb:
+            if wa == FALLBACK and not wb:
                 types[a] = (tb, f"no dataType in the TMDL: {tb}, the type of {ref(*b)} it is related to")
-            elif wb and not wa:
+            elif wb == FALLBACK and not wa:
                 types[b] = (ta, f"no dataType in the TMDL: {ta}, the type of {ref(*a)} it is related to")
             elif {ta, tb} == {"date", "datetime"}:
                 types[a] = types[b] = ("datetime", None)
@@ -263,7 +264,14 @@ class Importer:
                 self.keep(d, "relationships.tmdl", "kept verbatim: relationships.tmdl (auto date/time "
                                                    "variations refer to relationships by their IDs)")
             rel = self.rel(d)
-            if rel.startswith(("perspectives/", "cultures/")) or rel in ("expressions.tmdl", "functions.tmdl") \
+            if rel == "expressions.tmdl":
+                # the build writes its own DataFolder parameter (Parquet sources): never twice
+                kept = [n for n in d.nodes if not (n.kind == "expression" and n.name == "DataFolder")]
+                if kept:
+                    self.result.files["semantic/tmdl/expressions.tmdl"] = "\n".join(n.raw for n in kept)
+                    self.result.notes.append("kept verbatim: expressions.tmdl (" + ", ".join(
+                        n.name or n.kind for n in kept) + ")")
+            elif rel.startswith(("perspectives/", "cultures/")) or rel == "functions.tmdl" \
                     or rel.startswith("dataSources"):
                 self.keep(d, rel, f"kept verbatim: {rel}")
             elif rel == "model.tmdl":
@@ -449,7 +457,7 @@ def _type_of(c: Node) -> tuple[str, str | None]:
         return TYPES.get(dtype, "string"), None
     if fmt in ("general date", "short date", "long date") or c.prop("dataCategory") == "PaddedDateTableDates":
         return "datetime", "no dataType in the TMDL (typed at refresh): datetime, from its format/category"
-    return "string", "no dataType in the TMDL (typed at refresh): string assumed"
+    return "string", FALLBACK
 
 
 def import_model(docs: tuple[Document, ...], folder: Path, name: str) -> ImportResult:
