@@ -23,7 +23,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         raise ForgeError(f"--project {args.into} is a file, not a folder")
     done = import_project(args.path, args.into, force=args.force)
     print(f"imported {done.sources.name}: {done.result.tables} tables, {done.result.measures} measures, "
-          f"{done.visuals} report visuals found (not imported); "
+          f"{done.visuals} visuals ({done.passthrough_visuals} kept as raw PBIR); "
           f"{len(done.written)} files written to {args.into}")
     for note in done.result.notes:
         print(f"note  {note}")

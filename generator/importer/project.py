@@ -19,7 +19,8 @@ class Imported:
     sources: Sources
     result: ImportResult
     written: list[str] = field(default_factory=list)
-    visuals: int = 0  # visuals found in the report (not imported yet)
+    visuals: int = 0
+    passthrough_visuals: int = 0  # of them, kept as raw PBIR
 
 
 def import_files(path: Path) -> Imported:
@@ -31,12 +32,10 @@ def import_files(path: Path) -> Imported:
     result = import_model(read_folder(sources.model), sources.model, sources.name)
     done = Imported(sources, result)
     if sources.report is not None:
-        # report pages are not imported yet (issue #12 item 2: visuals → YAML / raw PBIR
-        # passthrough); say so rather than drop them silently
-        visuals = sorted((sources.report / "definition" / "pages").glob("*/visuals/*/visual.json"))
-        done.visuals = len(visuals)
-        result.notes.append(f"report {sources.report.name}: {len(visuals)} visuals on its pages are NOT imported "
-                            "(pbi-forge import reads the semantic model only so far)")
+        from generator.importer.pbir_reader import import_report
+
+        pages = import_report(sources.report, result)
+        done.visuals, done.passthrough_visuals = pages.visuals, pages.passthrough
     return done
 
 

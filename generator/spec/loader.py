@@ -740,14 +740,16 @@ def load_project(root: Path) -> Model:
         as_of=model_doc.get("as_of"),
         synth=dict(model_doc.get("synth", {})), data_folder=model_doc.get("data_folder"),
         lint_disable=_disabled(model_doc), roles=roles, functions=functions,
-        passthrough=_passthrough(semantic / "tmdl"),
+        passthrough=_passthrough(semantic / "tmdl", "*.tmdl"),
+        report_passthrough=_passthrough(semantic / "pbir", "*.json"),
     )
 
 
-def _passthrough(folder: Path) -> dict[str, str]:
-    """semantic/tmdl/**.tmdl by relative path, exact text (CRLF kept: read without newline translation)."""
+def _passthrough(folder: Path, pattern: str) -> dict[str, str]:
+    """Verbatim files (semantic/tmdl/**.tmdl, semantic/pbir/**.json) by relative path, exact
+    text (CRLF kept: read without newline translation)."""
     files = {}
-    for path in sorted(folder.rglob("*.tmdl")) if folder.is_dir() else ():
+    for path in sorted(folder.rglob(pattern)) if folder.is_dir() else ():
         with path.open(encoding="utf-8", newline="") as fh:
             files[path.relative_to(folder).as_posix()] = fh.read()
     return files

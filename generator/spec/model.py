@@ -261,6 +261,9 @@ class Model:
     # an imported model uses that the YAML cannot express (perspectives, cultures, shared M
     # expressions, a table with a KPI); the build writes them back byte-for-byte
     passthrough: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+    # semantic/pbir/**.json, verbatim, by path under the Report folder: an imported report's
+    # pages and visuals the YAML cannot express, written back byte-for-byte
+    report_passthrough: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
 
     def role(self, name: str) -> Role | None:
         for r in self.roles:
