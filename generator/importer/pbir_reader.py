@@ -23,7 +23,7 @@ from generator.spec.visuals import ROLES, VISUAL_TYPES
 
 _SHORT = {v: k for k, v in VISUAL_TYPES.items()}  # clusteredColumnChart -> column
 _PAGE_KEYS = {"$schema", "name", "displayName", "displayOption", "height", "width"}
-_CONTAINER_KEYS = {"$schema", "name", "position"}
+_CONTAINER_KEYS = {"$schema", "name", "position", "visual"}
 _BODY_KEYS = {"visualType", "query", "drillFilterOtherVisuals", "visualContainerObjects"}
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,50}$")
 
@@ -111,6 +111,14 @@ def yaml_visual(container: dict) -> dict | None:
     return out
 
 
+def _z(path: Path) -> tuple[float, str]:
+    try:
+        z = float(_read(path)[1].get("position", {}).get("z", 0))
+    except (ValueError, TypeError, AttributeError):
+        z = 0.0
+    return z, path.parent.name
+
+
 def import_report(report: Path, result: ImportResult) -> Pages:
     pages_dir = report / "definition" / "pages"
     if not pages_dir.is_dir():
@@ -137,7 +145,8 @@ def import_report(report: Path, result: ImportResult) -> Pages:
             notes.append(f"page.json kept as raw PBIR in semantic/pbir/pages/{folder.name}/ "
                          f"({', '.join(sorted(set(page) - _PAGE_KEYS))})")
         yaml_visuals, kept = [], []
-        for vfile in sorted(folder.glob("visuals/*/visual.json")):
+        # in z order: the YAML order is the stacking (and tab) order the build writes
+        for _, vfile in sorted((_z(v), v) for v in folder.glob("visuals/*/visual.json")):
             visuals += 1
             vtext, container = _read(vfile)
             v = yaml_visual(container)
