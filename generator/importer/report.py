@@ -94,6 +94,29 @@ YAML; `tests/test_importer.py` then builds each import and compares the rebuilt 
 original through Microsoft's TOM (tables, column types, measures and their DAX, partition M,
 relationships, roles, calculation groups, perspectives, cultures).
 
+## What an import writes
+
+- `semantic/model.yaml`, `semantic/tables/*.yaml`, `semantic/calculation_groups/*.yaml`,
+  `semantic/pages/*.yaml`, `measures/<table>.yaml`: what pbi-forge's YAML can say, with a
+  `#` comment on every property or annotation it cannot (dataCategory, isAvailableInMdx, ...).
+- Power Query M that is not a local Parquet/CSV read stays verbatim: `source: {m: |- ...}`.
+  The build writes it into the partition as it is; pbi-forge cannot run M, so such a table has
+  no rows for the engine (measure tests can still give it rows with `given:`).
+- `semantic/tmdl/`: TMDL kept verbatim, written back byte-for-byte by the build in place of
+  the generated file: a table with structure the YAML has no place for (a KPI, a dynamic format
+  string, a field parameter's extended properties, an auto date/time variation, a column whose
+  sourceColumn is not its name), perspectives, cultures with translations, shared expressions
+  (`expressions.tmdl`, appended after the build's DataFolder) and model-level objects
+  (`model.tmdl`, appended). The YAML still declares such a table, for bindings, lint and the engine.
+- `semantic/pbir/`: raw PBIR (page.json, visual.json) written back byte-for-byte.
+- An existing file that would change is refused unless `--force`; bad TMDL or JSON is an error
+  naming file:line:col (exit 2) and nothing is written.
+
+Known refusals: `Prueba Con Todas Las Aseguradoras` relates text columns to a date/time column
+(pbi-forge's relationship check wants one type on both ends); `Report04` binds a table its model
+(Model02) does not have. `Sales.Report` of the Analysis-Services sample keeps no pages in the
+corpus (only definition.pbir).
+
 "Measures the engine evaluates" counts the measures whose every DAX function has a handler in
 the reference engine (generator/engine); the next column names the functions that have none.
 Visuals: those of every report bound to the model (byPath); a visual becomes YAML only when
