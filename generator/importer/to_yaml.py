@@ -34,7 +34,7 @@ REGENERATED_ANNOTATIONS = {"SummarizationSetBy", "UnderlyingDateTimeDataType", "
                            "TabularEditor_SerializeOptions", "PBI_ChangedProperties"}
 # children of a table / column / measure the YAML cannot hold: the table is kept verbatim
 STRUCTURAL = {"kpi", "formatStringDefinition", "detailRowsDefinition", "extendedProperty", "variation",
-              "relatedColumnDetails", "alternateOf", "refreshPolicy", "calendar", "alternateOf"}
+              "relatedColumnDetails", "alternateOf", "refreshPolicy", "calendar"}
 FALLBACK = "no dataType in the TMDL (typed at refresh): string assumed"
 AUTO_DATE = {"__PBI_LocalDateTable", "__PBI_TemplateDateTable"}
 # an auto date/time table's CALENDAR spans the dates in the data, and an imported model has
@@ -134,9 +134,6 @@ class Importer:
             cols = table.kids("column")
             if len(cols) != 2 or not any(c.name == "Ordinal" and c.prop("sourceColumn") == "Ordinal" for c in cols):
                 why.append("a calculation group without exactly its Name and Ordinal columns")
-        for c in table.kids("column"):
-            if c.kid("annotation") and any(a.name not in REGENERATED_ANNOTATIONS for a in c.kids("annotation")):
-                pass  # commented, not structural
         return why
 
     # -- model -----------------------------------------------------------------------------
@@ -150,9 +147,8 @@ class Importer:
             self.check_name(t.name, t, "table")
         self.table_names = {t.name for _, t in tables}
         self.types = self.column_types(tables)
-        yaml_tables = []
         for d, t in tables:
-            yaml_tables.append(self.table(d, t))
+            self.table(d, t)
         self.model_yaml(model)
         self.passthrough_files()
         if self.regenerated:
