@@ -31,7 +31,7 @@ from generator.errors import ForgeError, Problem
 from generator.spec.model import Pos
 
 STAGE_COMMANDS = ("generator.dax.commands", "generator.engine.commands", "generator.scaffold.commands",
-                  "generator.review.commands", "generator.preview.commands")
+                  "generator.review.commands", "generator.preview.commands", "generator.importer.commands")
 REPO = Path(__file__).resolve().parents[1]
 MAX_ROWS = 1_000_000_000  # generation streams (memory bounded); 1B orders is ~15 GB of Parquet on disk
 EXIT_INTERNAL = 70  # EX_SOFTWARE (sysexits.h): a bug in pbi-forge, not in the input
@@ -83,6 +83,7 @@ COMMON_OPTIONS = {
     "query": (_project, _out),
     "evaluate": (_project, _out),
     "init": (),  # makes a project; takes its folder as an argument
+    "import": (),  # makes a project; takes its folder as --project (dest `into`: it need not exist yet)
 }
 DEFAULT_OPTIONS = (_project, _out)
 

@@ -320,6 +320,9 @@ def report_files(model: Model) -> dict[str, str]:
             column_type = _first_column_type(model, visual)
             files[f"definition/pages/{page.id}/visuals/{visual.name}/visual.json"] = dumps(
                 visual_json(visual, pos, z, column_type))
+    # an imported report's raw PBIR (semantic/pbir/): pages and visuals the YAML cannot express,
+    # byte-for-byte, in place of (or beside) the generated ones
+    files.update({f"definition/{rel}": text for rel, text in model.report_passthrough.items()})
     return files
 
 

@@ -64,14 +64,15 @@ class TmdlWriter:
         for part in (text or "").strip().splitlines():
             self.line(level, "/// " + part.strip() if part.strip() else "///")
 
-    def expression(self, level: int, header: str, body: str, body_level: int) -> None:
-        """`header = body` on one line, or `header =` with the body indented below it."""
-        lines = [ln.rstrip() for ln in body.strip("\n").splitlines() if ln.strip()]
+    def expression(self, level: int, header: str, body: str, body_level: int, verbatim: bool = False) -> None:
+        """`header = body` on one line, or `header =` with the body indented below it;
+        `verbatim` (M kept from an imported model) keeps its blank lines."""
+        lines = [ln.rstrip() for ln in body.strip("\n").splitlines() if ln.strip() or verbatim]
         if len(lines) == 1:
             self.line(level, f"{header} = {lines[0].strip()}")
             return
         self.line(level, f"{header} =")
-        common = min(len(ln) - len(ln.lstrip(" ")) for ln in lines)
+        common = min(len(ln) - len(ln.lstrip(" ")) for ln in lines if ln)
         for ln in lines:
             self.line(body_level, ln[common:])
 
@@ -338,7 +339,10 @@ def table_tmdl(model: Model, t: Table, dax_text: dict[tuple[str, str], str]) -> 
         return w.text()
     w.line(1, f"partition {quote(t.name)} = m")
     w.line(2, "mode: import")
-    w.expression(2, "source", partition_m(t), 4)
+    if t.source.kind == "external":
+        w.expression(2, "source", t.source.m or "", 4, verbatim=True)
+    else:
+        w.expression(2, "source", partition_m(t), 4)
     w.blank()
     w.line(1, "annotation PBI_NavigationStepName = Navigation")
     w.blank()
@@ -375,4 +379,18 @@ def semantic_model_files(model: Model, data_folder: str, dax_text: dict[tuple[st
         files[f"tables/{t.name}.tmdl"] = table_tmdl(model, t, dax_text)
     for r in model.roles:
         files[f"roles/{r.name}.tmdl"] = role_tmdl(model, r, dax_text)
-    return files
+    return overlay(files, model.passthrough)
+
+
+APPENDED = ("model.tmdl", "expressions.tmdl")  # generated objects first, then the kept ones
+
+
+def overlay(files: dict[str, str], passthrough: dict[str, str]) -> dict[str, str]:
+    """The model's verbatim TMDL (semantic/tmdl/) over the generated files: model.tmdl and
+    expressions.tmdl gain the kept top-level objects (query groups, shared M expressions)
+    after the generated ones; any other kept file (a table with a KPI, a perspective, a
+    culture with translations) is written as it is, in place of a generated one."""
+    out = dict(files)
+    for rel, text in passthrough.items():
+        out[rel] = out[rel].rstrip("\n") + "\n\n" + text if rel in APPENDED and rel in out else text
+    return out

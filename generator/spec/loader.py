@@ -101,7 +101,8 @@ def _schema_problems(doc: Any, kind: str, out: _Collector) -> bool:
         if err.validator == "oneOf" and not path:
             out.add(pos, "a table needs exactly one of 'source' (its data) or 'calculated' (a DAX table expression)")
         elif err.validator == "oneOf" and path and path[-1] == "source":
-            out.add(pos, "source needs exactly one of 'generator' (with optional 'params'), 'csv' or 'parquet'")
+            out.add(pos, "source needs exactly one of 'generator' (with optional 'params'), 'csv', 'parquet' or "
+                         "'m' (Power Query M kept verbatim)")
         elif err.validator == "required":
             out.add(pos, f"{where}: {err.message}")
         elif err.validator == "enum":
@@ -178,6 +179,8 @@ def _source(doc: PosDict, path: Path, out: _Collector) -> Source:
     pos = doc.value_pos["source"]
     if "generator" in src:
         return Source("generator", pos, generator=src["generator"], params=dict(src.get("params", {})))
+    if "m" in src:
+        return Source("external", pos, m=src["m"])
     kind = "csv" if "csv" in src else "parquet"
     try:
         file = (path.parent / src[kind]).resolve()
@@ -379,7 +382,8 @@ def _measures(files: list[Path], root: Path, tables: dict[str, Table], out: _Col
             if home.column(name) is not None:
                 out.add(m.key_pos["name"], f"measure '{name}' has the same name as a column of '{home.name}'")
             seen[name.lower()] = pos
-            _check_file_name(name, "measure name", m.value_pos["name"], out, suffix=".dax")
+            # a '/' is fine in a measure name: its .dax file name replaces it (emit/project.py dax_file_path)
+            _check_file_name(name.replace("/", "_"), "measure name", m.value_pos["name"], out, suffix=".dax")
             _check_folder(m.get("folder", doc.get("folder")),
                           m.value_pos["folder"] if "folder" in m else doc.value_pos.get("folder", pos), folders, out)
             expression = m["expression"]
@@ -737,4 +741,16 @@ def load_project(root: Path) -> Model:
         as_of=model_doc.get("as_of"),
         synth=dict(model_doc.get("synth", {})), data_folder=model_doc.get("data_folder"),
         lint_disable=_disabled(model_doc), roles=roles, functions=functions,
+        passthrough=_passthrough(semantic / "tmdl", "*.tmdl"),
+        report_passthrough=_passthrough(semantic / "pbir", "*.json"),
     )
+
+
+def _passthrough(folder: Path, pattern: str) -> dict[str, str]:
+    """Verbatim files (semantic/tmdl/**.tmdl, semantic/pbir/**.json) by relative path, exact
+    text (CRLF kept: read without newline translation)."""
+    files = {}
+    for path in sorted(folder.rglob(pattern)) if folder.is_dir() else ():
+        with path.open(encoding="utf-8", newline="") as fh:
+            files[path.relative_to(folder).as_posix()] = fh.read()
+    return files

@@ -63,13 +63,16 @@ class Hierarchy:
 @dataclass(frozen=True)
 class Source:
     """Exactly one of a generator, a CSV file or a Parquet file; or, for a calculated table,
-    the kind "calculated" (no data to read or synthesise: the DAX in `Table.expression`)."""
+    the kind "calculated" (no data to read or synthesise: the DAX in `Table.expression`); or
+    "external": Power Query M kept verbatim (an imported model's own source, `source: {m: ...}`),
+    written to the TMDL partition as it is; pbi-forge cannot run M, so its data is empty."""
 
-    kind: str  # "generator" | "csv" | "parquet" | "calculated"
+    kind: str  # "generator" | "csv" | "parquet" | "calculated" | "external"
     pos: Pos
     generator: str | None = None
     params: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     path: Path | None = None  # absolute, resolved relative to the YAML file
+    m: str | None = None  # "external": the partition's M expression, verbatim
 
 
 @dataclass(frozen=True)
@@ -261,6 +264,13 @@ class Model:
     lint_disable: tuple[str, ...] = ()
     roles: tuple[Role, ...] = ()
     functions: tuple[Function, ...] = ()
+    # semantic/tmdl/**.tmdl, verbatim, by path under the SemanticModel's definition/ folder: TMDL
+    # an imported model uses that the YAML cannot express (perspectives, cultures, shared M
+    # expressions, a table with a KPI); the build writes them back byte-for-byte
+    passthrough: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+    # semantic/pbir/**.json, verbatim, by path under the Report folder: an imported report's
+    # pages and visuals the YAML cannot express, written back byte-for-byte
+    report_passthrough: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
 
     def role(self, name: str) -> Role | None:
         for r in self.roles:

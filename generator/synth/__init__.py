@@ -119,8 +119,10 @@ def _chunks(model: Model, rows: int | None, seed: int | None,
     for t in model.tables:
         if t.source.kind == "calculation_group" or t.is_calculated:
             continue  # no data of its own: the items / computed from the model by the engine
-        if t.source.kind != "generator":
-            raw: Iterator[pa.Table] = iter([_read_file(t)])
+        if t.source.kind == "external":  # M pbi-forge cannot run: typed, but no rows
+            raw: Iterator[pa.Table] = iter([_schema(t).empty_table()])
+        elif t.source.kind != "generator":
+            raw = iter([_read_file(t)])
         elif t.source.generator == "rows":
             raw = iter([gen_rows(ctx, t.source.params)])
         elif t.source.generator in ctx.tables:

@@ -30,9 +30,26 @@ def _fields(node: Any) -> Iterator[tuple[str, str, str]]:
             yield from _fields(value)
 
 
+def kpi_measures(model: Model) -> set[tuple[str, str]]:
+    """The fields a measure's KPI adds (`_<Measure> Goal`, `_<Measure> Status`, `_<Measure> Trend`,
+    as client tools see them: learn.microsoft.com/analysis-services/tabular-models/kpis-ssas-tabular);
+    only verbatim TMDL (an imported table, semantic/tmdl/) can hold a KPI."""
+    from generator.importer.tmdl_reader import parse_text
+
+    out = set()
+    for rel, text in model.passthrough.items():
+        if not rel.startswith("tables/"):
+            continue
+        for table in parse_text(Path(rel), text).nodes:
+            for m in table.kids("measure"):
+                if m.kid("kpi") is not None:
+                    out |= {(table.name, f"_{m.name} {part}") for part in ("Goal", "Status", "Trend")}
+    return out
+
+
 def check_visuals(report_dir: Path, model: Model) -> list[str]:
     """Problems as 'path: message' strings; empty when every binding resolves."""
-    measures = {(m.table, m.name) for m in model.measures}
+    measures = {(m.table, m.name) for m in model.measures} | kpi_measures(model)
     columns = {(t.name, c.name) for t in model.tables for c in t.all_columns}
     tables = {t.name for t in model.tables}
     problems = []

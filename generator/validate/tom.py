@@ -114,6 +114,35 @@ def _check_in_process(folder: Path) -> dict:  # pragma: no cover - runs in the c
     return {"ok": not errors, "errors": errors, "summary": summary}
 
 
+def _tmsl_in_process(folders: list[Path]) -> list:  # pragma: no cover - runs in the child process
+    """TOM's own JSON (TMSL) of each TMDL folder: what TOM read, for a model-level comparison."""
+    serializer, options_type = _load(*locate())
+    from Microsoft.AnalysisServices.Tabular import JsonSerializer
+
+    out = []
+    for folder in folders:
+        options = options_type()
+        options.RaiseErrorOnUnresolvedLinks = True
+        try:
+            db = serializer.DeserializeDatabaseFromFolder(str(folder), options)
+        except Exception as exc:
+            out.append({"error": _describe(exc)})
+            continue
+        out.append(json.loads(str(JsonSerializer.SerializeDatabase(db))))
+    return out
+
+
+def tmsl(*folders: Path, timeout: float = 300) -> list:
+    """TOM's TMSL JSON of TMDL `definition` folders (one child process for all), or {"error": ...} each."""
+    locate()
+    proc = subprocess.run([sys.executable, "-m", "generator.validate.tom", "--tmsl", *map(str, folders)],
+                          capture_output=True, text=True, timeout=timeout, cwd=Path(__file__).resolve().parents[2])
+    try:
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        raise RuntimeError(f"TOM TMSL dump crashed: {proc.stderr.strip()[-2000:]}") from None
+
+
 def check(folder: Path, timeout: float = 120) -> dict:
     """Run TOM on a TMDL `definition` folder in a child process: {ok, errors, summary}."""
     locate()
@@ -126,4 +155,7 @@ def check(folder: Path, timeout: float = 120) -> dict:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    print(json.dumps(_check_in_process(Path(sys.argv[1]))))
+    if sys.argv[1] == "--tmsl":
+        print(json.dumps(_tmsl_in_process([Path(a) for a in sys.argv[2:]])))
+    else:
+        print(json.dumps(_check_in_process(Path(sys.argv[1]))))
