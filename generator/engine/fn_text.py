@@ -142,6 +142,17 @@ class TextFns(CompilerCore):
         return Scalar(fn("format", fn("concat", S("{:,."), exp.cast(fmt_digits, "VARCHAR"), S("f}")),
                                exp.cast(r, "DOUBLE")), DaxType.TEXT)
 
+    def _check_format_locale(self, env, node, value_type, fmt: str) -> None:
+        """FORMAT's third argument picks the locale (dax.guide/FORMAT). The engine formats
+        in English, so another locale is refused where it would change the text."""
+        from generator.engine.formats import locale_dependent
+
+        if not isinstance(node, A.String):
+            raise self.unsupported(env, node, "FORMAT with a computed locale")
+        if node.value.lower().startswith("en") or not locale_dependent(value_type, fmt):
+            return
+        raise self.unsupported(env, node, f"FORMAT with the locale \"{node.value}\" for \"{fmt}\"")
+
     def fn_FORMAT(self, call, env):
         from generator.engine.formats import format_sql
 
@@ -149,6 +160,8 @@ class TextFns(CompilerCore):
         if not isinstance(args[1], A.String):
             raise self.unsupported(env, args[1], "FORMAT with a computed format string")
         v = self.scalar(args[0], env)
+        if len(args) == 3 and not isinstance(args[2], A.EmptyArg):
+            self._check_format_locale(env, args[2], v.type, args[1].value)
         sql = format_sql(v, args[1].value)
         if sql is None:
             raise self.unsupported(env, args[1], f"FORMAT string \"{args[1].value}\"")

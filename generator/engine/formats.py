@@ -24,23 +24,57 @@ _NAMED_DATE = {"short date": "%-m/%-d/%Y", "long date": "%A, %B %-d, %Y", "gener
 _NUMBER = re.compile(r"^(?P<prefix>[$€£]?)(?P<int>#,##0|#,0|#,#|0|#)(?:\.(?P<dec>0+))?(?P<pct>%?)$")
 
 
-def _date_fmt(fmt: str) -> str | None:
+def _date_parts(fmt: str) -> list[str] | None:
+    """The format as strftime runs and "q" (the quarter, which strftime has no code for);
+    None when a letter is not a known date token."""
     if fmt.lower() in _NAMED_DATE:
-        return _NAMED_DATE[fmt.lower()]
-    out, i = [], 0
+        return [_NAMED_DATE[fmt.lower()]]
+    parts, run, i = [], [], 0
     while i < len(fmt):
+        if fmt[i] == "\\" and i + 1 < len(fmt):  # a backslash makes the next character literal
+            run.append(fmt[i + 1].replace("%", "%%"))
+            i += 2
+            continue
+        if fmt[i].lower() == "q":
+            if run:
+                parts.append("".join(run))
+                run = []
+            parts.append("q")
+            i += 1
+            continue
         for tok in sorted(_DATE, key=len, reverse=True):
             if fmt[i:i + len(tok)].lower() == tok:
-                out.append(_DATE[tok])
+                run.append(_DATE[tok])
                 i += len(tok)
                 break
         else:
             ch = fmt[i]
             if ch.isalnum():
                 return None
-            out.append(ch)
+            run.append(ch)
             i += 1
-    return "".join(out)
+    if run:
+        parts.append("".join(run))
+    return parts
+
+
+def _date_sql(value: Scalar, parts: list[str]) -> exp.Expression:
+    ts = exp.cast(value.sql, "TIMESTAMP")
+    pieces = [exp.cast(fn("quarter", ts.copy()), "VARCHAR") if p == "q" else fn("strftime", ts.copy(), S(p))
+              for p in parts]
+    return pieces[0] if len(pieces) == 1 else fn("concat", *pieces)
+
+
+# month and day names and the named formats follow the locale; digits do not
+_LOCALE_TOKENS = re.compile(r"mmm|ddd|short date|long date|general date", re.I)
+
+
+def locale_dependent(value_type: DaxType, fmt: str) -> bool:
+    """Whether FORMAT's result for a non-English locale would differ from the English one
+    the engine produces (names of months and days, named date formats, number separators)."""
+    if value_type is DaxType.DATETIME:
+        return bool(_LOCALE_TOKENS.search(fmt))
+    return True
 
 
 def _blank_is_empty(value: Scalar, text: exp.Expression) -> exp.Expression:
@@ -52,10 +86,10 @@ def format_sql(value: Scalar, fmt: str) -> exp.Expression | None:
     if value.type is DaxType.BLANK:  # the literal BLANK(): no value to format
         return S("")
     if value.type is DaxType.DATETIME:
-        pattern = _date_fmt(fmt)
-        if pattern is None:
+        parts = _date_parts(fmt)
+        if parts is None:
             return None
-        return _blank_is_empty(value, fn("strftime", exp.cast(value.sql, "TIMESTAMP"), S(pattern)))
+        return _blank_is_empty(value, _date_sql(value, parts))
     named = {"percent": "0.00%", "fixed": "0.00", "standard": "#,##0.00", "currency": "$#,##0.00",
              "general number": None}
     key = fmt.lower()

@@ -26,6 +26,7 @@ from generator.engine.compiler import CompilerCore
 from generator.engine.dax_keywords import _enum
 from generator.engine.context import Ctx, RelState
 from generator.engine.errors import DaxCompileError
+from generator.engine.types import MODEL_TYPES
 
 _DIRECTIONS = {"0": "NONE", "1": "ONEWAY", "2": "BOTH", "3": "ONEWAY_RIGHTFILTERSLEFT",
                "4": "ONEWAY_LEFTFILTERSRIGHT", "NONE": "NONE", "ONEWAY": "ONEWAY", "BOTH": "BOTH",
@@ -46,6 +47,7 @@ class RelationshipFns(CompilerCore):
         a, b = self.args(call, env, 2)
         idx = self.find_rel(env, call, self.colref(env, a), self.colref(env, b))
         r = self.model.relationships[idx]
+        self._refuse_mixed_types(env, call, r)
         pair = {r.from_table.lower(), r.to_table.lower()}
         between = frozenset(i for i, o in enumerate(self.model.relationships)
                             if {o.from_table.lower(), o.to_table.lower()} == pair)
@@ -55,6 +57,16 @@ class RelationshipFns(CompilerCore):
             return replace(ctx, rels=replace(rs, active=(rs.active - between) | {idx}))
 
         return userel
+
+    def _refuse_mixed_types(self, env, call, r) -> None:
+        """An inactive relationship may relate columns of different types (Desktop saves
+        them); how Power BI compares such keys when one is activated is not modelled, so the
+        engine refuses rather than guess a number."""
+        many, one = self.model.table(r.from_table), self.model.table(r.to_table)
+        a, b = many.column(r.from_column), one.column(r.to_column)
+        if MODEL_TYPES[a.type] != MODEL_TYPES[b.type]:
+            raise self.unsupported(env, call, f"USERELATIONSHIP over {many.name}[{a.name}] ({a.type}) and "
+                                              f"{one.name}[{b.name}] ({b.type}), columns of different types")
 
     def _crossfilter(self, call, env):
         a, b, d = self.args(call, env, 3)

@@ -112,8 +112,11 @@ relationships, roles, calculation groups, perspectives, cultures).
 - An existing file that would change is refused unless `--force`; bad TMDL or JSON is an error
   naming file:line:col (exit 2) and nothing is written.
 
-Known refusals: `Prueba Con Todas Las Aseguradoras` relates text columns to a date/time column
-(pbi-forge's relationship check wants one type on both ends); `Report04` binds a table its model
+`Prueba Con Todas Las Aseguradoras` relates text columns to a date/time column with inactive
+relationships: they load, and the engine refuses to activate one with USERELATIONSHIP. Its
+DIM_Tiempo table formats dates with the es-GT locale, which the engine refuses, so the build
+warns that its calculated tables are not computed (Power BI computes them on refresh).
+Known refusals: `Report04` binds a table its model
 (Model02) does not have. `Sales.Report` of the Analysis-Services sample keeps no pages in the
 corpus (only definition.pbir).
 

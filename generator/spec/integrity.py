@@ -4,8 +4,11 @@ The loader already checks that every relationship names existing columns; this m
 checks what Power BI itself would refuse when the model is opened or refreshed, so the
 build fails first, with the YAML position of the relationship:
 
-* both columns of a relationship have the same data type (as the TMDL types them:
-  `date` and `datetime` are both `dateTime`, so they may be related);
+* both columns of an active relationship have the same data type (as the TMDL types
+  them: `date` and `datetime` are both `dateTime`, so they may be related). Desktop saves
+  inactive relationships between differently typed columns (a sample in the import
+  round-trip set relates text dates to a date column), so those load; the engine refuses
+  to activate one with USERELATIONSHIP (engine.relationships);
 * no relationship relates a table to itself, and no two relate the same pair of columns;
 * the active relationships have no cycle (`A -> B -> A`, many side to one side);
 * between two tables there is at most one active filter path (Power BI's "ambiguous
@@ -55,7 +58,7 @@ def _type_problems(model: Model) -> list[Problem]:
     problems = []
     for r in model.relationships:
         many, one = model.table(r.from_table), model.table(r.to_table)
-        if many is None or one is None:
+        if many is None or one is None or not r.active:
             continue
         a, b = many.column(r.from_column), one.column(r.to_column)
         if a is None or b is None or MODEL_TYPES[a.type] == MODEL_TYPES[b.type]:
