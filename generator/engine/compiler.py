@@ -115,7 +115,8 @@ class CellScope:
         plan = leaf_plan(select)
         if plan is not None:
             return self._add_plan(alias, plan, keys)
-        # a leaf over other leaves (a nested scope's rows): kept as SQL, keyed by its text
+        # outside the plan's simple form (e.g. a cross join or a subquery in the value):
+        # kept as SQL, keyed by its text with canonical aliases, and never shared
         select = _canonical(select)
         value = select.expressions[-1]
         select.set("expressions", select.expressions[:-1])  # the body alone, for its signature

@@ -25,6 +25,7 @@ from generator.engine.data import ident
 from generator.engine.fn_window import WindowFns
 from generator.engine.fn_calendar import CalendarFns
 from generator.engine.optimizer import OptimizeContext, optimize
+from generator.engine.plan.nodes import leaf_refs
 from generator.engine.render.plan import placeholders, render_leaves
 from generator.engine.strict import Strictness
 from generator.engine.fn_model_info import ModelInfoFns
@@ -114,6 +115,10 @@ class Compiler(CalcGroupFns, UserFunctionFns, PathItemFns, WindowFns, Tables2Fns
         if not tables:
             return []
         entries = list(dict.fromkeys(t.meta["leaf"] for t in tables))
+        for entry in entries:  # and the leaves they read (appended while iterating)
+            for ref in leaf_refs(entry.plan):
+                if ref.entry not in entries:
+                    entries.append(ref.entry)
         before = len(self.scans.staged) if self.scans is not None else 0
         final = optimize(tuple(e.plan for e in entries), OptimizeContext(self.schema.unique_keys, self.scans))
         staged = tuple(self.scans.staged[before:]) if self.scans is not None else ()

@@ -171,3 +171,41 @@ def test_select_of_a_plain_aggregate():
     leaf = Aggregate(JOINED, (e('s_a1."City"'),), (e('SUM(s_a0."Amount")'),))
     rows = sorted(_con().execute(parenthesize(select_of(leaf)).sql("duckdb")).fetchall(), key=repr)
     assert rows == sorted([("Oslo", 60), ("Rome", 40), (None, 5)], key=repr)
+
+
+def test_a_leaf_over_other_leaves_reads_their_optimized_plans():
+    # a nested cell scope: the customers with orders (the domain) joined to their sales,
+    # counted where the sales exceed 25: customers 1 (10 + 20), 2 (30) and 3 (40); not 9 (5)
+    from generator.engine.plan import LeafRef
+
+    domain = LeafEntry(Aggregate(SALES, (e(FK),), (e("COUNT(*)"),)))
+    sales = LeafEntry(Aggregate(SALES, (e(FK),), (e('SUM(s_a0."Amount")'),)))
+    rows = Join(LeafRef(domain), LeafRef(sales), e("s_a0.k0 IS NOT DISTINCT FROM s_a1.k0"), "LEFT")
+    outer = LeafEntry(Aggregate(Filter(rows, e("s_a1.v0 > 25")), (), (e("COUNT(*)"),)))
+    assert LeafRef(domain) == LeafRef(domain) and LeafRef(domain) != LeafRef(sales)  # by identity
+    tree = exp.select("x.v0").from_(_placeholder(outer, "x"))
+    entries = [outer, domain, sales]
+    final = optimize(tuple(x.plan for x in entries), OptimizeContext())
+    assert final[0] == outer.plan  # read by no one else: as it was
+    assert isinstance(final[1].input, PreAggregate) and final[1].input is final[2].input  # one scan for both
+    render_leaves(tree, placeholders(tree), dict(zip(entries, final)))
+    sql = parenthesize(tree).sql("duckdb")
+    assert sql.count('FROM "Sales"') == 1
+    assert _con().execute(sql).fetchall() == [(3,)]
+
+
+def test_a_cross_join_of_leaves_is_a_plan():
+    # keyless leaves are cross-joined to their cell: the one count of the 5 orders
+    sel = sqlglot.parse_one("SELECT SUM(q1.v0) AS v FROM __leaf AS q1 CROSS JOIN __leaf AS q2 WHERE q2.v0 > 0")
+    inner = LeafEntry(Aggregate(SALES, (), (e("COUNT(*)"),)))
+    for t in sel.find_all(exp.Table):
+        t.meta["leaf"] = inner
+    plan = leaf_plan(sel)
+    assert isinstance(plan.input, Filter) and plan.input.input.kind == "CROSS" and plan.input.input.on is None
+    outer = LeafEntry(plan)
+    tree = exp.select("x.v0").from_(_placeholder(outer, "x"))
+    final = optimize((outer.plan, inner.plan), OptimizeContext())
+    render_leaves(tree, placeholders(tree), dict(zip([outer, inner], final)))
+    sql = parenthesize(tree).sql("duckdb")
+    assert "__leaf1 AS MATERIALIZED" in sql and sql.count('FROM "Sales"') == 1  # read twice, computed once
+    assert _con().execute(sql).fetchall() == [(5,)]

@@ -19,7 +19,7 @@ from generator.engine.optimizer.context import OptimizeContext
 from generator.engine.optimizer.scan_cache import ScanStage
 from generator.engine.plan.expr import SqlExpr, and_all
 from generator.engine.plan.nodes import (
-    Aggregate, DimValue, EagerAggregate, Filter, Node, PreAggregate, Project, Scan, chain, item_alias,
+    Aggregate, DimValue, EagerAggregate, Filter, Node, PreAggregate, Project, Scan, chain, item_alias, leaf_refs,
 )
 
 FACT = item_alias(0)
@@ -28,7 +28,9 @@ SRC = item_alias(0)  # the pre-aggregation, as the re-aggregating leaf reads it
 
 def share(leaves: tuple[Node, ...], context: OptimizeContext) -> tuple[Node, ...]:
     out = list(leaves)
-    eager = [(i, lf) for i, lf in enumerate(leaves) if isinstance(lf, EagerAggregate)]
+    # a leaf over other leaves is left alone: its rows are the query's own (a pre-aggregation
+    # of them could not be cached, nor created before the statement)
+    eager = [(i, lf) for i, lf in enumerate(leaves) if isinstance(lf, EagerAggregate) and not leaf_refs(lf.fact)]
     cache = context.cache
     if cache is not None or not _nothing_to_share([lf for _, lf in eager]):
         by_fact: dict[Node, list[tuple[int, EagerAggregate]]] = {}

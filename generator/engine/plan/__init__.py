@@ -8,8 +8,9 @@ sqlglot. Scalar expressions inside nodes are held as `SqlExpr`: canonical text f
 equality and hashing, the sqlglot tree alongside for rendering."""
 from generator.engine.plan.expr import SqlExpr
 from generator.engine.plan.nodes import (
-    Aggregate, DimValue, EagerAggregate, Filter, Join, Node, PreAggregate, Project, Scan, chain, item_alias,
+    Aggregate, DimValue, EagerAggregate, Filter, Join, LeafRef, Node, PreAggregate, Project, Scan, chain, item_alias,
+    leaf_refs,
 )
 
-__all__ = ["Aggregate", "DimValue", "EagerAggregate", "Filter", "Join", "Node", "PreAggregate", "Project", "Scan",
-           "SqlExpr", "chain", "item_alias"]
+__all__ = ["Aggregate", "DimValue", "EagerAggregate", "Filter", "Join", "LeafRef", "Node", "PreAggregate", "Project",
+           "Scan", "SqlExpr", "chain", "item_alias", "leaf_refs"]

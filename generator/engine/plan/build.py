@@ -5,13 +5,14 @@ dims ON …] WHERE … GROUP BY 1..n` over its own aliases (t17, t18, …). This
 place that reads such a SELECT: aliases become positional (`nodes.item_alias`) so equal
 leaves give equal plans, and anything outside the simple form (a derived table, a window,
 a nested query, a correlated reference, a row-level projection) gives None — the caller
-then keeps the SELECT as it is, and nothing is shared for it."""
+then keeps the SELECT as it is, and nothing is shared for it. A leaf may read other leaves
+(the placeholders `render.plan` fills, a nested cell scope's rows): they are `LeafRef`s."""
 from __future__ import annotations
 
 from sqlglot import exp
 
 from generator.engine.plan.expr import SqlExpr
-from generator.engine.plan.nodes import Aggregate, Filter, Join, Node, Scan, item_alias
+from generator.engine.plan.nodes import Aggregate, Filter, Join, LeafRef, Node, Scan, item_alias
 
 _ALLOWED_ARGS = {"expressions", "from_", "joins", "where", "group"}
 
@@ -23,7 +24,7 @@ def _shaped(sel: exp.Select) -> bool:
         return False
     if any(n is not sel for n in sel.find_all(exp.Select)) or sel.find(exp.Window, exp.Subquery, exp.Filter):
         return False
-    return all(j.args.get("on") and not j.args.get("using") for j in sel.args.get("joins") or [])
+    return all((j.args.get("on") or j.kind == "CROSS") and not j.args.get("using") for j in sel.args.get("joins") or [])
 
 
 def _positional(sel: exp.Select) -> exp.Select | None:
@@ -33,7 +34,7 @@ def _positional(sel: exp.Select) -> exp.Select | None:
     tables = [sel.args["from_"].this] + [j.this for j in sel.args.get("joins") or []]
     mapping = {}
     for i, t in enumerate(tables):
-        if not isinstance(t, exp.Table) or t.args.get("db") or t.args.get("catalog") or t.meta.get("leaf"):
+        if not isinstance(t, exp.Table) or t.args.get("db") or t.args.get("catalog"):
             return None
         mapping[t.alias_or_name] = item_alias(i)
     if len(mapping) != len(tables):
@@ -55,6 +56,11 @@ def _value_ok(v: exp.Expression) -> bool:
         if outer is not None and outer is not agg:
             return False
     return True
+
+
+def _item(table: exp.Table) -> Node:
+    entry = table.meta.get("leaf")
+    return Scan(table.name) if entry is None else LeafRef(entry)
 
 
 def leaf_plan(sel: exp.Select) -> Aggregate | None:
@@ -84,9 +90,10 @@ def leaf_plan(sel: exp.Select) -> Aggregate | None:
         # no aggregate: one output row per input row (e.g. `SELECT 1 AS v FROM fact`, the
         # rows COUNTROWS counts), not an aggregation
         return None
-    source: Node = Scan(canon.args["from_"].this.name)
+    source: Node = _item(canon.args["from_"].this)
     for j in canon.args.get("joins") or []:
-        source = Join(source, Scan(j.this.name), SqlExpr.of(j.args["on"]), j.side or "", j.kind or "")
+        on = j.args.get("on")
+        source = Join(source, _item(j.this), SqlExpr.of(on) if on is not None else None, j.side or "", j.kind or "")
     where = canon.args.get("where")
     if where is not None:
         source = Filter(source, SqlExpr.of(where.this))

@@ -26,6 +26,15 @@ class Scan:
 
 
 @dataclass(frozen=True)
+class LeafRef:
+    """The rows of another leaf of the same query (a nested cell scope's domain or one of
+    its aggregates): `entry` is that leaf's `plan.build.LeafEntry`, compared by identity.
+    The leaf is optimized with the query's others and rendered where it is read."""
+
+    entry: object
+
+
+@dataclass(frozen=True)
 class Join:
     """`left` (a chain) joined to one more item `right` on `on`."""
 
@@ -108,7 +117,7 @@ class PreAggregate:
     stored: bool = False  # a temporary table of the cross-query cache, not a CTE
 
 
-Node = Scan | Join | Filter | Aggregate | Project | EagerAggregate | PreAggregate
+Node = Scan | LeafRef | Join | Filter | Aggregate | Project | EagerAggregate | PreAggregate
 
 
 def chain(node: Node) -> list[tuple[Node, Join | None]]:
@@ -119,3 +128,16 @@ def chain(node: Node) -> list[tuple[Node, Join | None]]:
         node = node.left
     out.append((node, None))
     return out[::-1]
+
+
+def leaf_refs(node: Node) -> list[LeafRef]:
+    """The other leaves `node` reads (not through them)."""
+    if isinstance(node, LeafRef):
+        return [node]
+    if isinstance(node, (Filter, Aggregate, Project)):
+        return leaf_refs(node.input)
+    if isinstance(node, EagerAggregate):
+        return leaf_refs(node.agg)
+    if isinstance(node, Join):
+        return leaf_refs(node.left) + leaf_refs(node.right)
+    return []

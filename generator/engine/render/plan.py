@@ -12,54 +12,85 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from generator.engine.plan.expr import and_all
-from generator.engine.plan.nodes import Aggregate, Filter, Join, Node, PreAggregate, Project, Scan, chain, item_alias
+from generator.engine.plan.nodes import (
+    Aggregate, Filter, Join, LeafRef, Node, PreAggregate, Project, Scan, chain, item_alias, leaf_refs,
+)
 from generator.engine.sql import create_table, join, table_ref
 
 LEAF_TABLE = "__pbi_forge_unplanned_leaf"  # never rendered: a query that keeps one fails loudly
 
 
-def _item(node: Node, alias: str, names: dict[Node, str]) -> exp.Expression:
-    if isinstance(node, Scan):
-        return table_ref(node.table, alias)
-    if isinstance(node, PreAggregate):
-        return exp.to_table(node.name).as_(alias)
-    if node in names:
-        return exp.to_table(names[node]).as_(alias)
-    return select_of(node, names).subquery(alias)
+class _Renderer:
+    """Renders the plans of one statement: `plans` gives each leaf entry's final node (a
+    `LeafRef` reads it), `names` the common table expressions already made for nodes."""
+
+    def __init__(self, plans: dict):
+        self.plans = plans
+        self.names: dict[Node, str] = {}
+
+    def resolve(self, node: Node) -> Node:
+        return self.plans[node.entry] if isinstance(node, LeafRef) else node
+
+    def item(self, node: Node, alias: str) -> exp.Expression:
+        node = self.resolve(node)
+        if isinstance(node, Scan):
+            return table_ref(node.table, alias)
+        if isinstance(node, PreAggregate):
+            return exp.to_table(node.name).as_(alias)
+        if node in self.names:
+            return exp.to_table(self.names[node]).as_(alias)
+        return self.select(node).subquery(alias)
+
+    def source(self, sel: exp.Select, node: Node) -> exp.Select:
+        where = None
+        if isinstance(node, Filter):
+            node, where = node.input, node.condition.tree()
+        for i, (item, j) in enumerate(chain(node)):
+            source = self.item(item, item_alias(i))
+            if j is None:
+                sel = sel.from_(source, copy=False)
+            elif j.kind == "CROSS":
+                sel = join(sel, source, kind="CROSS")
+            else:
+                sel.append("joins", exp.Join(this=source, on=j.on.tree() if j.on else None, side=j.side or None,
+                                             kind=j.kind or None))
+        if where is not None:
+            sel = sel.where(where, copy=False)
+        return sel
+
+    def select(self, node: Node) -> exp.Select:
+        """The SELECT computing an Aggregate/Project (k0.., v0..) or a PreAggregate (g0.., a0.., e0..)."""
+        node = self.resolve(node)
+        if isinstance(node, PreAggregate):
+            return _pre_select(node)
+        if not isinstance(node, (Aggregate, Project)):
+            raise TypeError(f"no SELECT for plan node {type(node).__name__}")
+        sel = exp.select(*[exp.alias_(k.tree(), f"k{i}") for i, k in enumerate(node.keys)],
+                         *[exp.alias_(v.tree(), f"v{i}") for i, v in enumerate(node.values)])
+        sel = self.source(sel, node.input)
+        if isinstance(node, Aggregate) and node.keys:
+            sel = sel.group_by(*[exp.Literal.number(i + 1) for i in range(len(node.keys))], copy=False)
+        return sel
+
+    def reads(self, node: Node, uses: dict[Node, int], pres: dict[PreAggregate, None]) -> None:
+        """Count the uses of `node` and, on its first, of the leaves it reads; collect the
+        pre-aggregations read (bases first)."""
+        node = self.resolve(node)
+        uses[node] = uses.get(node, 0) + 1
+        if uses[node] > 1:
+            return
+        _pre_aggregates(node, pres)
+        for ref in leaf_refs(node.input if isinstance(node, (Aggregate, Project)) else node):
+            self.reads(ref, uses, pres)
 
 
-def _from(sel: exp.Select, node: Node, names: dict[Node, str]) -> exp.Select:
-    where = None
-    if isinstance(node, Filter):
-        node, where = node.input, node.condition.tree()
-    for i, (item, j) in enumerate(chain(node)):
-        source = _item(item, item_alias(i), names)
-        if j is None:
-            sel = sel.from_(source, copy=False)
-        elif j.kind == "CROSS":
-            sel = join(sel, source, kind="CROSS")
-        else:
-            sel.append("joins", exp.Join(this=source, on=j.on.tree() if j.on else None, side=j.side or None,
-                                         kind=j.kind or None))
-    if where is not None:
-        sel = sel.where(where, copy=False)
-    return sel
+def select_of(node: Node, plans: dict | None = None) -> exp.Select:
+    """The SELECT of one plan node (`plans`: the final node of each leaf a LeafRef reads)."""
+    return _Renderer(plans or {}).select(node)
 
 
-def select_of(node: Node, names: dict[Node, str] | None = None) -> exp.Select:
-    """The SELECT computing an Aggregate/Project (k0.., v0..) or a PreAggregate (g0.., a0.., e0..)."""
-    names = names or {}
-    if isinstance(node, PreAggregate):
-        return _pre_select(node)
-    if not isinstance(node, (Aggregate, Project)):
-        raise TypeError(f"no SELECT for plan node {type(node).__name__}")
-    sel = exp.select(*[exp.alias_(k.tree(), f"k{i}") for i, k in enumerate(node.keys)],
-                     *[exp.alias_(v.tree(), f"v{i}") for i, v in enumerate(node.values)])
-    sel = _from(sel, node.input, names)
-    if isinstance(node, Aggregate) and node.keys:
-        sel = sel.group_by(*[exp.Literal.number(i + 1) for i in range(len(node.keys))], copy=False)
-    return sel
+def _from(sel: exp.Select, node: Node) -> exp.Select:
+    return _Renderer({}).source(sel, node)
 
 
 def _pre_select(pre: PreAggregate) -> exp.Select:
@@ -72,7 +103,7 @@ def _pre_select(pre: PreAggregate) -> exp.Select:
     else:
         grouped = exp.select(*[exp.alias_(k.tree(), f"g{i}") for i, k in enumerate(pre.keys)],
                              *[exp.alias_(a.tree(), f"a{i}") for i, a in enumerate(pre.atoms)])
-        grouped = _from(grouped, pre.fact, {})
+        grouped = _from(grouped, pre.fact)
         if pre.keys:
             grouped = grouped.group_by(*[exp.Literal.number(i + 1) for i in range(len(pre.keys))], copy=False)
         if not pre.dims:
@@ -104,16 +135,14 @@ def placeholders(tree: exp.Expression) -> list[exp.Table]:
 
 
 def render_leaves(tree: exp.Expression, tables: list[exp.Table], plans: dict, staged: tuple = ()) -> list[exp.Expression]:
-    """Replace each placeholder of `tables` by its plan (`plans`: leaf entry → node) in
-    `tree`, in place; returns the statements to run first (CREATEs of the `staged` cache
-    entries the plans read)."""
-    nodes = [plans[t.meta["leaf"]] for t in tables]
+    """Replace each placeholder of `tables` by its plan (`plans`: leaf entry → final node,
+    for every leaf the placeholders read, directly or through others) in `tree`, in place;
+    returns the statements to run first (CREATEs of the `staged` cache entries read)."""
+    r = _Renderer(plans)
     uses: dict[Node, int] = {}
-    for n in nodes:
-        uses[n] = uses.get(n, 0) + 1
     pres: dict[PreAggregate, None] = {}
-    for n in uses:
-        _pre_aggregates(n, pres)
+    for t in tables:
+        r.reads(plans[t.meta["leaf"]], uses, pres)
     prelude, ctes = [], []
     staged_names = {p.name for p in staged}
     for pre in pres:
@@ -123,15 +152,13 @@ def render_leaves(tree: exp.Expression, tables: list[exp.Table], plans: dict, st
         else:
             ctes.append(exp.CTE(this=_pre_select(pre), alias=exp.TableAlias(this=exp.to_identifier(pre.name)),
                                 materialized=True))
-    names: dict[Node, str] = {}
-    for n, count in uses.items():
-        if count > 1:  # the same plan read in several places: computed once
-            name = f"__leaf{len(names) + 1}"
-            ctes.append(exp.CTE(this=select_of(n, names), alias=exp.TableAlias(this=exp.to_identifier(name)),
-                                materialized=True))
-            names[n] = name
-    for t, n in zip(tables, nodes):
-        t.replace(_item(n, t.alias, names))
+    # the same plan read in several places: computed once (leaves read by others first)
+    for n in reversed([n for n, count in uses.items() if count > 1]):
+        name = f"__leaf{len(r.names) + 1}"
+        ctes.append(exp.CTE(this=r.select(n), alias=exp.TableAlias(this=exp.to_identifier(name)), materialized=True))
+        r.names[n] = name
+    for t in tables:
+        t.replace(r.item(plans[t.meta["leaf"]], t.alias))
     if ctes:
         tree.set("with_", exp.With(expressions=ctes))
     return prelude
