@@ -41,6 +41,8 @@ from generator.engine.expr_nodes import ExprNodes
 from generator.engine.filter_args import FilterArgs
 from generator.engine.propagation import crosses, propagate
 from generator.engine.sql import join
+from generator.engine.plan.build import LeafEntry, leaf_plan
+from generator.engine.render.plan import LEAF_TABLE
 from generator.engine.errors import DaxCompileError, DaxUnsupportedError
 from generator.engine.transition import MeasureRefs
 from generator.engine.types import MODEL_TYPES, DaxType, sql_type
@@ -49,7 +51,7 @@ from generator.engine.schema import Schema
 from generator.spec.model import Measure, Model, Table
 
 if TYPE_CHECKING:
-    from generator.engine.shared_scans import ScanStage
+    from generator.engine.optimizer.scan_cache import ScanStage
 
 
 @dataclass
@@ -57,8 +59,9 @@ class CellScope:
     """Cells evaluated together: a row source (alias) whose columns hold cell keys, and the
     grouped aggregates ("leaves") to LEFT JOIN to it on those keys.
 
-    Leaves with the same FROM/WHERE/GROUP BY share one SELECT (one scan), each aggregate
-    a column of it; identical aggregates are computed once."""
+    A leaf over model tables is a plan `Aggregate` (plan.build.leaf_plan); leaves reading
+    the same rows by the same keys (equal plans) are one Aggregate, each distinct value a
+    column of it. Which leaves share a scan across scopes is the optimizer's business."""
 
     alias: str
     keys: dict[ColKey, str]
@@ -66,6 +69,11 @@ class CellScope:
     domain: bool = False  # leaves[0] is the row source itself (its alias is `alias`)
 
     def add(self, alias: str, select: exp.Select, keys: tuple[ColKey, ...]) -> exp.Expression:
+        plan = leaf_plan(select)
+        if plan is not None:
+            return self._add_plan(alias, plan, keys)
+        # outside the plan's simple form (e.g. a cross join or a subquery in the value):
+        # kept as SQL, keyed by its text with canonical aliases, and never shared
         select = _canonical(select)
         value = select.expressions[-1]
         select.set("expressions", select.expressions[:-1])  # the body alone, for its signature
@@ -84,13 +92,28 @@ class CellScope:
         self.leaves.append([alias, select, keys, body_sig, {value_sig: "v0"}])
         return exp.column("v0", alias)
 
+    def _add_plan(self, alias: str, plan, keys: tuple[ColKey, ...]) -> exp.Expression:
+        """A plan leaf: fused with the leaf reading the same rows by the same keys (plan
+        equality), each distinct value one column of it."""
+        sig = (plan.input, plan.keys)
+        (value,) = plan.values
+        for leaf in self.leaves:
+            if leaf[3] == sig:
+                entry, columns = leaf[1], leaf[4]
+                if value not in columns:
+                    columns[value] = f"v{len(columns)}"
+                    entry.plan = entry.plan.with_value(value)
+                return exp.column(columns[value], leaf[0])
+        self.leaves.append([alias, LeafEntry(plan), keys, sig, {value: "v0"}])
+        return exp.column("v0", alias)
+
     def from_clause(self, source: exp.Expression | None = None) -> exp.Select:
         leaves = self.leaves
         if self.domain:
-            source, leaves = leaves[0][1].subquery(self.alias), leaves[1:]
+            source, leaves = _leaf_source(leaves[0][1], self.alias), leaves[1:]
         sel = exp.select().from_(source)
         for alias, select, keys, _, _ in leaves:
-            sub = select.subquery(alias)
+            sub = _leaf_source(select, alias)
             if keys:
                 on = and_all(not_distinct(exp.column(self.keys[k], self.alias), exp.column(f"k{i}", alias))
                              for i, k in enumerate(keys))
@@ -98,6 +121,16 @@ class CellScope:
             else:
                 sel = join(sel, sub, kind="CROSS")
         return sel
+
+
+def _leaf_source(leaf: "LeafEntry | exp.Select", alias: str) -> exp.Expression:
+    """Where a leaf's rows are read: a placeholder for a plan leaf (render.plan replaces it
+    once the query's leaves are optimized), the subquery itself for a SQL leaf."""
+    if isinstance(leaf, LeafEntry):
+        table = exp.Table(this=exp.to_identifier(LEAF_TABLE), alias=exp.TableAlias(this=exp.to_identifier(alias)))
+        table.meta["leaf"] = leaf
+        return table
+    return leaf.subquery(alias)
 
 
 def _canonical(select: exp.Select) -> exp.Select:

@@ -32,7 +32,7 @@ from generator.engine.results import to_frame
 from generator.engine.schema import Schema, parse_calculated
 from generator.engine.security import apply_security, roles_for
 from generator.engine.calculated_tables import calculation_order, compile_table, table_select
-from generator.engine.shared_scans import ScanCache, ScanStage
+from generator.engine.optimizer.scan_cache import ScanCache, ScanStage
 from generator.engine.udf import macro
 from generator.engine import query as _handlers  # noqa: F401  (importing the handlers registers their UDFs)
 from generator.errors import ForgeError, Problem
@@ -115,7 +115,7 @@ class Engine:
                 self.schema = replace(self.schema, blank_rows=self._blank_tables())
         except self.backend.out_of_memory as exc:
             raise self._out_of_memory(exc, "opening the model") from exc
-        # pre-aggregations shared across queries (shared_scans.ScanCache); None: one
+        # pre-aggregations shared across queries (optimizer.scan_cache.ScanCache); None: one
         # MATERIALIZED CTE per query instead (the only way on backends without temp tables)
         self.scan_cache: ScanCache | None = ScanCache(summed=self.summed_columns) \
             if self.backend.caches_scans else None
@@ -151,7 +151,7 @@ class Engine:
     def _unique_keys(self) -> frozenset[tuple[str, str]]:
         """One-side key columns of relationships whose values are unique in the data
         (lower-case (table, column)); a join to them never duplicates a row, which lets
-        grouped evaluation aggregate before joining (shared_scans._lift)."""
+        grouped evaluation aggregate before joining (optimizer.eager_aggregation)."""
         out = set()
         for r in self.model.relationships:
             key = (r.to_table.lower(), r.to_column.lower())

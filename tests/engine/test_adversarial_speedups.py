@@ -1,4 +1,4 @@
-"""Adversarial checks of the speed-ups (shared_scans / ScanCache, FILTER VAR hoisting,
+"""Adversarial checks of the speed-ups (optimizer/scan_sharing / ScanCache, FILTER VAR hoisting,
 RANKX lookup, time-intelligence range predicates). Every expected value is worked out by
 hand from the reference rows (tests/engine/fixtures.py):
 

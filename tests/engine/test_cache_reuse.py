@@ -1,7 +1,7 @@
 """A scan-cache entry is reused only for leaves that read the same rows aggregated.
 
 Regression: with a bidirectional relationship COUNTROWS(Sales) compiles to counting the
-row-level projection `SELECT 1 AS v FROM Sales` (no GROUP BY, no aggregate). shared_scans
+row-level projection `SELECT 1 AS v FROM Sales` (no GROUP BY, no aggregate). Scan sharing
 took it for an aggregation leaf over the same rows as the per-customer entry left by a
 FILTER-with-VAR measure, and read it from that entry: one row per customer instead of
 one per order, so Orders per Customer came out 1.0 (the reviewer's 1.0 instead of 9.2208).

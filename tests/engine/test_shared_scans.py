@@ -1,4 +1,4 @@
-"""Leaves over the same rows share one scan (generator/engine/shared_scans.py), and large
+"""Leaves over the same rows share one scan (generator/engine/optimizer/scan_sharing.py), and large
 result columns convert without Python loops; neither may change a value. Expected values
 are hand-worked on the reference model (Ann: orders of 10 and 20, Bob: 30, both Oslo;
 Cid: 40, Rome; Dan: no orders)."""
