@@ -14,7 +14,8 @@ import re
 import uuid
 from pathlib import PurePath, PureWindowsPath
 
-from generator.spec.model import CalculatedColumn, Column, Hierarchy, Measure, Model, Relationship, Table
+from generator.spec.model import (CalculatedColumn, Column, Culture, Hierarchy, Measure, Model, Perspective,
+                                  Relationship, Table, Translation)
 
 NAMESPACE = uuid.UUID("6f1c1e0e-7b7a-5d2f-9d63-2f0c6a1b9e11")
 COMPATIBILITY_LEVEL = 1600
@@ -91,6 +92,7 @@ def database_tmdl(model: Model) -> str:
 
 def model_tmdl(model: Model) -> str:
     w = TmdlWriter()
+    w.description(0, model.description)
     w.line(0, "model Model")
     w.line(1, f"culture: {model.culture}")
     w.line(1, "defaultPowerBIDataSourceVersion: powerBI_V3")
@@ -113,7 +115,13 @@ def model_tmdl(model: Model) -> str:
         for r in model.roles:
             w.line(0, f"ref role {quote(r.name)}")
         w.blank()
+    if model.perspectives:
+        for p in model.perspectives:
+            w.line(0, f"ref perspective {quote(p.name)}")
+        w.blank()
     w.line(0, f"ref cultureInfo {model.culture}")
+    for c in model.cultures:
+        w.line(0, f"ref cultureInfo {c.name}")
     return w.text()
 
 
@@ -134,6 +142,78 @@ def role_tmdl(model: Model, role, dax_text: dict[tuple[str, str], str]) -> str:
 
 def culture_tmdl(model: Model) -> str:
     return f"cultureInfo {model.culture}\n"
+
+
+def perspective_tmdl(model: Model, p: Perspective) -> str:
+    """perspectives/<Name>.tmdl as TOM writes it: per table its measures, then columns,
+    then hierarchies, each in model order, a blank line between entries."""
+    w = TmdlWriter()
+    w.description(0, p.description)
+    w.line(0, f"perspective {quote(p.name)}")
+    for table, names in p.tables:
+        t = model.table(table)
+        chosen = {n.lower() for n in names}
+        w.blank()
+        w.line(1, f"perspectiveTable {quote(t.name)}")
+        entries = [("perspectiveMeasure", m.name) for m in model.measures if m.table == t.name]
+        entries += [("perspectiveColumn", c.name) for c in t.all_columns]
+        entries += [("perspectiveHierarchy", h.name) for h in t.hierarchies]
+        for kind, name in entries:
+            if name.lower() in chosen:
+                w.blank()
+                w.line(2, f"{kind} {quote(name)}")
+    return w.text()
+
+
+_TRANSLATION_ORDER = {"column": 0, "measure": 1, "hierarchy": 2}
+
+
+def translated_culture_tmdl(model: Model, c: Culture) -> str:
+    """cultures/<name>.tmdl: the `translations` block as TOM writes it, objects nested
+    model > table > column/measure/hierarchy > level, tables in model order, then perspectives."""
+    by_path = {tr.path: tr for tr in c.translations}
+    w = TmdlWriter()
+    w.line(0, f"cultureInfo {c.name}")
+    w.line(1, "translations")
+    w.line(2, "model Model")
+
+    def props(level: int, tr: Translation | None) -> None:
+        if tr is None:
+            return
+        for key, value in (("caption", tr.caption), ("description", tr.description), ("displayFolder", tr.folder)):
+            if value is not None:
+                w.line(level, f"{key}: {text_value(value)}")
+
+    for t in model.tables:
+        inner = sorted((tr.path for tr in c.translations if tr.path[:2] == ("table", t.name) and len(tr.path) == 4),
+                       key=lambda path: (_TRANSLATION_ORDER[path[2]], _model_index(model, t, path[2], path[3])))
+        if ("table", t.name) not in by_path and not inner:
+            continue
+        w.line(3, f"table {quote(t.name)}")
+        props(4, by_path.get(("table", t.name)))
+        for path in inner:
+            w.line(4, f"{path[2]} {quote(path[3])}")
+            props(5, by_path[path])
+            if path[2] == "hierarchy":
+                h = next(h for h in t.hierarchies if h.name == path[3])
+                for lv in h.levels:
+                    tr = by_path.get((*path, "level", lv.name))
+                    if tr is not None:
+                        w.line(5, f"level {quote(lv.name)}")
+                        props(6, tr)
+    for p in model.perspectives:
+        tr = by_path.get(("perspective", p.name))
+        if tr is not None:
+            w.line(3, f"perspective {quote(p.name)}")
+            props(4, tr)
+    return w.text()
+
+
+def _model_index(model: Model, t: Table, kind: str, name: str) -> int:
+    names = {"column": [c.name for c in t.all_columns],
+             "measure": [m.name for m in model.measures if m.table == t.name],
+             "hierarchy": [h.name for h in t.hierarchies]}[kind]
+    return names.index(name)
 
 
 def m_string(value: str) -> str:
@@ -221,6 +301,8 @@ def _column(w: TmdlWriter, model: Model, t: Table, c: Column | CalculatedColumn,
     if c.folder:
         w.line(2, f"displayFolder: {text_value(c.folder)}")
     w.line(2, f"lineageTag: {lineage_tag(model.name, 'table', t.name, 'column', c.name)}")
+    if c.data_category:
+        w.line(2, f"dataCategory: {c.data_category}")
     w.line(2, f"summarizeBy: {_summarize_by(c)}")
     if own:
         w.line(2, "isNameInferred")
@@ -240,10 +322,16 @@ def _column(w: TmdlWriter, model: Model, t: Table, c: Column | CalculatedColumn,
 
 
 def _hierarchy(w: TmdlWriter, model: Model, t: Table, h: Hierarchy) -> None:
+    w.description(1, h.description)
     w.line(1, f"hierarchy {quote(h.name)}")
+    if h.hidden:
+        w.line(2, "isHidden")
+    if h.folder:
+        w.line(2, f"displayFolder: {text_value(h.folder)}")
     w.line(2, f"lineageTag: {lineage_tag(model.name, 'table', t.name, 'hierarchy', h.name)}")
     for lv in h.levels:
         w.blank()
+        w.description(2, lv.description)
         w.line(2, f"level {quote(lv.name)}")
         w.line(3, f"lineageTag: {lineage_tag(model.name, 'table', t.name, 'hierarchy', h.name, lv.name)}")
         w.line(3, f"column: {quote(t.column(lv.column).name)}")  # type: ignore[union-attr]
@@ -372,4 +460,8 @@ def semantic_model_files(model: Model, data_folder: str, dax_text: dict[tuple[st
         files[f"tables/{t.name}.tmdl"] = table_tmdl(model, t, dax_text)
     for r in model.roles:
         files[f"roles/{r.name}.tmdl"] = role_tmdl(model, r, dax_text)
+    for p in model.perspectives:
+        files[f"perspectives/{p.name}.tmdl"] = perspective_tmdl(model, p)
+    for c in model.cultures:
+        files[f"cultures/{c.name}.tmdl"] = translated_culture_tmdl(model, c)
     return files

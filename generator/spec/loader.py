@@ -37,7 +37,7 @@ from generator.spec.model import (
     TablePermission,
     Visual,
 )
-from generator.spec import calc_groups
+from generator.spec import calc_groups, metadata
 from generator.spec.names import folder_parts, folder_problem, segment_problem
 from generator.spec.visuals import COLUMN_ROLES, MEASURE_ROLES, REQUIRED, ROLES, SINGLE, VISUAL_TYPES
 from generator.spec.yamlpos import PosDict, PosList, display_path, load_yaml, position_of
@@ -147,7 +147,7 @@ def _columns(doc: PosDict) -> tuple[Column, ...]:
             name=c["name"], type=c["type"], pos=doc["columns"].item_pos[i], key=c.get("key", False),
             format=c.get("format"), description=c.get("description"), hidden=c.get("hidden", False),
             sort_by=c.get("sort_by"), folder=c.get("folder"), summarize_by=c.get("summarize_by"),
-            lint_disable=_disabled(c, doc)))
+            lint_disable=_disabled(c, doc), data_category=c.get("data_category")))
     return tuple(cols)
 
 
@@ -158,7 +158,7 @@ def _calculated(doc: PosDict) -> tuple[CalculatedColumn, ...]:
                          origin=c.origins["expression"], format=c.get("format"),
                          description=c.get("description"), hidden=c.get("hidden", False), folder=c.get("folder"),
                          lint_disable=_disabled(c, doc), sort_by=c.get("sort_by"),
-                         summarize_by=c.get("summarize_by"))
+                         summarize_by=c.get("summarize_by"), data_category=c.get("data_category"))
         for i, c in enumerate(items))
 
 
@@ -166,8 +166,10 @@ def _hierarchies(doc: PosDict) -> tuple[Hierarchy, ...]:
     items = doc.get("hierarchies", PosList())
     out = []
     for i, h in enumerate(items):
-        levels = tuple(Level(lv, lv) if isinstance(lv, str) else Level(lv["name"], lv["column"]) for lv in h["levels"])
-        out.append(Hierarchy(h["name"], levels, items.item_pos[i]))
+        levels = tuple(Level(lv, lv) if isinstance(lv, str) else Level(lv["name"], lv["column"], lv.get("description"))
+                       for lv in h["levels"])
+        out.append(Hierarchy(h["name"], levels, items.item_pos[i], h.get("description"), h.get("folder"),
+                             h.get("hidden", False)))
     return tuple(out)
 
 
@@ -729,6 +731,8 @@ def load_project(root: Path) -> Model:
     functions = _functions(sorted((semantic / "functions").glob("*.yaml")), root, out)
     by_name = {m.name.lower(): m for m in measures}
     pages = _pages(sorted((semantic / "pages").glob("*.yaml")), root, tables, by_name, out)
+    views = metadata.perspectives(model_doc, tables, measures, out.add)
+    cultures = metadata.cultures(model_doc, tables, measures, {p.name.lower() for p in views}, out.add)
     out.raise_if_any()
     return Model(
         name=model_doc["name"], culture=model_doc.get("culture", "en-US"), tables=tuple(tables.values()),
@@ -736,4 +740,5 @@ def load_project(root: Path) -> Model:
         as_of=model_doc.get("as_of"),
         synth=dict(model_doc.get("synth", {})), data_folder=model_doc.get("data_folder"),
         lint_disable=_disabled(model_doc), roles=roles, functions=functions,
+        description=model_doc.get("description"), perspectives=views, cultures=cultures,
     )

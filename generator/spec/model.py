@@ -29,6 +29,7 @@ class Column:
     folder: str | None = None
     summarize_by: str | None = None
     lint_disable: tuple[str, ...] = ()
+    data_category: str | None = None  # TMDL dataCategory: City, Country, WebUrl, ImageUrl, ...
 
 
 @dataclass(frozen=True)
@@ -45,12 +46,14 @@ class CalculatedColumn:
     lint_disable: tuple[str, ...] = ()
     sort_by: str | None = None
     summarize_by: str | None = None
+    data_category: str | None = None
 
 
 @dataclass(frozen=True)
 class Level:
     name: str
     column: str
+    description: str | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,9 @@ class Hierarchy:
     name: str
     levels: tuple[Level, ...]
     pos: Pos
+    description: str | None = None
+    folder: str | None = None
+    hidden: bool = False
 
 
 @dataclass(frozen=True)
@@ -239,6 +245,39 @@ class Page:
 
 
 @dataclass(frozen=True)
+class Perspective:
+    """A named subset of the model's tables, columns, measures and hierarchies
+    (learn.microsoft.com/analysis-services/tabular-models/perspectives-ssas-tabular).
+    `tables` maps each table in it to the names of its objects in the perspective."""
+
+    name: str
+    tables: tuple[tuple[str, tuple[str, ...]], ...]
+    pos: Pos
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class Translation:
+    """One object's translated properties in a culture: `path` names the object the way
+    TMDL's translations block nests it, e.g. ("table", "Fact_Orders", "measure", "Total Revenue")."""
+
+    path: tuple[str, ...]
+    caption: str | None = None
+    description: str | None = None
+    folder: str | None = None
+
+
+@dataclass(frozen=True)
+class Culture:
+    """A culture with translated captions/descriptions/display folders
+    (learn.microsoft.com/analysis-services/tabular-models/translations-in-tabular-models-analysis-services)."""
+
+    name: str  # e.g. nb-NO
+    translations: tuple[Translation, ...]
+    pos: Pos
+
+
+@dataclass(frozen=True)
 class Model:
     name: str
     culture: str
@@ -254,6 +293,9 @@ class Model:
     lint_disable: tuple[str, ...] = ()
     roles: tuple[Role, ...] = ()
     functions: tuple[Function, ...] = ()
+    description: str | None = None
+    perspectives: tuple[Perspective, ...] = ()
+    cultures: tuple[Culture, ...] = ()  # translations; the model's own `culture` is not among them
 
     def role(self, name: str) -> Role | None:
         for r in self.roles:
