@@ -131,10 +131,25 @@ def role_tmdl(model: Model, role, dax_text: dict[tuple[str, str], str]) -> str:
     w.description(0, role.description)
     w.line(0, f"role {quote(role.name)}")
     w.line(1, "modelPermission: read")
-    for p in role.tables:
+    filters = {p.table: p for p in role.tables}
+    order = list(dict.fromkeys([*filters, *(h.table for h in role.hidden)]))
+    for table in order:
         w.blank()
-        w.expression(1, f"tablePermission {quote(p.table)}",
-                     dax_text.get(("role:" + role.name, p.table), p.expression), 3)
+        p = filters.get(table)
+        if p is None:
+            w.line(1, f"tablePermission {quote(table)}")
+        else:
+            w.expression(1, f"tablePermission {quote(table)}",
+                         dax_text.get(("role:" + role.name, p.table), p.expression), 3)
+        # object-level security, as TOM writes it: the table's metadataPermission, then one
+        # `columnPermission <Column> = none` per secured column
+        hidden = [h for h in role.hidden if h.table == table]
+        if any(h.column is None for h in hidden):
+            w.line(2, "metadataPermission: none")
+        for h in hidden:
+            if h.column is not None:
+                w.blank()
+                w.line(2, f"columnPermission {quote(h.column)} = none")
     w.blank()
     w.line(1, f"annotation PBI_Id = {lineage_tag(model.name, 'role', role.name).replace('-', '')}")
     return w.text()
@@ -395,16 +410,68 @@ def calculation_group_tmdl(model: Model, t: Table, dax_text: dict[tuple[str, str
     return w.text()
 
 
+def field_parameter_tmdl(model: Model, t: Table) -> str:
+    """A field parameter's table exactly as Desktop saves it (pbip-samples RuiRomano__pbip-demo
+    Model01 tables/Field Parameter.tmdl): no dataTypes (calculated table columns), sourceColumn
+    [Value1..3], the shown column grouped by the fields column (relatedColumnDetails), the
+    fields column marked by the ParameterMetadata extended property (version 3, kind 2), and
+    the constructor as the partition's source, unformatted, as Desktop writes it."""
+    shown, fields, order = t.columns
+    w = TmdlWriter()
+    w.description(0, t.description)
+    w.line(0, f"table {quote(t.name)}")
+    w.line(1, f"lineageTag: {lineage_tag(model.name, 'table', t.name)}")
+    w.blank()
+
+    def head(c: Column, source: str) -> None:
+        w.line(1, f"column {quote(c.name)}")
+        if c.hidden:
+            w.line(2, "isHidden")
+        if c.format:
+            w.line(2, f"formatString: {text_value(c.format)}")
+        w.line(2, f"lineageTag: {lineage_tag(model.name, 'table', t.name, 'column', c.name)}")
+        w.line(2, f"summarizeBy: {c.summarize_by}")
+        w.line(2, f"sourceColumn: [{source}]")
+        if c.sort_by:
+            w.line(2, f"sortByColumn: {quote(c.sort_by)}")
+        w.blank()
+
+    head(shown, "Value1")
+    w.line(2, "relatedColumnDetails")
+    w.line(3, f"groupByColumn: {quote(fields.name)}")
+    w.blank()
+    w.line(2, "annotation SummarizationSetBy = Automatic")
+    w.blank()
+    head(fields, "Value2")
+    w.line(2, "extendedProperty ParameterMetadata =")
+    for ln in ("{", '  "version": 3,', '  "kind": 2', "}"):
+        w.line(4, ln)
+    w.blank()
+    w.line(2, "annotation SummarizationSetBy = Automatic")
+    w.blank()
+    head(order, "Value3")
+    w.line(2, "annotation SummarizationSetBy = Automatic")
+    w.blank()
+    w.line(1, f"partition {quote(t.name)} = calculated")
+    w.line(2, "mode: import")
+    w.expression(2, "source", t.expression or "", 4)
+    w.blank()
+    w.line(1, f"annotation PBI_Id = {lineage_tag(model.name, 'table', t.name).replace('-', '')}")
+    return w.text()
+
+
 def table_tmdl(model: Model, t: Table, dax_text: dict[tuple[str, str], str]) -> str:
     """One table file. `dax_text[(table, name)]` is the formatted DAX of each measure/calc column."""
     if t.calculation_group is not None:
         return calculation_group_tmdl(model, t, dax_text)
+    if t.field_parameter is not None:
+        return field_parameter_tmdl(model, t)
     w = TmdlWriter()
     w.description(0, t.description)
     w.line(0, f"table {quote(t.name)}")
-    if t.is_date_table:
-        w.line(1, "dataCategory: Time")
     w.line(1, f"lineageTag: {lineage_tag(model.name, 'table', t.name)}")
+    if t.is_date_table:  # after lineageTag, as Desktop and TOM write it (pbip-samples: Dim Date.tmdl)
+        w.line(1, "dataCategory: Time")
     w.blank()
     for m in model.measures:
         if m.table == t.name:

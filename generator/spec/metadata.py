@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from generator.spec.model import Culture, Measure, Perspective, Pos, Table, Translation
+from generator.spec.model import Culture, Measure, ObjectPermission, Perspective, Pos, Table, Translation
 from generator.spec.names import segment_problem
 from generator.spec.yamlpos import PosDict, PosList
 
@@ -48,7 +48,7 @@ def perspectives(doc: PosDict, tables: dict[str, Table], measures: tuple[Measure
         for table, names in p["tables"].items():
             t = tables.get(table.lower())
             if t is None:
-                add(p["tables"].key_pos[table], f"perspective '{p['name']}' names table '{table}', which does not exist")
+                add(p["tables"].key_pos[table], f"perspective '{p['name']}' names table '{table}', which does not exist", table=table)
                 continue
             objects = _objects(t, measures)
             if names == "all":
@@ -91,7 +91,7 @@ def cultures(doc: PosDict, tables: dict[str, Table], measures: tuple[Measure, ..
         for table, spec in c.get("tables", PosDict()).items():
             t = tables.get(table.lower())
             if t is None:
-                add(c["tables"].key_pos[table], f"culture '{c['name']}' translates table '{table}', which does not exist")
+                add(c["tables"].key_pos[table], f"culture '{c['name']}' translates table '{table}', which does not exist", table=table)
                 continue
             found.extend(_table_translations(c["name"], t, spec, measures, add))
         for name, value in c.get("perspectives", PosDict()).items():
@@ -127,3 +127,25 @@ def _table_translations(culture: str, t: Table, spec: PosDict, measures: tuple[M
                         continue
                     found.append(_translation(("table", t.name, "hierarchy", real, "level", levels[lv.lower()]), text))
     return found
+
+
+def object_security(role: PosDict, tables: dict[str, Table], add: Add) -> tuple[ObjectPermission, ...]:
+    """A role's `object_security:` — table -> `none` (the whole table) or the list of its
+    columns the role cannot see (TMDL metadataPermission / columnPermission = none)."""
+    spec = role.get("object_security", PosDict())
+    out: list[ObjectPermission] = []
+    for table, what in spec.items():
+        t = tables.get(table.lower())
+        if t is None:
+            add(spec.key_pos[table], f"role '{role['name']}' secures table '{table}', which does not exist", table=table)
+            continue
+        if what == "none":
+            out.append(ObjectPermission(t.name, None, spec.value_pos[table]))
+            continue
+        for j, col in enumerate(what):
+            c = t.column(col)
+            if c is None:
+                add(what.item_pos[j], f"role '{role['name']}' secures column '{col}', which is not a column of '{t.name}'")
+                continue
+            out.append(ObjectPermission(t.name, c.name, what.item_pos[j]))
+    return tuple(out)

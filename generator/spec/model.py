@@ -112,6 +112,32 @@ class CalculationGroup:
 
 
 @dataclass(frozen=True)
+class ParameterField:
+    """One field of a field parameter: its shown name, the measure or column, its order."""
+
+    name: str
+    table: str  # the measure's home table or the column's table
+    field: str
+    kind: str  # "measure" | "column"
+    order: int
+    pos: Pos
+
+
+@dataclass(frozen=True)
+class FieldParameter:
+    """A field parameter's fields; its table has the shown column (the table's name), the
+    hidden '<name> Fields' (NAMEOF of each field) and '<name> Order' columns."""
+
+    fields: tuple[ParameterField, ...]
+
+    def selected(self, names: "tuple[str, ...] | list[str] | None") -> tuple[ParameterField, ...]:
+        """The fields a slicer selection picks, in the parameter's order; none selected: all."""
+        chosen = {str(n).lower() for n in names or ()}
+        fields = sorted(self.fields, key=lambda f: f.order)
+        return tuple(f for f in fields if not chosen or f.name.lower() in chosen)
+
+
+@dataclass(frozen=True)
 class Table:
     name: str
     source: Source
@@ -126,6 +152,7 @@ class Table:
     # a calculated table (`calculated:` in its YAML): the DAX table expression and where it is
     expression: str | None = None
     origin: ExprOrigin | None = None
+    field_parameter: FieldParameter | None = None  # a field parameter's table (semantic/field_parameters)
 
     @property
     def is_calculated(self) -> bool:
@@ -182,6 +209,17 @@ class TablePermission:
 
 
 @dataclass(frozen=True)
+class ObjectPermission:
+    """Object-level security: a table (`column` None) or one column the role cannot see at
+    all, not even its name (metadataPermission none;
+    learn.microsoft.com/analysis-services/tabular-models/object-level-security)."""
+
+    table: str
+    column: str | None
+    pos: Pos
+
+
+@dataclass(frozen=True)
 class Role:
     """A row-level security role (learn.microsoft.com/fabric/security/service-admin-row-level-security)."""
 
@@ -190,6 +228,7 @@ class Role:
     pos: Pos
     members: tuple[str, ...] = ()
     description: str | None = None
+    hidden: tuple[ObjectPermission, ...] = ()  # object-level security (`object_security:` in YAML)
 
 
 @dataclass(frozen=True)
@@ -215,6 +254,9 @@ class Binding:
     kind: str  # "column" | "measure" (resolved by the loader against the model)
     pos: Pos
     label: str | None = None  # the YAML `label:`; None = the name with underscores as spaces
+    # kind "field_parameter": a visual bound to a field parameter's column shows the fields
+    # the page's slicer on it selects (all when none); these are those fields, as bindings
+    fields: tuple["Binding", ...] = ()
 
     @property
     def display_name(self) -> str:
