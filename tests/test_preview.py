@@ -170,7 +170,10 @@ def _visuals(engine: Engine, types: tuple[str, ...]):
     for page in engine.model.pages:
         for v in page.visuals:
             if v.type in types:
-                yield page, v
+                # a field parameter's binding draws the fields its slicer selects (engine.visuals)
+                from generator.engine.visuals import shown_fields
+
+                yield page, shown_fields(v, page)
 
 
 def _fields(v, role: str) -> list:
@@ -513,7 +516,7 @@ def test_evaluate_follows_the_sort_and_samples_scatter(shipped, monkeypatch, cap
     monkeypatch.setattr(visuals, "SCATTER_LIMIT", 100)
     assert main(["evaluate", "--project", str(root), "--out", str(out)]) == 0
     captured = capsys.readouterr()
-    assert "62 visual(s) evaluated" in captured.out
+    assert "64 visual(s) evaluated" in captured.out  # 62 + the Metric slicer and chart
     assert captured.err == ""  # no progress bar when stderr is not a terminal
     top = json.loads((out / "preview" / "RFM & Retention__top_10_customers.json").read_text())
     revenue = [r[-1] for r in top["rows"]]

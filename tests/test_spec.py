@@ -17,7 +17,7 @@ def test_shipped_model_loads_with_every_object():
     assert [t.name for t in model.tables] == ["Dim_Channel", "Dim_Customer", "Dim_Date", "Dim_Product",
                                              "Fact_Orders", "Fiscal_Calendar", "Income_Threshold", "Month_Offset", "Order_Frequency_Band",
                                              "Quadrant", "RFM_Rules", "Score_Threshold", "User_Country",
-                                             "Time Intelligence"]
+                                             "Time Intelligence", "Metric"]
     group = model.table("Time Intelligence").calculation_group
     assert (group.column, group.precedence, [i.name for i in group.items]) == (
         "Time Calculation", 10, ["Current", "PY", "YoY %", "YTD"])

@@ -13,6 +13,7 @@ import uuid
 from typing import Any
 
 from generator.emit import theme
+from generator.spec import field_parameters
 from generator.spec.model import Binding, Model, Page, Visual
 from generator.spec.visuals import ROLES
 
@@ -92,10 +93,29 @@ def projection(b: Binding, active: bool | None = None, shown: str | None = None)
     return p
 
 
+def _parameter_projections(role: dict[str, Any], b: Binding) -> None:
+    """A field parameter in a role, as Desktop saves it: the selected fields as projections
+    (nativeQueryRef and displayName their shown names) and a `fieldParameters` entry giving
+    the parameter column, the first projection's index and how many
+    (pbip-samples SM_SalesSense RP_Report01 visual 3852e5607b224b8ebd1a)."""
+    projections = role["projections"]
+    start = len(projections)
+    for f in b.fields:
+        p: dict[str, Any] = {"field": field_expr(f), "queryRef": f"{f.table}.{f.name}", "nativeQueryRef": f.label or f.name}
+        p["displayName"] = f.label or f.name
+        projections.append(p)
+    role.setdefault("fieldParameters", []).append({
+        "parameterExpr": {"Column": {"Expression": {"SourceRef": {"Entity": b.table}}, "Property": b.name}},
+        "index": start, "length": len(b.fields)})
+
+
 def query_state(visual: Visual) -> dict[str, Any]:
     """Projections per PBIR role; the loader has already checked every role against ROLES."""
     state: dict[str, Any] = {}
     for b in visual.bindings:
+        if b.kind == "field_parameter":
+            _parameter_projections(state.setdefault(ROLES[visual.type][b.role], {"projections": []}), b)
+            continue
         projections = state.setdefault(ROLES[visual.type][b.role], {"projections": []})["projections"]
         columns_before = sum(1 for p in projections if "active" in p)
         active = columns_before == 0 if visual.type in DRILL_TYPES and b.kind == "column" else None
@@ -128,6 +148,14 @@ def _selection_filter(visual: Visual, column_type: str) -> dict[str, Any] | None
     """Desktop's saved slicer selection: an In list, or a date range as >= from and < to + 1 day."""
     b = next(x for x in visual.bindings if x.kind == "column")
     ref = {"Column": {"Expression": {"SourceRef": {"Source": "s"}}, "Property": b.name}}
+    if "parameter" in visual.options and "selected" in visual.options:
+        # Desktop saves a field parameter slicer's selection on the hidden fields column, by
+        # the NAMEOF text of each field ('Table'[Field])
+        ref["Column"]["Property"] = f"{b.table} Fields"
+        names = visual.options["parameter_fields"]
+        values = [[literal(names[str(v).lower()])["expr"]] for v in visual.options["selected"]]
+        return {"filter": {"Version": 2, "From": [{"Name": "s", "Entity": b.table, "Type": 0}],
+                           "Where": [{"Condition": {"In": {"Expressions": [ref], "Values": values}}}]}}
     if "range" in visual.options:
         lo, hi = visual.options["range"]
         after = (dt.date.fromisoformat(hi) + dt.timedelta(days=1)).isoformat()
@@ -316,8 +344,10 @@ def report_files(model: Model) -> dict[str, str]:
         files[f"definition/pages/{page.id}/page.json"] = dumps({
             "$schema": schema_url("page"), "name": page.id, "displayName": page.name,
             "displayOption": display_option(height), "height": height, "width": page.width})
+        picked = field_parameters.picked(page)
         for z, (visual, pos) in enumerate(zip(page.visuals, positions)):
             column_type = _first_column_type(model, visual)
+            visual = field_parameters.with_selection(visual, picked)
             files[f"definition/pages/{page.id}/visuals/{visual.name}/visual.json"] = dumps(
                 visual_json(visual, pos, z, column_type))
     # an imported report's raw PBIR (semantic/pbir/): pages and visuals the YAML cannot express,

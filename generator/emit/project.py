@@ -33,7 +33,7 @@ def formatted_dax(model: Model) -> dict[tuple[str, str], str]:
             out[(t.name, "item:" + item.name)] = _format(item.expression)
             if item.format_string:
                 out[(t.name, "format:" + item.name)] = _format(item.format_string)
-        if t.is_calculated:
+        if t.is_calculated and t.field_parameter is None:  # a field parameter's is written as Desktop does
             out[(t.name, None)] = _format(t.expression)  # the calculated table's partition source
     for r in model.roles:
         for p in r.tables:

@@ -14,7 +14,8 @@ import re
 import uuid
 from pathlib import PurePath, PureWindowsPath
 
-from generator.spec.model import CalculatedColumn, Column, Hierarchy, Measure, Model, Relationship, Table
+from generator.spec.model import (CalculatedColumn, Column, Culture, Hierarchy, Measure, Model, Perspective,
+                                  Relationship, Table, Translation)
 
 NAMESPACE = uuid.UUID("6f1c1e0e-7b7a-5d2f-9d63-2f0c6a1b9e11")
 COMPATIBILITY_LEVEL = 1600
@@ -92,6 +93,7 @@ def database_tmdl(model: Model) -> str:
 
 def model_tmdl(model: Model) -> str:
     w = TmdlWriter()
+    w.description(0, model.description)
     w.line(0, "model Model")
     w.line(1, f"culture: {model.culture}")
     w.line(1, "defaultPowerBIDataSourceVersion: powerBI_V3")
@@ -114,7 +116,13 @@ def model_tmdl(model: Model) -> str:
         for r in model.roles:
             w.line(0, f"ref role {quote(r.name)}")
         w.blank()
+    if model.perspectives:
+        for p in model.perspectives:
+            w.line(0, f"ref perspective {quote(p.name)}")
+        w.blank()
     w.line(0, f"ref cultureInfo {model.culture}")
+    for c in model.cultures:
+        w.line(0, f"ref cultureInfo {c.name}")
     return w.text()
 
 
@@ -124,10 +132,25 @@ def role_tmdl(model: Model, role, dax_text: dict[tuple[str, str], str]) -> str:
     w.description(0, role.description)
     w.line(0, f"role {quote(role.name)}")
     w.line(1, "modelPermission: read")
-    for p in role.tables:
+    filters = {p.table: p for p in role.tables}
+    order = list(dict.fromkeys([*filters, *(h.table for h in role.hidden)]))
+    for table in order:
         w.blank()
-        w.expression(1, f"tablePermission {quote(p.table)}",
-                     dax_text.get(("role:" + role.name, p.table), p.expression), 3)
+        p = filters.get(table)
+        if p is None:
+            w.line(1, f"tablePermission {quote(table)}")
+        else:
+            w.expression(1, f"tablePermission {quote(table)}",
+                         dax_text.get(("role:" + role.name, p.table), p.expression), 3)
+        # object-level security, as TOM writes it: the table's metadataPermission, then one
+        # `columnPermission <Column> = none` per secured column
+        hidden = [h for h in role.hidden if h.table == table]
+        if any(h.column is None for h in hidden):
+            w.line(2, "metadataPermission: none")
+        for h in hidden:
+            if h.column is not None:
+                w.blank()
+                w.line(2, f"columnPermission {quote(h.column)} = none")
     w.blank()
     w.line(1, f"annotation PBI_Id = {lineage_tag(model.name, 'role', role.name).replace('-', '')}")
     return w.text()
@@ -135,6 +158,78 @@ def role_tmdl(model: Model, role, dax_text: dict[tuple[str, str], str]) -> str:
 
 def culture_tmdl(model: Model) -> str:
     return f"cultureInfo {model.culture}\n"
+
+
+def perspective_tmdl(model: Model, p: Perspective) -> str:
+    """perspectives/<Name>.tmdl as TOM writes it: per table its measures, then columns,
+    then hierarchies, each in model order, a blank line between entries."""
+    w = TmdlWriter()
+    w.description(0, p.description)
+    w.line(0, f"perspective {quote(p.name)}")
+    for table, names in p.tables:
+        t = model.table(table)
+        chosen = {n.lower() for n in names}
+        w.blank()
+        w.line(1, f"perspectiveTable {quote(t.name)}")
+        entries = [("perspectiveMeasure", m.name) for m in model.measures if m.table == t.name]
+        entries += [("perspectiveColumn", c.name) for c in t.all_columns]
+        entries += [("perspectiveHierarchy", h.name) for h in t.hierarchies]
+        for kind, name in entries:
+            if name.lower() in chosen:
+                w.blank()
+                w.line(2, f"{kind} {quote(name)}")
+    return w.text()
+
+
+_TRANSLATION_ORDER = {"column": 0, "measure": 1, "hierarchy": 2}
+
+
+def translated_culture_tmdl(model: Model, c: Culture) -> str:
+    """cultures/<name>.tmdl: the `translations` block as TOM writes it, objects nested
+    model > table > column/measure/hierarchy > level, tables in model order, then perspectives."""
+    by_path = {tr.path: tr for tr in c.translations}
+    w = TmdlWriter()
+    w.line(0, f"cultureInfo {c.name}")
+    w.line(1, "translations")
+    w.line(2, "model Model")
+
+    def props(level: int, tr: Translation | None) -> None:
+        if tr is None:
+            return
+        for key, value in (("caption", tr.caption), ("description", tr.description), ("displayFolder", tr.folder)):
+            if value is not None:
+                w.line(level, f"{key}: {text_value(value)}")
+
+    for t in model.tables:
+        inner = sorted((tr.path for tr in c.translations if tr.path[:2] == ("table", t.name) and len(tr.path) == 4),
+                       key=lambda path: (_TRANSLATION_ORDER[path[2]], _model_index(model, t, path[2], path[3])))
+        if ("table", t.name) not in by_path and not inner:
+            continue
+        w.line(3, f"table {quote(t.name)}")
+        props(4, by_path.get(("table", t.name)))
+        for path in inner:
+            w.line(4, f"{path[2]} {quote(path[3])}")
+            props(5, by_path[path])
+            if path[2] == "hierarchy":
+                h = next(h for h in t.hierarchies if h.name == path[3])
+                for lv in h.levels:
+                    tr = by_path.get((*path, "level", lv.name))
+                    if tr is not None:
+                        w.line(5, f"level {quote(lv.name)}")
+                        props(6, tr)
+    for p in model.perspectives:
+        tr = by_path.get(("perspective", p.name))
+        if tr is not None:
+            w.line(3, f"perspective {quote(p.name)}")
+            props(4, tr)
+    return w.text()
+
+
+def _model_index(model: Model, t: Table, kind: str, name: str) -> int:
+    names = {"column": [c.name for c in t.all_columns],
+             "measure": [m.name for m in model.measures if m.table == t.name],
+             "hierarchy": [h.name for h in t.hierarchies]}[kind]
+    return names.index(name)
 
 
 def m_string(value: str) -> str:
@@ -225,6 +320,8 @@ def _column(w: TmdlWriter, model: Model, t: Table, c: Column | CalculatedColumn,
     if c.folder:
         w.line(2, f"displayFolder: {text_value(c.folder)}")
     w.line(2, f"lineageTag: {lineage_tag(model.name, 'table', t.name, 'column', c.name)}")
+    if c.data_category:
+        w.line(2, f"dataCategory: {c.data_category}")
     w.line(2, f"summarizeBy: {_summarize_by(c)}")
     if own:
         w.line(2, "isNameInferred")
@@ -244,10 +341,16 @@ def _column(w: TmdlWriter, model: Model, t: Table, c: Column | CalculatedColumn,
 
 
 def _hierarchy(w: TmdlWriter, model: Model, t: Table, h: Hierarchy) -> None:
+    w.description(1, h.description)
     w.line(1, f"hierarchy {quote(h.name)}")
+    if h.hidden:
+        w.line(2, "isHidden")
+    if h.folder:
+        w.line(2, f"displayFolder: {text_value(h.folder)}")
     w.line(2, f"lineageTag: {lineage_tag(model.name, 'table', t.name, 'hierarchy', h.name)}")
     for lv in h.levels:
         w.blank()
+        w.description(2, lv.description)
         w.line(2, f"level {quote(lv.name)}")
         w.line(3, f"lineageTag: {lineage_tag(model.name, 'table', t.name, 'hierarchy', h.name, lv.name)}")
         w.line(3, f"column: {quote(t.column(lv.column).name)}")  # type: ignore[union-attr]
@@ -311,16 +414,68 @@ def calculation_group_tmdl(model: Model, t: Table, dax_text: dict[tuple[str, str
     return w.text()
 
 
+def field_parameter_tmdl(model: Model, t: Table) -> str:
+    """A field parameter's table exactly as Desktop saves it (pbip-samples RuiRomano__pbip-demo
+    Model01 tables/Field Parameter.tmdl): no dataTypes (calculated table columns), sourceColumn
+    [Value1..3], the shown column grouped by the fields column (relatedColumnDetails), the
+    fields column marked by the ParameterMetadata extended property (version 3, kind 2), and
+    the constructor as the partition's source, unformatted, as Desktop writes it."""
+    shown, fields, order = t.columns
+    w = TmdlWriter()
+    w.description(0, t.description)
+    w.line(0, f"table {quote(t.name)}")
+    w.line(1, f"lineageTag: {lineage_tag(model.name, 'table', t.name)}")
+    w.blank()
+
+    def head(c: Column, source: str) -> None:
+        w.line(1, f"column {quote(c.name)}")
+        if c.hidden:
+            w.line(2, "isHidden")
+        if c.format:
+            w.line(2, f"formatString: {text_value(c.format)}")
+        w.line(2, f"lineageTag: {lineage_tag(model.name, 'table', t.name, 'column', c.name)}")
+        w.line(2, f"summarizeBy: {c.summarize_by}")
+        w.line(2, f"sourceColumn: [{source}]")
+        if c.sort_by:
+            w.line(2, f"sortByColumn: {quote(c.sort_by)}")
+        w.blank()
+
+    head(shown, "Value1")
+    w.line(2, "relatedColumnDetails")
+    w.line(3, f"groupByColumn: {quote(fields.name)}")
+    w.blank()
+    w.line(2, "annotation SummarizationSetBy = Automatic")
+    w.blank()
+    head(fields, "Value2")
+    w.line(2, "extendedProperty ParameterMetadata =")
+    for ln in ("{", '  "version": 3,', '  "kind": 2', "}"):
+        w.line(4, ln)
+    w.blank()
+    w.line(2, "annotation SummarizationSetBy = Automatic")
+    w.blank()
+    head(order, "Value3")
+    w.line(2, "annotation SummarizationSetBy = Automatic")
+    w.blank()
+    w.line(1, f"partition {quote(t.name)} = calculated")
+    w.line(2, "mode: import")
+    w.expression(2, "source", t.expression or "", 4)
+    w.blank()
+    w.line(1, f"annotation PBI_Id = {lineage_tag(model.name, 'table', t.name).replace('-', '')}")
+    return w.text()
+
+
 def table_tmdl(model: Model, t: Table, dax_text: dict[tuple[str, str], str]) -> str:
     """One table file. `dax_text[(table, name)]` is the formatted DAX of each measure/calc column."""
     if t.calculation_group is not None:
         return calculation_group_tmdl(model, t, dax_text)
+    if t.field_parameter is not None:
+        return field_parameter_tmdl(model, t)
     w = TmdlWriter()
     w.description(0, t.description)
     w.line(0, f"table {quote(t.name)}")
-    if t.is_date_table:
-        w.line(1, "dataCategory: Time")
     w.line(1, f"lineageTag: {lineage_tag(model.name, 'table', t.name)}")
+    if t.is_date_table:  # after lineageTag, as Desktop and TOM write it (pbip-samples: Dim Date.tmdl)
+        w.line(1, "dataCategory: Time")
     w.blank()
     for m in model.measures:
         if m.table == t.name:
@@ -379,6 +534,10 @@ def semantic_model_files(model: Model, data_folder: str, dax_text: dict[tuple[st
         files[f"tables/{t.name}.tmdl"] = table_tmdl(model, t, dax_text)
     for r in model.roles:
         files[f"roles/{r.name}.tmdl"] = role_tmdl(model, r, dax_text)
+    for p in model.perspectives:
+        files[f"perspectives/{p.name}.tmdl"] = perspective_tmdl(model, p)
+    for c in model.cultures:
+        files[f"cultures/{c.name}.tmdl"] = translated_culture_tmdl(model, c)
     return overlay(files, model.passthrough)
 
 

@@ -133,6 +133,10 @@ def table_select(compiled, table: Table) -> exp.Select:
     for i, name in enumerate(compiled.columns):
         plain = name[name.index("[") + 1:-1] if "[" in name else name
         produced.setdefault(plain.replace("]]", "]").lower(), (plain, f"c{i}"))
+    if table.field_parameter is not None:
+        # a field parameter's constructor makes Value1..Value3; its columns take them in order
+        # (Desktop's sourceColumn: [Value1], [Value2], [Value3])
+        produced = {c.name.lower(): (c.name, f"c{i}") for i, c in enumerate(table.columns)}
     declared = {c.name.lower() for c in table.columns}
     for c in table.columns:
         if c.name.lower() not in produced:

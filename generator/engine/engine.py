@@ -30,6 +30,7 @@ from generator.engine.sql import create_table, create_view, drop_table, parenthe
 from generator.engine.errors import DaxCompileError, DaxEvalError
 from generator.engine.results import to_frame
 from generator.engine.schema import Schema, parse_calculated
+from generator.engine.ols import ObjectSecurity
 from generator.engine.security import apply_security, roles_for
 from generator.engine.calculated_tables import calculation_order, compile_table, table_select
 from generator.engine.optimizer.scan_cache import ScanCache, ScanStage
@@ -113,6 +114,8 @@ class Engine:
                 apply_security(model, self.schema, self.roles, self._compile_row_filter, self.backend.execute)
                 # hidden orphans no longer give their one side a blank row
                 self.schema = replace(self.schema, blank_rows=self._blank_tables())
+            # object-level security: checked on each query before it compiles (engine/ols.py)
+            self.object_security = ObjectSecurity.for_roles(model, self.roles, self.schema.measures)
         except self.backend.out_of_memory as exc:
             raise self._out_of_memory(exc, "opening the model") from exc
         # pre-aggregations shared across queries (optimizer.scan_cache.ScanCache); None: one
@@ -291,6 +294,8 @@ class Engine:
         from generator.engine.query import Compiler
 
         query = dax if isinstance(dax, A.Query) else _parse_query(dax)
+        if self.object_security is not None:
+            self.object_security.check(query)
         return Compiler(self.schema, grouped=self.grouped, scans=scans).compile_query(query)
 
     def sql(self, dax: str) -> str:

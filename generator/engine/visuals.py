@@ -29,6 +29,7 @@ import pandas as pd
 from generator.dax import ast as A
 from generator.dax.formatter import format_dax
 from generator.engine.engine import Engine
+from generator.spec import field_parameters
 from generator.spec.model import Binding, Page, Visual
 
 # Power BI draws at most 3,500 points in a scatter chart: the first and last rows, the rest
@@ -116,8 +117,20 @@ def _unique(bindings: list[Binding]) -> list[Binding]:
     return out
 
 
+def shown_fields(visual: Visual, page: Page, selections: Selections | None = None) -> Visual:
+    """The visual with each field-parameter binding replaced by the fields the page's slicer
+    on that parameter selects, all of them when it selects none: Power BI rewrites the
+    visual's query to the chosen fields (learn.microsoft.com/power-bi/create-reports/power-bi-field-parameters)."""
+    if not any(b.kind == "field_parameter" for b in visual.bindings):
+        return visual
+    selected = {v.options["parameter"].lower(): slicer_state(v, selections).get("selected") or ()
+                for v in page.visuals if v.type == "slicer" and "parameter" in v.options}
+    return field_parameters.expanded(field_parameters.with_selection(visual, selected))
+
+
 def visual_ast(visual: Visual, page: Page, selections: Selections | None = None) -> A.Query:
     """The visual's query as a DAX AST (generator/dax/ast.py): built, never parsed from text."""
+    visual = shown_fields(visual, page, selections)
     groups = [b for b in visual.bindings if b.kind == "column"]
     measures = [b for b in visual.bindings if b.kind == "measure"]
     args: list[A.Expr] = []
@@ -311,6 +324,7 @@ def evaluate_visual(engine: Engine, visual: Visual, page: Page, selections: Sele
                     sample: bool = True) -> dict[str, Any]:
     """The visual's rows as Power BI would show them: its query, sorted, scatter sampled.
     `total_rows` is the row count before sampling; `sampled` says whether rows were dropped."""
+    visual = shown_fields(visual, page, selections)
     query = visual_ast(visual, page, selections)
     frame = sort_rows(engine, visual, run_query(engine, query))
     total = len(frame)

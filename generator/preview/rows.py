@@ -14,7 +14,7 @@ import re
 import pandas as pd
 
 from generator.engine.engine import Engine
-from generator.engine.visuals import Selections, evaluate_visual
+from generator.engine.visuals import Selections, evaluate_visual, shown_fields
 from generator.preview.formatting import field_format, format_values
 from generator.spec.model import Binding, Page, Visual
 from generator.spec.visuals import ROLES
@@ -42,7 +42,9 @@ class Rows:
 
     @classmethod
     def evaluate(cls, engine: Engine, visual: Visual, page: Page, selections: Selections | None) -> "Rows":
-        return cls(engine, visual, evaluate_visual(engine, visual, page, selections))
+        # a field parameter's binding becomes the fields its slicer selects (engine.visuals)
+        shown = shown_fields(visual, page, selections)
+        return cls(engine, shown, evaluate_visual(engine, shown, page, selections))
 
     @property
     def frame(self) -> pd.DataFrame:

@@ -37,7 +37,7 @@ from generator.spec.model import (
     TablePermission,
     Visual,
 )
-from generator.spec import calc_groups
+from generator.spec import calc_groups, field_parameters, metadata
 from generator.spec.names import folder_parts, folder_problem, segment_problem
 from generator.spec.visuals import COLUMN_ROLES, MEASURE_ROLES, REQUIRED, ROLES, SINGLE, VISUAL_TYPES
 from generator.spec.yamlpos import PosDict, PosList, display_path, load_yaml, position_of
@@ -148,7 +148,7 @@ def _columns(doc: PosDict) -> tuple[Column, ...]:
             name=c["name"], type=c["type"], pos=doc["columns"].item_pos[i], key=c.get("key", False),
             format=c.get("format"), description=c.get("description"), hidden=c.get("hidden", False),
             sort_by=c.get("sort_by"), folder=c.get("folder"), summarize_by=c.get("summarize_by"),
-            lint_disable=_disabled(c, doc)))
+            lint_disable=_disabled(c, doc), data_category=c.get("data_category")))
     return tuple(cols)
 
 
@@ -159,7 +159,7 @@ def _calculated(doc: PosDict) -> tuple[CalculatedColumn, ...]:
                          origin=c.origins["expression"], format=c.get("format"),
                          description=c.get("description"), hidden=c.get("hidden", False), folder=c.get("folder"),
                          lint_disable=_disabled(c, doc), sort_by=c.get("sort_by"),
-                         summarize_by=c.get("summarize_by"))
+                         summarize_by=c.get("summarize_by"), data_category=c.get("data_category"))
         for i, c in enumerate(items))
 
 
@@ -167,8 +167,10 @@ def _hierarchies(doc: PosDict) -> tuple[Hierarchy, ...]:
     items = doc.get("hierarchies", PosList())
     out = []
     for i, h in enumerate(items):
-        levels = tuple(Level(lv, lv) if isinstance(lv, str) else Level(lv["name"], lv["column"]) for lv in h["levels"])
-        out.append(Hierarchy(h["name"], levels, items.item_pos[i]))
+        levels = tuple(Level(lv, lv) if isinstance(lv, str) else Level(lv["name"], lv["column"], lv.get("description"))
+                       for lv in h["levels"])
+        out.append(Hierarchy(h["name"], levels, items.item_pos[i], h.get("description"), h.get("folder"),
+                             h.get("hidden", False)))
     return tuple(out)
 
 
@@ -334,6 +336,9 @@ def _roles(doc: PosDict, tables: dict[str, Table], out: _Collector) -> tuple[Rol
     items = doc.get("roles", PosList())
     seen: dict[str, Pos] = {}
     for i, r in enumerate(items):
+        if "tables" not in r and "object_security" not in r:
+            out.add(items.item_pos[i], f"role '{r['name']}' needs 'tables' (row filters) or 'object_security'")
+            continue
         pos = items.item_pos[i]
         if r["name"].lower() in seen:
             out.add(r.value_pos["name"], f"duplicate role '{r['name']}' (first defined at {seen[r['name'].lower()]})")
@@ -341,7 +346,7 @@ def _roles(doc: PosDict, tables: dict[str, Table], out: _Collector) -> tuple[Rol
         seen[r["name"].lower()] = pos
         _check_file_name(r["name"], "role name", r.value_pos["name"], out, suffix=".tmdl")
         perms = []
-        for table, expression in r["tables"].items():
+        for table, expression in r.get("tables", PosDict()).items():
             t = tables.get(table.lower())
             if t is None:
                 out.add(r["tables"].key_pos[table], f"role '{r['name']}' filters table '{table}', which does not exist",
@@ -353,7 +358,8 @@ def _roles(doc: PosDict, tables: dict[str, Table], out: _Collector) -> tuple[Rol
                                          r["tables"].origins.get(table) or ExprOrigin(
                                              r["tables"].value_pos[table].file, r["tables"].value_pos[table].line,
                                              r["tables"].value_pos[table].col)))
-        roles.append(Role(r["name"], tuple(perms), pos, tuple(r.get("members", ())), r.get("description")))
+        roles.append(Role(r["name"], tuple(perms), pos, tuple(r.get("members", ())), r.get("description"),
+                          metadata.object_security(r, tables, out.add)))
     return tuple(roles)
 
 
@@ -512,6 +518,13 @@ def _check_roles(v: PosDict, vtype: str, bindings: tuple[Binding, ...], out: _Co
             continue
         role = roles[b.role]
         bound[role] = bound.get(role, 0) + 1
+        if b.kind == "field_parameter":
+            kinds = {f.kind for f in b.fields}
+            if kinds and ((role in COLUMN_ROLES and kinds != {"column"}) or (role in MEASURE_ROLES and kinds != {"measure"})):
+                need = "columns" if role in COLUMN_ROLES else "measures"
+                out.add(b.pos, f"'{b.role}' of a {v['type']} visual takes {need}; the field parameter "
+                               f"'{b.table}' lists {' and '.join(sorted(k + 's' for k in kinds))}")
+            continue
         if role in COLUMN_ROLES and b.kind != "column":
             out.add(b.pos, f"'{b.role}' of a {v['type']} visual takes a column, not the measure [{b.name}]")
         if role in MEASURE_ROLES and b.kind != "measure":
@@ -590,10 +603,21 @@ def _pages(files: list[Path], root: Path, tables: dict[str, Table], measures: di
                 _check_position(v, position, doc.get("width", 1280), placed, out)
             options = {k: v[k] for k in ("mode", "color_scale") if k in v}
             bindings = _bindings(v, tables, measures, out)
+            if vtype != "slicer":  # a slicer on the parameter picks fields; any other visual shows them
+                bindings = tuple(field_parameters.parameter_binding(b, tables[b.table.lower()])
+                                 if b.kind == "column" and field_parameters.is_parameter_column(
+                                     tables[b.table.lower()], b.name) else b for b in bindings)
             _check_roles(v, vtype, bindings, out)
             if "sort" in v:
                 options["sort"] = _sort(v, bindings, tables, measures, out)
             options.update(_selection(v, vtype, bindings, tables, out))
+            if vtype == "slicer" and bindings and field_parameters.is_parameter_column(
+                    tables.get(bindings[0].table.lower()), bindings[0].name):
+                options.update(field_parameters.slicer_options(tables[bindings[0].table.lower()]))
+                unknown = [x for x in options.get("selected", ()) if str(x).lower() not in options["parameter_fields"]]
+                if unknown and not (out.measures_incomplete or out.broken_measures):
+                    out.add(v.value_pos["selected"], f"field parameter '{bindings[0].table}' has no field named "
+                                                     f"'{unknown[0]}'")
             visuals.append(Visual(vname, vtype, bindings, vpos, v.get("title"), position, options))
         pages.append(Page(page_id, doc["name"], doc.get("order", n), tuple(visuals), doc.pos,
                           doc.get("width", 1280), doc.get("height", 720)))
@@ -733,7 +757,23 @@ def load_project(root: Path) -> Model:
         measures = (as_of, *measures)
     functions = _functions(sorted((semantic / "functions").glob("*.yaml")), root, out)
     by_name = {m.name.lower(): m for m in measures}
+    for path in field_parameters.files(semantic):
+        doc = _load(path, "field_parameter", root, out)
+        if doc is None:
+            out.broken_tables.add(_name_in(path, root))
+            continue
+        t = field_parameters.field_parameter_table(doc, tables, by_name, out.add, parse_field_ref,
+                                                   not (out.measures_incomplete or out.broken_measures))
+        _check_file_name(t.name, "field parameter name", doc.value_pos["name"], out)
+        if t.name.lower() in tables:
+            out.add(doc.value_pos["name"], f"duplicate table '{t.name}' (first defined at {tables[t.name.lower()].pos})")
+            continue
+        tables[t.name.lower()] = t
     pages = _pages(sorted((semantic / "pages").glob("*.yaml")), root, tables, by_name, out)
+    # a measures file that failed leaves its measures unknown: no cascade of errors about them
+    add = out.add if not out.measures_incomplete else (lambda *a, **k: None)
+    views = metadata.perspectives(model_doc, tables, measures, add)
+    cultures = metadata.cultures(model_doc, tables, measures, {p.name.lower() for p in views}, add)
     out.raise_if_any()
     return Model(
         name=model_doc["name"], culture=model_doc.get("culture", "en-US"), tables=tuple(tables.values()),
@@ -743,6 +783,7 @@ def load_project(root: Path) -> Model:
         lint_disable=_disabled(model_doc), roles=roles, functions=functions,
         passthrough=_passthrough(semantic / "tmdl", "*.tmdl"),
         report_passthrough=_passthrough(semantic / "pbir", "*.json"),
+        description=model_doc.get("description"), perspectives=views, cultures=cultures,
     )
 
 

@@ -29,6 +29,7 @@ class Column:
     folder: str | None = None
     summarize_by: str | None = None
     lint_disable: tuple[str, ...] = ()
+    data_category: str | None = None  # TMDL dataCategory: City, Country, WebUrl, ImageUrl, ...
 
 
 @dataclass(frozen=True)
@@ -45,12 +46,14 @@ class CalculatedColumn:
     lint_disable: tuple[str, ...] = ()
     sort_by: str | None = None
     summarize_by: str | None = None
+    data_category: str | None = None
 
 
 @dataclass(frozen=True)
 class Level:
     name: str
     column: str
+    description: str | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,9 @@ class Hierarchy:
     name: str
     levels: tuple[Level, ...]
     pos: Pos
+    description: str | None = None
+    folder: str | None = None
+    hidden: bool = False
 
 
 @dataclass(frozen=True)
@@ -109,6 +115,32 @@ class CalculationGroup:
 
 
 @dataclass(frozen=True)
+class ParameterField:
+    """One field of a field parameter: its shown name, the measure or column, its order."""
+
+    name: str
+    table: str  # the measure's home table or the column's table
+    field: str
+    kind: str  # "measure" | "column"
+    order: int
+    pos: Pos
+
+
+@dataclass(frozen=True)
+class FieldParameter:
+    """A field parameter's fields; its table has the shown column (the table's name), the
+    hidden '<name> Fields' (NAMEOF of each field) and '<name> Order' columns."""
+
+    fields: tuple[ParameterField, ...]
+
+    def selected(self, names: "tuple[str, ...] | list[str] | None") -> tuple[ParameterField, ...]:
+        """The fields a slicer selection picks, in the parameter's order; none selected: all."""
+        chosen = {str(n).lower() for n in names or ()}
+        fields = sorted(self.fields, key=lambda f: f.order)
+        return tuple(f for f in fields if not chosen or f.name.lower() in chosen)
+
+
+@dataclass(frozen=True)
 class Table:
     name: str
     source: Source
@@ -123,6 +155,7 @@ class Table:
     # a calculated table (`calculated:` in its YAML): the DAX table expression and where it is
     expression: str | None = None
     origin: ExprOrigin | None = None
+    field_parameter: FieldParameter | None = None  # a field parameter's table (semantic/field_parameters)
 
     @property
     def is_calculated(self) -> bool:
@@ -186,6 +219,17 @@ class TablePermission:
 
 
 @dataclass(frozen=True)
+class ObjectPermission:
+    """Object-level security: a table (`column` None) or one column the role cannot see at
+    all, not even its name (metadataPermission none;
+    learn.microsoft.com/analysis-services/tabular-models/object-level-security)."""
+
+    table: str
+    column: str | None
+    pos: Pos
+
+
+@dataclass(frozen=True)
 class Role:
     """A row-level security role (learn.microsoft.com/fabric/security/service-admin-row-level-security)."""
 
@@ -194,6 +238,7 @@ class Role:
     pos: Pos
     members: tuple[str, ...] = ()
     description: str | None = None
+    hidden: tuple[ObjectPermission, ...] = ()  # object-level security (`object_security:` in YAML)
 
 
 @dataclass(frozen=True)
@@ -219,6 +264,9 @@ class Binding:
     kind: str  # "column" | "measure" (resolved by the loader against the model)
     pos: Pos
     label: str | None = None  # the YAML `label:`; None = the name with underscores as spaces
+    # kind "field_parameter": a visual bound to a field parameter's column shows the fields
+    # the page's slicer on it selects (all when none); these are those fields, as bindings
+    fields: tuple["Binding", ...] = ()
 
     @property
     def display_name(self) -> str:
@@ -249,6 +297,39 @@ class Page:
 
 
 @dataclass(frozen=True)
+class Perspective:
+    """A named subset of the model's tables, columns, measures and hierarchies
+    (learn.microsoft.com/analysis-services/tabular-models/perspectives-ssas-tabular).
+    `tables` maps each table in it to the names of its objects in the perspective."""
+
+    name: str
+    tables: tuple[tuple[str, tuple[str, ...]], ...]
+    pos: Pos
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class Translation:
+    """One object's translated properties in a culture: `path` names the object the way
+    TMDL's translations block nests it, e.g. ("table", "Fact_Orders", "measure", "Total Revenue")."""
+
+    path: tuple[str, ...]
+    caption: str | None = None
+    description: str | None = None
+    folder: str | None = None
+
+
+@dataclass(frozen=True)
+class Culture:
+    """A culture with translated captions/descriptions/display folders
+    (learn.microsoft.com/analysis-services/tabular-models/translations-in-tabular-models-analysis-services)."""
+
+    name: str  # e.g. nb-NO
+    translations: tuple[Translation, ...]
+    pos: Pos
+
+
+@dataclass(frozen=True)
 class Model:
     name: str
     culture: str
@@ -271,6 +352,9 @@ class Model:
     # semantic/pbir/**.json, verbatim, by path under the Report folder: an imported report's
     # pages and visuals the YAML cannot express, written back byte-for-byte
     report_passthrough: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+    description: str | None = None
+    perspectives: tuple[Perspective, ...] = ()
+    cultures: tuple[Culture, ...] = ()  # translations; the model's own `culture` is not among them
 
     def role(self, name: str) -> Role | None:
         for r in self.roles:
