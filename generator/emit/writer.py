@@ -23,7 +23,7 @@ from pathlib import Path
 
 from generator.emit import journal
 from generator.emit.lock import stage_path
-from generator.emit.paths import contained, prune_empty, rel_problem, sha256
+from generator.emit.paths import contained, rel_problem, sha256
 from generator.errors import ForgeError, Problem
 
 MANIFEST = ".pbi-forge-manifest.json"

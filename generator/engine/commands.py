@@ -20,6 +20,7 @@ from rich.table import Table as RichTable
 from generator.engine.engine import Engine
 from generator.engine.formats import format_sql
 from generator.engine.results import plain_value
+from generator.engine.types import DaxType
 from generator.engine.visuals import evaluate_visual, jsonable, result_json
 
 

@@ -10,12 +10,8 @@ Each query compiles to one SQL statement (see `generator.engine.query`).
 from __future__ import annotations
 
 import datetime as _dt
-import os
-import tempfile
-import warnings
 from dataclasses import replace
 from pathlib import Path
-from dataclasses import replace
 from typing import Any, Mapping, Sequence
 
 import duckdb

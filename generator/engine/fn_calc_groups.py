@@ -34,7 +34,7 @@ from generator.dax import ast as A
 from generator.engine.compile_types import Env, Source
 from generator.engine.compiler import CompilerCore
 from generator.engine.context import Ctx, Scan
-from generator.engine.types import DaxType, unify
+from generator.engine.types import unify
 from generator.engine.values import Scalar, cast, compare, lit
 
 

@@ -22,7 +22,6 @@ from dataclasses import replace
 from sqlglot import exp
 
 from generator.dax import ast as A
-from generator.engine.compile_types import Env
 from generator.engine.types import DaxType, sql_type, unify
 from generator.engine.udf import PyFunc, python, registered, udf_call
 from generator.engine.values import Scalar, cast
