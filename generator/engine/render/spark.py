@@ -550,12 +550,14 @@ class SparkRenderer(Renderer):
 
     def _generate_series(self, node, args):
         """generate_series(a, b, step): inclusive, empty when a > b (Spark's sequence
-        raises there: clamp its end, then drop what lies past b)."""
+        raises there). No lambda: Spark refuses a subquery inside a higher-order function,
+        and CALENDAR's bounds are often subqueries (MIN(Dim_Date[Date])). Past b it is an
+        empty array of the same type: the second item onward of [a]."""
         a, b, step = args
-        x = exp.to_identifier("__s")
-        seq = _f("sequence", a, _f("greatest", a.copy(), b), step)
-        keep = exp.Lambda(this=exp.LTE(this=exp.column(x.copy()), expression=b.copy()), expressions=[x])
-        return _f("filter", seq, keep)
+        ascending = exp.LTE(this=_paren(a.copy()), expression=_paren(b.copy()))
+        empty = _f("slice", _f("sequence", a.copy(), a.copy(), step.copy()), exp.Literal.number(2),
+                   exp.Literal.number(1))
+        return _case((ascending, _f("sequence", a, b, step)), default=empty)
 
     def _unnest(self, node, args):
         return _f("explode", *args)
