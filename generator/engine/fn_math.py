@@ -28,6 +28,11 @@ class MathFns(CompilerCore):
         (n, d), wrap = self.let([self.scalar(args[0], env), self.scalar(args[1], env)])
         alt = self.scalar(args[2], env) if len(args) > 2 else lit(None)
         q = arith("/", n, d)
+        if isinstance(q.sql, exp.Div):
+            # the CASE below has already taken d = 0 and BLANK: NULLIF says so in the tree, so
+            # a backend whose `/` needs IEEE rewrites at zero (Spark) need not repeat n for them
+            q = Scalar(exp.Div(this=q.sql.this, expression=exp.Nullif(this=q.sql.expression, expression=N(0))),
+                       q.type, q.nullable)
         t = unify([q.type, alt.type]) if alt.type is not DaxType.BLANK else q.type
         zero = exp.or_(exp.paren(d.sql.copy()).is_(exp.null()), exp.EQ(this=number(d).sql.copy(), expression=N(0)))
         return Scalar(wrap(exp.Case(ifs=[exp.If(this=zero, true=cast(alt, t).sql)], default=cast(q, t).sql)), t)

@@ -15,6 +15,7 @@ or a local one for tests and the CLI).
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -127,7 +128,12 @@ class SparkBackend:
         if data is not None:
             self._load_rows(model, data, out)
             return
+        derived = [t for t in model.tables if t.is_calculated or t.calculation_group is not None]
+        if derived:  # no data file: a calculated table's placeholder, a calculation group's items
+            self._load_rows(replace(model, tables=tuple(derived)), {}, out)
         for table in model.tables:
+            if table in derived:
+                continue
             path, kind = source_file(table, out)
             raw = f"__raw__{table.name}"
             self._reader(table, path, kind).createOrReplaceTempView(raw)

@@ -243,6 +243,8 @@ class SparkRenderer(Renderer):
             return exp.Paren(this=_case((exp.EQ(this=b.copy(), expression=exp.Literal.number(0)), at_zero),
                                         default=quotient))
 
+        if _nonzero(node.expression):  # DIVIDE's quotient: its CASE has taken the zero divisor
+            return exp.Paren(this=exp.Div(this=_paren(_double(node.this)), expression=_paren(_double(node.expression))))
         return _let(self._let_name(), [_double(node.this), _double(node.expression)], ieee)
 
     def _cast(self, node: exp.Cast) -> exp.Expression:
@@ -548,12 +550,14 @@ class SparkRenderer(Renderer):
 
     def _generate_series(self, node, args):
         """generate_series(a, b, step): inclusive, empty when a > b (Spark's sequence
-        raises there: clamp its end, then drop what lies past b)."""
+        raises there). No lambda: Spark refuses a subquery inside a higher-order function,
+        and CALENDAR's bounds are often subqueries (MIN(Dim_Date[Date])). Past b it is an
+        empty array of the same type: the second item onward of [a]."""
         a, b, step = args
-        x = exp.to_identifier("__s")
-        seq = _f("sequence", a, _f("greatest", a.copy(), b), step)
-        keep = exp.Lambda(this=exp.LTE(this=exp.column(x.copy()), expression=b.copy()), expressions=[x])
-        return _f("filter", seq, keep)
+        ascending = exp.LTE(this=_paren(a.copy()), expression=_paren(b.copy()))
+        empty = _f("slice", _f("sequence", a.copy(), a.copy(), step.copy()), exp.Literal.number(2),
+                   exp.Literal.number(1))
+        return _case((ascending, _f("sequence", a, b, step)), default=empty)
 
     def _unnest(self, node, args):
         return _f("explode", *args)
@@ -599,6 +603,13 @@ def _kind(x: exp.Expression) -> str:
         return _kind(x.this)
     if isinstance(x, (exp.Count,)):
         return "int"
+    if isinstance(x, exp.Column) and x.table:
+        source = _source_projection(x)
+        return _kind(source) if source is not None else "?"
+    if isinstance(x, exp.Window):
+        return _kind(x.this)
+    if isinstance(x, exp.Anonymous) and x.name.lower() in ("min_by", "max_by"):
+        return _kind(x.expressions[0])
     if isinstance(x, (exp.Sum, exp.Min, exp.Max)):
         return _kind(x.this)
     if isinstance(x, exp.Div):
@@ -629,6 +640,34 @@ def _kind(x: exp.Expression) -> str:
     if isinstance(x, exp.Neg):
         return _kind(x.this)
     return "?"
+
+
+def _nonzero(x: exp.Expression) -> bool:
+    """A divisor that is never 0: NULLIF(d, 0) (NULL instead, and NULL / anything is NULL
+    on both backends), under casts and parentheses."""
+    while isinstance(x, (exp.Paren, exp.Cast)):
+        x = x.this
+    return isinstance(x, exp.Nullif) and isinstance(x.expression, exp.Literal) and x.expression.this == "0"
+
+
+def _source_projection(col: exp.Column) -> exp.Expression | None:
+    """The projection a column `t.x` reads when `t` is a derived table of an enclosing query
+    (the compiler's aliases are unique per statement); None for a base table or unknown."""
+    query = col.parent
+    while query is not None:
+        if isinstance(query, exp.Select):
+            sources = [query.args.get(_FROM)] + list(query.args.get("joins") or [])
+            for source in sources:
+                sub = source.this if source is not None else None
+                if isinstance(sub, exp.Subquery) and sub.alias == col.table and isinstance(sub.this, exp.Select):
+                    for p in sub.this.expressions:
+                        if isinstance(p, exp.Alias) and p.alias == col.name:
+                            return p.this
+                        if isinstance(p, exp.Column) and p.name == col.name:  # SELECT t.x: named x
+                            return p
+                    return None
+        query = query.parent
+    return None
 
 
 def _generator(x) -> bool:
