@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 from sqlglot import exp
 
@@ -41,17 +41,13 @@ from generator.engine.expr_nodes import ExprNodes
 from generator.engine.filter_args import FilterArgs
 from generator.engine.propagation import crosses, propagate
 from generator.engine.sql import join
-from generator.engine.plan.build import LeafEntry, leaf_plan
-from generator.engine.render.plan import LEAF_TABLE
+from generator.engine.plan.build import LEAF_TABLE, LeafEntry, leaf_plan
 from generator.engine.errors import DaxCompileError, DaxUnsupportedError
 from generator.engine.transition import MeasureRefs
 from generator.engine.types import MODEL_TYPES, DaxType, sql_type
 from generator.engine.values import Scalar, truthy
 from generator.engine.schema import Schema
 from generator.spec.model import Measure, Model, Table
-
-if TYPE_CHECKING:
-    from generator.engine.optimizer.scan_cache import ScanStage
 
 
 @dataclass
@@ -177,11 +173,10 @@ def _outer_refs(select: exp.Expression) -> bool:
 class CompilerCore(ExprNodes, MeasureRefs, FilterArgs):
     """Compiles DAX against one model. One instance per query (alias counter)."""
 
-    def __init__(self, schema: Schema, grouped: bool = True, scans: "ScanStage | None" = None):
+    def __init__(self, schema: Schema, grouped: bool = True):
         self.schema = schema
         # grouped evaluation (one GROUP BY per aggregate) or per-cell correlated subqueries
         self.grouped = grouped
-        self.scans = scans  # where cross-query pre-aggregations are planned (None: CTEs)
         self.model: Model = schema.model
         self.measures: dict[str, Measure] = {m.name.lower(): m for m in self.model.measures}
         self.extra_measures: dict[str, tuple[A.Expr, str]] = {}

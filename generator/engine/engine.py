@@ -23,6 +23,7 @@ from generator.engine.backends.duckdb import MEMORY_ENV, DuckDBBackend, clean_er
 from generator.engine.backends.duckdb import default_memory_limit  # noqa: F401 (public since it moved)
 from generator.engine.data import orphan_check
 from generator.engine.sql import create_table, create_view, drop_table, parenthesize, select_all, table_ref
+from generator.engine.lowering import lower
 from generator.engine.errors import DaxCompileError, DaxEvalError
 from generator.engine.results import to_frame
 from generator.engine.schema import Schema, parse_calculated
@@ -269,7 +270,7 @@ class Engine:
 
     def _compute_table(self, compiler, step) -> None:
         """Materialise a calculated table: its rows under its declared columns and types."""
-        compiled = compile_table(compiler, step)
+        compiled = lower(compile_table(compiler, step), self.schema)
         select = table_select(compiled, step.table)
         target = f"__calctable__{step.table.name}"
         try:
@@ -292,7 +293,8 @@ class Engine:
         query = dax if isinstance(dax, A.Query) else _parse_query(dax)
         if self.object_security is not None:
             self.object_security.check(query)
-        return Compiler(self.schema, grouped=self.grouped, scans=scans).compile_query(query)
+        compiled = Compiler(self.schema, grouped=self.grouped).compile_query(query)
+        return [lower(c, self.schema, scans) for c in compiled]
 
     def sql(self, dax: str) -> str:
         """The SQL of a query, for reading: one self-contained statement per EVALUATE (shared

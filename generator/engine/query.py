@@ -36,9 +36,6 @@ from generator.engine.fn_joins import JoinFns
 from generator.engine.fn_related import RelatedFns
 from generator.engine.fn_row_selection import RowSelectionFns
 from generator.engine.fn_table_builders import TableBuilderFns
-from generator.engine.optimizer import OptimizeContext, optimize
-from generator.engine.plan.nodes import leaf_refs
-from generator.engine.render.plan import placeholders, render_leaves
 from generator.engine.strict import Strictness
 from generator.engine.fn_model_info import ModelInfoFns
 from generator.engine.fn_model_tables import ModelTableFns
@@ -65,7 +62,7 @@ class CompiledQuery:
     sql: exp.Select
     columns: tuple[str, ...]
     types: tuple[DaxType, ...]
-    prelude: tuple[exp.Expression, ...] = ()  # statements to run first: cached pre-aggregations to create
+    prelude: tuple[exp.Expression, ...] = ()  # statements to run first (lowering.lower fills it)
 
 
 def display_name(c: RelCol) -> str:
@@ -135,24 +132,7 @@ class Compiler(
             orders.append(exp.Ordered(this=key, desc=item.descending, nulls_first=not item.descending))
         if orders:
             sel = sel.order_by(*orders)
-        prelude = self.plan_leaves(sel)
-        return CompiledQuery(sel, tuple(names), tuple(c.type for c in rel.cols), tuple(prelude))
-
-    def plan_leaves(self, sel: exp.Select) -> list[exp.Expression]:
-        """Optimize the plans of the statement's leaves together and render them into it
-        (in place); returns the statements to run first (new cached pre-aggregations)."""
-        tables = placeholders(sel)
-        if not tables:
-            return []
-        entries = list(dict.fromkeys(t.meta["leaf"] for t in tables))
-        for entry in entries:  # and the leaves they read (appended while iterating)
-            for ref in leaf_refs(entry.plan):
-                if ref.entry not in entries:
-                    entries.append(ref.entry)
-        before = len(self.scans.staged) if self.scans is not None else 0
-        final = optimize(tuple(e.plan for e in entries), OptimizeContext(self.schema.unique_keys, self.scans))
-        staged = tuple(self.scans.staged[before:]) if self.scans is not None else ()
-        return render_leaves(sel, tables, dict(zip(entries, final)), staged)
+        return CompiledQuery(sel, tuple(names), tuple(c.type for c in rel.cols))
 
     # ------------------------------------------------------------ SUMMARIZECOLUMNS
 

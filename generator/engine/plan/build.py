@@ -14,6 +14,8 @@ from sqlglot import exp
 from generator.engine.plan.expr import SqlExpr
 from generator.engine.plan.nodes import Aggregate, Filter, Join, LeafRef, Node, Scan, item_alias
 
+LEAF_TABLE = "__pbi_forge_unplanned_leaf"  # the compiler's placeholder; never rendered: a query that keeps one fails loudly
+
 _ALLOWED_ARGS = {"expressions", "from_", "joins", "where", "group"}
 
 

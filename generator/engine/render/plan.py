@@ -15,9 +15,9 @@ from sqlglot import exp
 from generator.engine.plan.nodes import (
     Aggregate, Filter, Join, LeafRef, Node, PreAggregate, Project, Scan, chain, item_alias, leaf_refs,
 )
+from generator.engine.plan.build import LEAF_TABLE  # noqa: F401  (the placeholder it fills)
 from generator.engine.sql import create_table, join, table_ref
 
-LEAF_TABLE = "__pbi_forge_unplanned_leaf"  # never rendered: a query that keeps one fails loudly
 
 
 class _Renderer:
