@@ -1,7 +1,7 @@
 """Benchmark: the engine's fixed costs, against plain DuckDB in the same run.
 
 1. Result conversion: a 1M-row Arrow result with BLANKs in every column (int, double,
-   decimal, text, date) → DataFrame, column-wise (`generator.engine.results`) vs the
+   decimal, text, date) → DataFrame, column-wise (`generator.engine.runtime.results`) vs the
    per-value reference (`to_pylist()` and one Python step per value).
 2. Fixed cost of a query: `EVALUATE ROW("r", [Total Revenue])` end to end on the shipped
    project (parse, compile, render, execute, convert; no scan cache, as `build.py query`
@@ -28,7 +28,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from generator.engine import Engine  # noqa: E402
-from generator.engine.results import _NATIVE, to_frame  # noqa: E402
+from generator.engine.runtime.results import _NATIVE, to_frame  # noqa: E402
 from generator.engine.types import DaxType  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]

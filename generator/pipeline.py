@@ -77,7 +77,7 @@ def check_calculated(model: Model, stage: Path) -> None:
     produce stops the build before anything is written (calculated_tables.py)."""
     if not any(t.is_calculated for t in model.tables):
         return
-    from generator.engine.engine import Engine
+    from generator.engine.runtime.engine import Engine
     from generator.engine.errors import DaxUnsupportedError
 
     try:

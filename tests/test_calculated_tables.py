@@ -21,7 +21,7 @@ import pytest
 
 from generator.emit.project import formatted_dax
 from generator.emit.tmdl import table_tmdl
-from generator.engine.engine import Engine
+from generator.engine.runtime.engine import Engine
 from generator.errors import ForgeError
 from generator.spec import load_project
 from generator.synth import generate

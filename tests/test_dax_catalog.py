@@ -76,7 +76,7 @@ def test_every_catalog_function_compiles_or_is_unsupported_never_unknown():
     """A catalog name is DAX: the engine either handles it (a probe may still be rejected
     for its arguments) or says it is not supported, naming it; never "unknown function"."""
     from generator.engine import DaxCompileError, DaxUnsupportedError
-    from generator.engine.engine import supported_functions
+    from generator.engine.runtime.engine import supported_functions
     from tests.engine.fixtures import engine
 
     e, handled = engine(), supported_functions()
@@ -126,7 +126,7 @@ def test_an_unknown_name_is_still_unknown():
 
 def test_support_table_covers_the_catalog_and_the_engine():
     from generator.dax.catalog import render_markdown, support
-    from generator.engine.engine import supported_functions
+    from generator.engine.runtime.engine import supported_functions
 
     handled = supported_functions()
     assert handled <= set(FUNCTIONS)

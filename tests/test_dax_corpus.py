@@ -104,7 +104,7 @@ def _called(node, out: set[str]) -> set[str]:
 
 def test_every_corpus_measure_uses_only_functions_the_engine_supports():
     from generator.dax.catalog import is_builtin
-    from generator.engine.engine import supported_functions
+    from generator.engine.runtime.engine import supported_functions
 
     supported = supported_functions()
     blocked = {}

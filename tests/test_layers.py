@@ -175,3 +175,45 @@ def test_dax_language_modules_do_not_import_spec():
     wrong = sorted((m, t) for name in DAX_CORE for m in [f"generator.dax.{name}"]
                    for t in edges[m] if t.startswith("generator.spec"))
     assert wrong == []
+
+
+# The engine's layers (docs: engine-architecture.md): what each may import. The compiler
+# turns DAX into a SQL skeleton with plan leaves and never sees the optimizer, a renderer or
+# the runtime; the optimizer and the renderers know plans, not the compiler; only the
+# runtime puts compile → optimize → render → execute together.
+ENGINE_LAYERS = {
+    "base": {"base"},
+    "plan": {"base", "plan"},
+    "compiler": {"base", "plan", "compiler"},
+    "optimizer": {"base", "plan", "optimizer"},
+    "render": {"base", "plan", "render"},
+    "runtime": {"base", "plan", "compiler", "optimizer", "render", "runtime"},
+    "app": {"base", "plan", "compiler", "optimizer", "render", "runtime", "app"},
+}
+ENGINE_APP = {"generator.engine", "generator.engine.visuals", "generator.engine.measure_tests",
+              "generator.engine.commands"}
+
+
+def engine_layer(module: str) -> str | None:
+    if not (module == "generator.engine" or module.startswith("generator.engine.")):
+        return None
+    if module in ENGINE_APP:
+        return "app"
+    part = module.split(".")[2]
+    return part if part in ENGINE_LAYERS else "base"
+
+
+def test_engine_layers_import_only_downward():
+    edges = graph()
+    wrong = sorted(f"{m} ({engine_layer(m)}) imports {t} ({engine_layer(t)})"
+                   for m, targets in edges.items() if engine_layer(m) is not None
+                   for t in targets if engine_layer(t) is not None
+                   and engine_layer(t) not in ENGINE_LAYERS[engine_layer(m)])
+    assert wrong == [], "\n".join(wrong)
+
+
+def test_every_engine_subpackage_is_a_known_layer():
+    """A new subpackage of generator/engine must be placed in ENGINE_LAYERS, not fall into
+    "base" by accident."""
+    packages = {p.name for p in (ROOT / PACKAGE / "engine").iterdir() if (p / "__init__.py").exists()}
+    assert packages <= set(ENGINE_LAYERS), sorted(packages - set(ENGINE_LAYERS))

@@ -344,7 +344,7 @@ def test_shipped_model_has_full_measure_coverage():
 def _unsupported() -> str:
     """A DAX function the engine does not implement yet (WEEKNUM today)."""
     from generator.dax.catalog import support
-    from generator.engine.engine import supported_functions
+    from generator.engine.runtime.engine import supported_functions
 
     handled = supported_functions()
     for name in ("WEEKNUM", "ISOWEEKNUM", "PATHLENGTH", "COMBINEVALUES", "GENERATEALL"):

@@ -17,9 +17,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table as RichTable
 
-from generator.engine.engine import Engine
+from generator.engine.runtime.engine import Engine
 from generator.engine.formats import format_sql
-from generator.engine.results import plain_value
+from generator.engine.runtime.results import plain_value
 from generator.engine.types import DaxType
 from generator.engine.visuals import evaluate_visual, jsonable, result_json
 
@@ -80,7 +80,7 @@ def _engine_options(args: argparse.Namespace) -> dict:
     """Engine keyword arguments of --backend: one local Spark session for the whole run."""
     if getattr(args, "backend", "duckdb") != "spark":
         return {}
-    from generator.engine.backends.spark import local_session
+    from generator.engine.runtime.backends.spark import local_session
 
     return {"backend": "spark", "spark": local_session()}
 
@@ -166,7 +166,7 @@ def apply_formats(engine: Engine, frame, formats: dict[int, str]):
     import pandas as pd
     from sqlglot import exp
 
-    from generator.engine.results import to_frame
+    from generator.engine.runtime.results import to_frame
     from generator.engine.sql import render
     from generator.engine.types import DaxType
     from generator.engine.values import Scalar

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from generator.engine.engine import Engine
+from generator.engine.runtime.engine import Engine
 from generator.errors import ForgeError, Problem
 from generator.spec.loader import real_date, schema_problems
 from generator.spec.model import Model, Pos, Table

@@ -28,7 +28,7 @@ import pandas as pd
 
 from generator.dax import ast as A
 from generator.dax.formatter import format_dax
-from generator.engine.engine import Engine
+from generator.engine.runtime.engine import Engine
 from generator.spec import field_parameters
 from generator.spec.model import Binding, Page, Visual
 

@@ -74,7 +74,7 @@ def row(path: Path, supported: set[str]) -> list[str]:
 
 
 def table(paths: list[Path]) -> str:
-    from generator.engine.engine import supported_functions
+    from generator.engine.runtime.engine import supported_functions
 
     supported = {f.upper() for f in supported_functions()}
     head = ["sample (SemanticModel)", "tables", "measures", "visuals: YAML / raw PBIR (its reports)",

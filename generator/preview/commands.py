@@ -38,7 +38,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
 def _write(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from generator.engine.engine import Engine
+    from generator.engine.runtime.engine import Engine
     from generator.preview.render import site_files, write_files
     from generator.preview.report import read_report
 

@@ -15,7 +15,7 @@ from typing import Any, Sequence
 import pandas as pd
 from sqlglot import exp
 
-from generator.engine.engine import Engine
+from generator.engine.runtime.engine import Engine
 from generator.engine.formats import format_sql
 from generator.engine.types import DaxType
 from generator.engine.values import Scalar

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any, Callable
 
-from generator.engine.engine import Engine
+from generator.engine.runtime.engine import Engine
 from generator.engine.visuals import Selections
 from generator.preview.report import PageDef, ReportDef
 from generator.preview.views import ENV, TITLE_HEIGHT, page_views

@@ -13,7 +13,7 @@ import re
 
 import pandas as pd
 
-from generator.engine.engine import Engine
+from generator.engine.runtime.engine import Engine
 from generator.engine.visuals import Selections, evaluate_visual, shown_fields
 from generator.preview.formatting import field_format, format_values
 from generator.spec.model import Binding, Page, Visual

@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from generator.engine.engine import Engine
+from generator.engine.runtime.engine import Engine
 from generator.errors import ForgeError
 from generator.preview.render import render_index, render_page, static_files
 from generator.preview.report import read_report

@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from generator.engine.engine import Engine
+from generator.engine.runtime.engine import Engine
 from generator.engine import visuals as engine_visuals
 from generator.engine.visuals import Selections, slicer_state
 from generator.preview.charts import FIGURES

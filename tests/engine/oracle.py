@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator.engine import DaxCompileError, DaxEvalError, DaxUnsupportedError, Engine
-from generator.engine.engine import supported_functions
+from generator.engine.runtime.engine import supported_functions
 from generator.errors import ForgeError
 from generator.spec.model import Column, ExprOrigin, Measure, Model, Pos, Relationship, Source, Table
 

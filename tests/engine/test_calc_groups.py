@@ -1,6 +1,6 @@
 """Calculation groups in the engine: items rewrite measure references.
 
-Rules (see generator/engine/fn_calc_groups.py for the sources):
+Rules (see generator/engine/compiler/fn_calc_groups.py for the sources):
 - an item applies to measure references (not inline aggregations) while exactly one item of
   its group is in the filter context (learn.microsoft.com/analysis-services/tabular-models/calculation-groups);
 - highest precedence outermost: (10 + 2) * 2 = 24 (Tabular Editor docs, "Precedence");

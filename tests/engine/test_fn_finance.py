@@ -1,4 +1,4 @@
-"""DAX financial functions and YEARFRAC (generator/engine/fn_finance.py, finance_*.py).
+"""DAX financial functions and YEARFRAC (generator/engine/compiler/fn_finance.py, finance_*.py).
 
 Expected values are either the worked examples of the Microsoft documentation (the page
 is cited; the value is compared to the digits the page prints) or computed here from
@@ -12,8 +12,8 @@ import math
 import pytest
 
 from generator.engine import DaxEvalError, DaxUnsupportedError
-from generator.engine import finance_cashflows as cf
-from generator.engine import finance_common as fc
+from generator.engine.compiler import finance_cashflows as cf
+from generator.engine.compiler import finance_common as fc
 from tests.engine.fixtures import ORDERS, engine, measure
 
 DOCS = "https://learn.microsoft.com/dax/{}-function-dax"

@@ -1,4 +1,4 @@
-"""INFO.* functions describing the model (generator/engine/fn_model_info.py), on the
+"""INFO.* functions describing the model (generator/engine/compiler/fn_model_info.py), on the
 reference model of tests/engine/fixtures.py plus one calculated column and one hierarchy.
 
 Expected counts are worked out by hand from TOM's rules
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from generator.engine import DaxUnsupportedError, Engine
-from generator.engine.fn_model_info import ModelCatalog, dependencies
+from generator.engine.compiler.fn_model_info import ModelCatalog, dependencies
 from generator.engine.schema import parse_measures
 from generator.spec.model import CalculatedColumn, ExprOrigin, Hierarchy, Level, Model, Pos
 from tests.engine.fixtures import CUSTOMER, CUSTOMERS, DATE, MEASURES, ORDERS, RELS, SALES, dates

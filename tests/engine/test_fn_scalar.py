@@ -19,7 +19,7 @@ import pytest
 
 from generator.engine import DaxEvalError
 from generator.engine.errors import DaxCompileError, DaxUnsupportedError
-from generator.engine.fn_info import VISUAL_ONLY
+from generator.engine.compiler.fn_info import VISUAL_ONLY
 from generator.engine.schema import DEFAULT_USER
 from tests.engine.fixtures import CUSTOMERS, ORDERS, Engine, dates, engine, measure, model
 

@@ -1,4 +1,4 @@
-"""Conformance of the table functions of generator/engine/fn_grouping.py, fn_joins.py,
+"""Conformance of the table functions of generator/engine/compiler/fn_grouping.py, fn_joins.py,
 fn_row_selection.py, fn_table_text.py, fn_model_tables.py and ALLCROSSFILTERED (fn_column_sets.py)
 — once fn_tables2.py — on the reference model of tests/engine/fixtures.py. Every expected value is worked out by hand from the data:
 

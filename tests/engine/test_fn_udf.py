@@ -1,4 +1,4 @@
-"""DAX user-defined functions in the engine (generator/engine/udfs_dax.py).
+"""DAX user-defined functions in the engine (generator/engine/compiler/udfs_dax.py).
 
 Rules (learn.microsoft.com/dax/best-practices/dax-user-defined-functions and
 learn.microsoft.com/dax/function-statement-dax): a VAL parameter is evaluated once where

@@ -256,7 +256,7 @@ def _per_value(column, t):
 
     import pandas as pd
 
-    from generator.engine.results import _NATIVE
+    from generator.engine.runtime.results import _NATIVE
 
     values = [float(v) if isinstance(v, decimal.Decimal) else v for v in column.to_pylist()]
     if any(v is None for v in values) or t not in _NATIVE:
@@ -310,7 +310,7 @@ CONVERSION_SQL = {
 def test_columnwise_conversion_equals_the_per_value_reference(case):
     import duckdb
 
-    from generator.engine.results import convert
+    from generator.engine.runtime.results import convert
     from generator.engine.types import DaxType
 
     sql, t = CONVERSION_SQL[case]
@@ -325,7 +325,7 @@ def test_conversion_keeps_blank_and_nan_apart_and_dates_exact():
 
     import duckdb
 
-    from generator.engine.results import convert
+    from generator.engine.runtime.results import convert
     from generator.engine.types import DaxType
 
     con = duckdb.connect()
@@ -414,7 +414,7 @@ def test_plain_value_of_every_kind():
 
     import numpy as np
 
-    from generator.engine.results import plain_value
+    from generator.engine.runtime.results import plain_value
 
     assert [plain_value(v) for v in (Decimal("1.25"), np.int64(3), np.float64("nan"), float("-inf"), np.bool_(True),
                                      dt.date(2024, 2, 29), dt.datetime(2024, 2, 29, 13, 45), dt.datetime(2024, 1, 1),

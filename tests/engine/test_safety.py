@@ -8,7 +8,7 @@ from sqlglot import exp
 
 from generator.engine import DaxCompileError, DaxUnsupportedError
 from generator.dax.catalog import is_builtin
-from generator.engine.engine import supported_functions
+from generator.engine.runtime.engine import supported_functions
 from tests.engine.fixtures import engine, measure
 
 

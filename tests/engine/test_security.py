@@ -1,6 +1,6 @@
 """Row-level security: queries as a user in roles see only their rows.
 
-Rules (generator/engine/security.py cites them): a role's filter is evaluated per row of
+Rules (generator/engine/runtime/security.py cites them): a role's filter is evaluated per row of
 its table; it filters the many side of active relationships; several roles add up (union);
 ALL/REMOVEFILTERS cannot see past it; USERPRINCIPALNAME() is the effective user.
 

@@ -477,7 +477,7 @@ def test_12_rankx_orders_ties_and_outside_values(args, expected, monkeypatch):
     assert ranked == expected
     assert "ASOF" in e.last_sql  # the ranked values do not depend on the row: one sorted lookup
     # the general form, comparing each value with every other, agrees
-    from generator.engine.fn_aggregates import AggregateFns
+    from generator.engine.compiler.fn_aggregates import AggregateFns
     monkeypatch.setattr(AggregateFns, "_rank_by_lookup", lambda *args, **kwargs: None)
     assert dict(rows(e, dax)) == expected
     assert "ASOF" not in e.last_sql

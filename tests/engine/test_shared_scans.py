@@ -10,7 +10,7 @@ from decimal import Decimal
 import pandas as pd
 import pyarrow as pa
 
-from generator.engine.results import _NATIVE, convert
+from generator.engine.runtime.results import _NATIVE, convert
 from generator.engine.types import DaxType
 from tests.engine.fixtures import engine, measure
 

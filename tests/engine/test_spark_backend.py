@@ -48,7 +48,7 @@ def spark():
         if os.environ.get("PBI_FORGE_REQUIRE_SPARK") == "1":
             pytest.fail(f"PBI_FORGE_REQUIRE_SPARK=1 but {reason}")
         pytest.skip(reason)
-    from generator.engine.backends.spark import local_session
+    from generator.engine.runtime.backends.spark import local_session
 
     session = local_session("pbi-forge-tests")
     yield session
@@ -359,8 +359,8 @@ def test_rendered_expression_gives_duckdb_value(spark, name):
     import duckdb
     from sqlglot import exp
 
-    from generator.engine import engine as _engine  # noqa: F401 (registers the __dax_* macros)
-    from generator.engine.backends.spark import SparkBackend
+    from generator.engine.runtime import engine as _engine  # noqa: F401 (registers the __dax_* macros)
+    from generator.engine.runtime.backends.spark import SparkBackend
     from generator.engine.sql import parenthesize
     from generator.engine.udf import install
 

@@ -28,8 +28,8 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def calculated_sql():
     """Each Dim_Customer calculated column's SELECT, rendered for Spark and for DuckDB."""
-    from generator.engine.backends.duckdb import DuckDBBackend
-    from generator.engine.engine import Engine
+    from generator.engine.runtime.backends.duckdb import DuckDBBackend
+    from generator.engine.runtime.engine import Engine
 
     if not (REPO / "powerbi" / "data").is_dir():
         pytest.skip("powerbi/data is missing: run `python build.py` first")
