@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import sqlglot
 from sqlglot import exp
 
 DIALECT = "duckdb"
@@ -83,6 +84,15 @@ def create_table(name: str | exp.Table, select: exp.Expression, temporary: bool 
     props = exp.Properties(expressions=[exp.TemporaryProperty()]) if temporary else None
     target = table_ref(name) if isinstance(name, str) else name
     return exp.Create(this=target, kind="TABLE", expression=select, replace=replace, properties=props)
+
+
+def create_macro(name: str, params: tuple[str, ...] | list[str], body: str) -> exp.Create:
+    """CREATE OR REPLACE MACRO name(params) AS <body> (DuckDB; the body is DuckDB SQL text,
+    parsed, so a body sqlglot cannot read fails when the macro is installed, loudly)."""
+    signature = exp.UserDefinedFunction(this=exp.to_identifier(name), wrapped=True,
+                                        expressions=[exp.to_identifier(p) for p in params])
+    return exp.Create(this=signature, kind="MACRO", replace=True,
+                      expression=sqlglot.parse_one(body, read="duckdb"))
 
 
 def create_view(name: str, select: exp.Expression) -> exp.Create:

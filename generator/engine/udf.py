@@ -20,6 +20,8 @@ from typing import Callable
 
 from sqlglot import exp
 
+from generator.engine.sql import create_macro
+
 
 @dataclass(frozen=True)
 class Macro:
@@ -84,7 +86,7 @@ def install(con) -> None:
 
     for entry in sorted(_REGISTRY.values(), key=lambda e: e.name):
         if isinstance(entry, Macro):
-            con.execute(f"CREATE OR REPLACE MACRO {entry.name}({', '.join(entry.params)}) AS {entry.body}")
+            con.execute(create_macro(entry.name, entry.params, entry.body).sql("duckdb"))
         else:
             kwargs = {"null_handling": "special"} if entry.special_nulls else {}
             con.create_function(entry.name, entry.fn, [duckdb.sqltype(t) for t in entry.arg_types],
