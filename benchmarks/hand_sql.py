@@ -35,7 +35,10 @@ CUSTOMER_SNAPSHOT = f"""
 CREATE OR REPLACE TEMP TABLE cust AS
 WITH as_of AS (SELECT max(Order_Date) AS d FROM {F}),
 agg AS (
-    SELECT Customer_ID, max(Order_Date) AS last_order, count(*) AS n, sum(Revenue) AS rev,
+    -- Revenue is a fixed decimal column (model type decimal = DECIMAL(18,4), as the engine
+    -- loads it): summed exactly, so equal lifetime revenues tie in the M_Score ranking as in
+    -- DAX, where a DOUBLE sum of the Parquet values would break ties by rounding noise
+    SELECT Customer_ID, max(Order_Date) AS last_order, count(*) AS n, sum(Revenue::DECIMAL(18, 4)) AS rev,
            count(*) FILTER (WHERE Discount_Used) AS disc
     FROM {F} WHERE Order_Date <= (SELECT d FROM as_of) GROUP BY Customer_ID),
 base AS (
