@@ -1,4 +1,4 @@
-"""Hand-written DuckDB SQL for all 62 report visuals: the baseline of benchmarks/engine.py.
+"""Hand-written DuckDB SQL for all 64 report visuals: the baseline of benchmarks/engine.py.
 
 Written the way a DuckDB expert would answer each visual over the same Parquet files:
 aggregate the fact table first and join the (small) dimension to the grouped rows, use
@@ -35,7 +35,10 @@ CUSTOMER_SNAPSHOT = f"""
 CREATE OR REPLACE TEMP TABLE cust AS
 WITH as_of AS (SELECT max(Order_Date) AS d FROM {F}),
 agg AS (
-    SELECT Customer_ID, max(Order_Date) AS last_order, count(*) AS n, sum(Revenue) AS rev,
+    -- Revenue is a fixed decimal column (model type decimal = DECIMAL(18,4), as the engine
+    -- loads it): summed exactly, so equal lifetime revenues tie in the M_Score ranking as in
+    -- DAX, where a DOUBLE sum of the Parquet values would break ties by rounding noise
+    SELECT Customer_ID, max(Order_Date) AS last_order, count(*) AS n, sum(Revenue::DECIMAL(18, 4)) AS rev,
            count(*) FILTER (WHERE Discount_Used) AS disc
     FROM {F} WHERE Order_Date <= (SELECT d FROM as_of) GROUP BY Customer_ID),
 base AS (
@@ -341,6 +344,16 @@ DEMOGRAPHICS: dict[str, Hand] = {
                    FROM buyers GROUP BY GROUPING SETS ((Customer_Class), ()))
         SELECT Customer_Class, tot, n, n / max(n) FILTER (WHERE tot) OVER (), r, r / max(r) FILTER (WHERE tot) OVER ()
         FROM g""", ("buyers",)),
+    # Metric is a calculated table (the field parameter's rows): no file, an expert writes the
+    # three names; the slicer sorts them
+    "slicer_metric": Hand("SELECT m FROM (VALUES ('Revenue'), ('Customers'), ('AOV')) t(m) ORDER BY m",
+                          ordered=True),
+    # the slicer's saved selection (Revenue) picks [Total Revenue]: aggregate by the fact's
+    # channel key first, then join the 4-row dimension to the grouped rows
+    "metric_by_channel": Hand(f"""
+        SELECT c.Channel_Name, sum(f.rev)
+        FROM (SELECT Channel_ID, sum(Revenue) AS rev FROM {F} GROUP BY 1) f JOIN Dim_Channel c USING (Channel_ID)
+        GROUP BY 1 ORDER BY 1""", ordered=True),
 }
 
 # keyed by page name, then visual name: a visual renamed or added shows up as missing

@@ -24,7 +24,8 @@ class SqlExpr:
         """Wrap a tree the caller no longer changes (it is kept, not copied). The text is
         that of the parenthesized tree: sqlglot prints operators as built, so `(a + b) / c`
         and `a + (b / c)` would otherwise print alike."""
-        return cls(parenthesize(node.copy()).sql("duckdb"), node)
+        # the copy is this method's own: parenthesize and print it without a second copy
+        return cls(parenthesize(node.copy()).sql("duckdb", copy=False), node)
 
     def tree(self) -> exp.Expression:
         """A fresh copy of the expression, for building a larger tree."""
