@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import pyarrow.parquet as pq
 
 from generator.dax import ast as A
 from generator.dax.errors import DaxSyntaxError
@@ -40,6 +44,65 @@ def functions(expression: str) -> set[str]:
             names.add(node.name.upper())
         stack.extend(node.children())
     return names
+
+
+@dataclass
+class SyntheticRun:
+    """What `import --synthesize` gives a sample: synthesized tables with their rows, and
+    each measure evaluated once (`EVALUATE ROW`) over the synthetic data."""
+
+    tables: dict[str, int] = field(default_factory=dict)  # table -> synthetic rows
+    evaluated: int = 0  # measures that returned a value (blank included) without error
+    errors: dict[str, int] = field(default_factory=dict)  # reason (a function, mostly) -> measures
+
+
+def measure_ref(name: str) -> str:
+    return "[" + name.replace("]", "]]") + "]"
+
+
+def _reason(exc: Exception) -> str:
+    """The function or construct an engine error is about, short, for the docs table."""
+    from generator.engine.errors import DaxUnsupportedError
+
+    if isinstance(exc, DaxUnsupportedError):
+        return exc.what
+    text = str(exc.problems[0].message) if isinstance(exc, ForgeError) and exc.problems else str(exc)
+    return text.split("\n")[0][:80]
+
+
+def synthetic_run(path: Path) -> SyntheticRun:
+    """Import `path` with --synthesize into a temporary project, generate its data as the
+    build does (synth stage), open the engine on it and evaluate every measure."""
+    from generator.engine.engine import Engine
+    from generator.spec import load_project
+    from generator.synth import generate_files
+
+    run = SyntheticRun()
+    done = import_files(path, synthesize=True)
+    with tempfile.TemporaryDirectory(prefix="pbi-forge-synth-report-") as tmp:
+        root = Path(tmp)
+        for rel, text in done.result.files.items():
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            (root / rel).write_text(text, "utf-8")
+        model = load_project(root)
+        data = generate_files(model, root / "powerbi" / "data")
+        run.tables = {t.name: pq.read_metadata(data[t.name]).num_rows for t in model.tables
+                      if t.source.kind == "external" and t.source.synthetic is not None}
+        try:
+            engine = Engine(model, out=root / "powerbi")
+        except ForgeError as exc:  # the calculated tables cannot be computed: every measure is refused
+            run.errors["calculated tables: " + _reason(exc)] = len(model.measures)
+            return run
+        try:
+            for m in model.measures:
+                try:
+                    engine.query(f'EVALUATE ROW ( "v", {measure_ref(m.name)} )')
+                    run.evaluated += 1
+                except ForgeError as exc:
+                    run.errors[_reason(exc)] = run.errors.get(_reason(exc), 0) + 1
+        finally:
+            engine.con.close()
+    return run
 
 
 def row(path: Path, supported: set[str]) -> list[str]:

@@ -66,10 +66,12 @@ def ref(table: str, column: str) -> str:
 
 
 class Importer:
-    def __init__(self, docs: tuple[Document, ...], folder: Path, name: str) -> None:
+    def __init__(self, docs: tuple[Document, ...], folder: Path, name: str, synthesize: bool = False) -> None:
         self.docs, self.folder, self.name = docs, folder, name
         self.result = ImportResult()
         self.regenerated: set[str] = set()
+        self.synthesize = synthesize
+        self.synthetic: dict[str, dict] = {}  # table -> its `synthetic:` spec (import --synthesize)
 
     # -- helpers ---------------------------------------------------------------------------
     def rel(self, doc: Document) -> str:
@@ -147,6 +149,8 @@ class Importer:
             self.check_name(t.name, t, "table")
         self.table_names = {t.name for _, t in tables}
         self.types = self.column_types(tables)
+        if self.synthesize:
+            self.synthetic = self.synthetic_plan(tables)
         for d, t in tables:
             self.table(d, t)
         self.model_yaml(model)
@@ -185,6 +189,31 @@ class Importer:
             elif {ta, tb} == {"date", "datetime"}:
                 types[a] = types[b] = ("datetime", None)
         return types
+
+    def synthetic_plan(self, tables: list[tuple[Document, Node]]) -> dict[str, dict]:
+        """`synthetic:` specs for the tables whose M stays verbatim (importer/synthesize.py)."""
+        from generator.importer.synthesize import Link, plan
+
+        external = {}
+        for _, t in tables:
+            part = next(iter(t.kids("partition")), None)
+            if part is None or part.expression != "m" or t.kid("calculationGroup") is not None:
+                continue
+            if "m" in self.source(t, part):
+                external[t.name] = [(c.name, self.types[(t.name, c.name)][0], c.flag("isKey"))
+                                    for c in t.kids("column") if c.expression is None]
+        links = []
+        for _, r in self.nodes("relationship"):
+            try:
+                many, one = split_dotted(r.prop("fromColumn") or ""), split_dotted(r.prop("toColumn") or "")
+            except ValueError:
+                continue
+            links.append(Link(many, one, r.prop("isActive", "true").lower() != "false",
+                              r.prop("toCardinality", "one") == "many"))
+        specs = plan(external, links)
+        for name, spec in sorted(specs.items()):
+            self.result.notes.append(f"table {name}: {spec['rows']} synthetic rows ({spec['role']}) for the engine")
+        return specs
 
     def model_yaml(self, model: Node) -> None:
         doc: dict = {"name": self.name, "culture": model.prop("culture", "en-US")}
@@ -341,6 +370,10 @@ class Importer:
                 doc["calculated"] = AUTO_DATE_STAND_IN
         elif partition is not None:
             doc["source"] = self.source(t, partition)
+            if t.name in self.synthetic:
+                from generator.importer.synthesize import commented
+
+                doc["source"]["synthetic"] = commented(self.synthetic[t.name])
         else:
             doc["source"] = {"m": "let\n    Source = #table({}, {})\nin\n    Source"}
             notes.append("the table had no partition; an empty M source stands in")
@@ -456,5 +489,5 @@ def _type_of(c: Node) -> tuple[str, str | None]:
     return "string", FALLBACK
 
 
-def import_model(docs: tuple[Document, ...], folder: Path, name: str) -> ImportResult:
-    return Importer(docs, folder, name).run()
+def import_model(docs: tuple[Document, ...], folder: Path, name: str, synthesize: bool = False) -> ImportResult:
+    return Importer(docs, folder, name, synthesize).run()
