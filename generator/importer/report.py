@@ -168,6 +168,8 @@ relationships, roles, calculation groups, perspectives, cultures).
 - `semantic/model.yaml`, `semantic/tables/*.yaml`, `semantic/calculation_groups/*.yaml`,
   `semantic/pages/*.yaml`, `measures/<table>.yaml`: what pbi-forge's YAML can say, with a
   `#` comment on every property or annotation it cannot (dataCategory, isAvailableInMdx, ...).
+  `///` descriptions become `description:` wherever the YAML has one (the model, tables,
+  columns, measures, hierarchies and levels, roles, calculation groups and their items).
 - Power Query M that is not a local Parquet/CSV read stays verbatim: `source: {m: |- ...}`.
   The build writes it into the partition as it is; pbi-forge cannot run M, so such a table has
   no rows for the engine unless imported with `--synthesize` (below); measure tests can
@@ -175,7 +177,9 @@ relationships, roles, calculation groups, perspectives, cultures).
 - `semantic/tmdl/`: TMDL kept verbatim, written back byte-for-byte by the build in place of
   the generated file: a table with structure the YAML has no place for (a KPI, a dynamic format
   string, a field parameter's extended properties, an auto date/time variation, a column whose
-  sourceColumn is not its name), perspectives, cultures with translations, shared expressions
+  sourceColumn is not its name), perspectives, cultures with linguistic metadata (or anything
+  else `cultures:` cannot say; a culture of translations only becomes model.yaml `cultures:`,
+  its annotations `#` comments), shared expressions
   (`expressions.tmdl`, appended after the build's DataFolder) and model-level objects
   (`model.tmdl`, appended). The YAML still declares such a table, for bindings, lint and the engine.
 - With `--synthesize`, every table whose M stays verbatim also gets `source.synthetic:`, a
