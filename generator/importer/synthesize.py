@@ -21,6 +21,7 @@ rows exist for the engine only and every generated YAML says so in a comment.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -152,9 +153,10 @@ def _default(name: str, typ: str) -> dict[str, Any]:
 
 
 def _ref(table: str, column: str) -> str:
-    from generator.importer.to_yaml import ref
-
-    return ref(table, column)
+    """Table[Column] as DAX writes it (a table name that is not an identifier in quotes),
+    which generator/synth/synthetic.parse_ref reads back."""
+    t = table if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", table) else "'" + table.replace("'", "''") + "'"
+    return f"{t}[{column}]"
 
 
 def commented(spec: dict[str, Any]) -> Commented:

@@ -121,7 +121,7 @@ def _chunks(model: Model, rows: int | None, seed: int | None,
         if t.source.kind == "calculation_group" or t.is_calculated:
             continue  # no data of its own: the items / computed from the model by the engine
         if t.source.kind == "external" and t.source.synthetic is not None:  # import --synthesize
-            raw: Iterator[pa.Table] = iter([synthetic_table(model, t, ctx.seed, ctx.cache)])
+            raw: Iterator[pa.Table] = iter([synthetic_table(model, t, ctx.seed, ARROW_TYPES, ctx.cache)])
         elif t.source.kind == "external":  # M pbi-forge cannot run: typed, but no rows
             raw = iter([_schema(t).empty_table()])
         elif t.source.kind != "generator":

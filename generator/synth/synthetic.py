@@ -68,8 +68,8 @@ def _date(value: Any, where: str, table: Table) -> dt.date:
 class Synthesizer:
     """Computes the synthetic columns of a model's tables, each once (references reuse them)."""
 
-    def __init__(self, model: Model, seed: int) -> None:
-        self.model, self.seed = model, seed
+    def __init__(self, model: Model, seed: int, types: dict[str, pa.DataType]) -> None:
+        self.model, self.seed, self.types = model, seed, types  # types: YAML type -> Arrow type
         self.done: dict[tuple[str, str], pa.Array] = {}
         self.busy: set[tuple[str, str]] = set()
 
@@ -131,15 +131,13 @@ class Synthesizer:
         return values
 
     def _cast(self, table: Table, col: Column, items: list[Any]) -> pa.Array:
-        from generator.synth import ARROW_TYPES
-
         if col.type == "date":
             items = [_date(v, col.name, table) for v in items]
         elif col.type == "datetime":
             items = [v if isinstance(v, dt.datetime) else dt.datetime.combine(_date(v, col.name, table), dt.time())
                      for v in items]
         try:
-            return pa.array(items, type=ARROW_TYPES[col.type])
+            return pa.array(items, type=self.types[col.type])
         except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError) as exc:
             raise ForgeError(Problem(table.source.pos, f"synthetic rows of '{table.name}'[{col.name}]: a value "
                                                        f"is not of type {col.type}: {exc}")) from None
@@ -247,13 +245,13 @@ _DEFAULTS: dict[str, Callable[[Synthesizer, Table, Column, Any, np.ndarray], pa.
 }
 
 
-def synthetic_table(model: Model, table: Table, seed: int, cache: dict[str, Any] | None = None) -> pa.Table:
-    """The synthetic rows of `table` (its `source.synthetic` spec), typed as its YAML columns.
-
-    `cache` (optional, shared across the tables of one build) keeps referenced columns
-    computed once."""
+def synthetic_table(model: Model, table: Table, seed: int, types: dict[str, pa.DataType],
+                    cache: dict[str, Any] | None = None) -> pa.Table:
+    """The synthetic rows of `table` (its `source.synthetic` spec), typed as its YAML columns
+    (`types`: the synth stage's YAML type -> Arrow type). `cache` (optional, shared across the
+    tables of one build) keeps referenced columns computed once."""
     if cache is not None:
-        synth = cache.setdefault("synthetic", Synthesizer(model, seed))
+        synth = cache.setdefault("synthetic", Synthesizer(model, seed, types))
     else:
-        synth = Synthesizer(model, seed)
+        synth = Synthesizer(model, seed, types)
     return synth.table(table)
