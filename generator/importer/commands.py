@@ -13,6 +13,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--project", dest="into", type=Path, required=True,
                    help="folder to write semantic/ and measures/ into (created if missing)")
     p.add_argument("--force", action="store_true", help="overwrite files that already exist in the folder")
+    p.add_argument("--synthesize", action="store_true",
+                   help="give tables whose M pbi-forge cannot run synthetic rows for the engine (TMDL keeps the M)")
     p.set_defaults(func=cmd_import)
 
 
@@ -21,7 +23,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     if args.into.exists() and not args.into.is_dir():
         raise ForgeError(f"--project {args.into} is a file, not a folder")
-    done = import_project(args.path, args.into, force=args.force)
+    done = import_project(args.path, args.into, force=args.force, synthesize=args.synthesize)
     print(f"imported {done.sources.name}: {done.result.tables} tables, {done.result.measures} measures, "
           f"{done.visuals} visuals ({done.passthrough_visuals} kept as raw PBIR); "
           f"{len(done.written)} files written to {args.into}")

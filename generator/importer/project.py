@@ -23,13 +23,14 @@ class Imported:
     passthrough_visuals: int = 0  # of them, kept as raw PBIR
 
 
-def import_files(path: Path) -> Imported:
-    """What an import of `path` writes, by relative path (nothing is written)."""
+def import_files(path: Path, synthesize: bool = False) -> Imported:
+    """What an import of `path` writes, by relative path (nothing is written); with
+    `synthesize`, tables whose M is kept verbatim get synthetic rows (importer/synthesize.py)."""
     sources = locate(path)
     if sources.model is None:
         raise ForgeError(f"{path}: the report is bound to no semantic model in a folder (byPath); "
                          "import the *.SemanticModel it uses")
-    result = import_model(read_folder(sources.model), sources.model, sources.name)
+    result = import_model(read_folder(sources.model), sources.model, sources.name, synthesize)
     done = Imported(sources, result)
     if sources.report is not None:
         from generator.importer.pbir_reader import import_report
@@ -39,8 +40,8 @@ def import_files(path: Path) -> Imported:
     return done
 
 
-def import_project(path: Path, into: Path, force: bool = False) -> Imported:
-    done = import_files(path)
+def import_project(path: Path, into: Path, force: bool = False, synthesize: bool = False) -> Imported:
+    done = import_files(path, synthesize)
     into = Path(into)
     refused = []
     for rel, text in sorted(done.result.files.items()):

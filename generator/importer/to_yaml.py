@@ -66,10 +66,12 @@ def ref(table: str, column: str) -> str:
 
 
 class Importer:
-    def __init__(self, docs: tuple[Document, ...], folder: Path, name: str) -> None:
+    def __init__(self, docs: tuple[Document, ...], folder: Path, name: str, synthesize: bool = False) -> None:
         self.docs, self.folder, self.name = docs, folder, name
         self.result = ImportResult()
         self.regenerated: set[str] = set()
+        self.synthesize = synthesize
+        self.synthetic: dict[str, dict] = {}  # table -> its `synthetic:` spec (import --synthesize)
 
     # -- helpers ---------------------------------------------------------------------------
     def rel(self, doc: Document) -> str:
@@ -147,8 +149,11 @@ class Importer:
             self.check_name(t.name, t, "table")
         self.table_names = {t.name for _, t in tables}
         self.types = self.column_types(tables)
+        if self.synthesize:
+            self.synthetic = self.synthetic_plan(tables)
         for d, t in tables:
             self.table(d, t)
+        self.cultures = self.culture_entries(model.prop("culture", "en-US") or "en-US")
         self.model_yaml(model)
         self.passthrough_files()
         if self.regenerated:
@@ -186,8 +191,54 @@ class Importer:
                 types[a] = types[b] = ("datetime", None)
         return types
 
+    def synthetic_plan(self, tables: list[tuple[Document, Node]]) -> dict[str, dict]:
+        """`synthetic:` specs for the tables whose M stays verbatim (importer/synthesize.py)."""
+        from generator.importer.synthesize import Link, plan
+
+        external = {}
+        for _, t in tables:
+            part = next(iter(t.kids("partition")), None)
+            if part is None or part.expression != "m" or t.kid("calculationGroup") is not None:
+                continue
+            if "m" in self.source(t, part):
+                external[t.name] = [(c.name, self.types[(t.name, c.name)][0], c.flag("isKey"))
+                                    for c in t.kids("column") if c.expression is None]
+        links = []
+        for _, r in self.nodes("relationship"):
+            try:
+                many, one = split_dotted(r.prop("fromColumn") or ""), split_dotted(r.prop("toColumn") or "")
+            except ValueError:
+                continue
+            links.append(Link(many, one, r.prop("isActive", "true").lower() != "false",
+                              r.prop("toCardinality", "one") == "many"))
+        specs = plan(external, links)
+        for name, spec in sorted(specs.items()):
+            self.result.notes.append(f"table {name}: {spec['rows']} synthetic rows ({spec['role']}) for the engine")
+        return specs
+
+    def culture_entries(self, model_culture: str) -> dict[str, dict]:
+        """cultures/*.tmdl the YAML can say, by relative path (importer/cultures.py); the
+        others stay verbatim (passthrough_files), with the reason in the notes."""
+        from generator.importer.cultures import culture_yaml
+
+        out = {}
+        for d in self.docs:
+            rel = self.rel(d)
+            if not rel.startswith("cultures/"):
+                continue
+            node = next((n for n in d.nodes if n.kind == "cultureInfo"), None)
+            entry, notes, why = culture_yaml(node, model_culture) if node is not None else (None, [], "no cultureInfo")
+            if entry is None:
+                self.result.notes.append(f"{rel}: not said in YAML ({why})")
+                continue
+            out[rel] = Commented(entry, tuple(notes)) if notes else entry
+            self.result.notes += notes
+        return out
+
     def model_yaml(self, model: Node) -> None:
         doc: dict = {"name": self.name, "culture": model.prop("culture", "en-US")}
+        if model.description:
+            doc["description"] = model.description
         notes = [n for n in self.leftovers(model, {"culture", "sourceQueryCulture"})
                  if "defaultPowerBIDataSourceVersion" not in n and "discourageImplicitMeasures" not in n]
         if model.prop("sourceQueryCulture") not in (None, doc["culture"]):
@@ -204,6 +255,8 @@ class Importer:
         roles = [r for r in roles if r is not None]
         if roles:
             doc["roles"] = roles
+        if self.cultures:
+            doc["cultures"] = [self.cultures[rel] for rel in sorted(self.cultures)]
         header = (f"Imported by `pbi-forge import` from {self.folder.parent.name}.",
                   "Comments mark what pbi-forge's YAML cannot represent; semantic/tmdl/ keeps TMDL verbatim.",
                   *notes)
@@ -267,6 +320,8 @@ class Importer:
                     self.result.files["semantic/tmdl/expressions.tmdl"] = "\n".join(n.raw for n in kept)
                     self.result.notes.append("kept verbatim: expressions.tmdl (" + ", ".join(
                         n.name or n.kind for n in kept) + ")")
+            elif rel in self.cultures:
+                continue  # said by model.yaml `cultures:`
             elif rel.startswith(("perspectives/", "cultures/")) or rel == "functions.tmdl" \
                     or rel.startswith("dataSources"):
                 self.keep(d, rel, f"kept verbatim: {rel}")
@@ -341,6 +396,10 @@ class Importer:
                 doc["calculated"] = AUTO_DATE_STAND_IN
         elif partition is not None:
             doc["source"] = self.source(t, partition)
+            if t.name in self.synthetic:
+                from generator.importer.synthesize import commented
+
+                doc["source"]["synthetic"] = commented(self.synthetic[t.name])
         else:
             doc["source"] = {"m": "let\n    Source = #table({}, {})\nin\n    Source"}
             notes.append("the table had no partition; an empty M source stands in")
@@ -363,8 +422,18 @@ class Importer:
             levels = []
             for lv in h.kids("level"):
                 col = unquote(lv.prop("column") or lv.name)
-                levels.append(col if col == lv.name else {"name": lv.name, "column": col})
-            hierarchies.append({"name": h.name, "levels": levels})
+                level = {"name": lv.name, "column": col}
+                if lv.description:
+                    level["description"] = lv.description
+                levels.append(col if col == lv.name and not lv.description else level)
+            hierarchy: dict = {"name": h.name, "levels": levels}
+            if h.description:
+                hierarchy["description"] = h.description
+            if h.prop("displayFolder"):
+                hierarchy["folder"] = unquote(h.prop("displayFolder"))
+            if h.flag("isHidden"):
+                hierarchy["hidden"] = True
+            hierarchies.append(hierarchy)
         if hierarchies:
             doc["hierarchies"] = hierarchies
         self.result.files[f"semantic/tables/{slug(t.name)}.yaml"] = dump(doc, tuple(notes))
@@ -456,5 +525,5 @@ def _type_of(c: Node) -> tuple[str, str | None]:
     return "string", FALLBACK
 
 
-def import_model(docs: tuple[Document, ...], folder: Path, name: str) -> ImportResult:
-    return Importer(docs, folder, name).run()
+def import_model(docs: tuple[Document, ...], folder: Path, name: str, synthesize: bool = False) -> ImportResult:
+    return Importer(docs, folder, name, synthesize).run()

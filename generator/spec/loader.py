@@ -182,7 +182,8 @@ def _source(doc: PosDict, path: Path, out: _Collector) -> Source:
     if "generator" in src:
         return Source("generator", pos, generator=src["generator"], params=dict(src.get("params", {})))
     if "m" in src:
-        return Source("external", pos, m=src["m"])
+        return Source("external", pos, m=src["m"],
+                      synthetic=dict(src["synthetic"]) if "synthetic" in src else None)
     kind = "csv" if "csv" in src else "parquet"
     try:
         file = (path.parent / src[kind]).resolve()

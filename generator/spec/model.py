@@ -71,7 +71,8 @@ class Source:
     """Exactly one of a generator, a CSV file or a Parquet file; or, for a calculated table,
     the kind "calculated" (no data to read or synthesise: the DAX in `Table.expression`); or
     "external": Power Query M kept verbatim (an imported model's own source, `source: {m: ...}`),
-    written to the TMDL partition as it is; pbi-forge cannot run M, so its data is empty."""
+    written to the TMDL partition as it is; pbi-forge cannot run M, so its data is empty unless
+    `synthetic` gives the engine generated stand-in rows (the TMDL still carries the M)."""
 
     kind: str  # "generator" | "csv" | "parquet" | "calculated" | "external"
     pos: Pos
@@ -79,6 +80,8 @@ class Source:
     params: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     path: Path | None = None  # absolute, resolved relative to the YAML file
     m: str | None = None  # "external": the partition's M expression, verbatim
+    # "external" only: `synthetic:` rows for the engine (import --synthesize; synth/synthetic.py)
+    synthetic: dict[str, Any] | None = field(default=None, hash=False, compare=False)
 
 
 @dataclass(frozen=True)

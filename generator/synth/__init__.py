@@ -26,6 +26,7 @@ from generator.spec.model import Model, Table
 from generator.synth.customers import Context
 from generator.synth.generators import GENERATORS, KEPT, gen_rows
 from generator.synth.sink import ROW_GROUP, ParquetSink
+from generator.synth.synthetic import synthetic_table
 
 ARROW_TYPES = {
     "string": pa.string(), "int64": pa.int64(), "double": pa.float64(), "decimal": pa.float64(),
@@ -119,8 +120,10 @@ def _chunks(model: Model, rows: int | None, seed: int | None,
     for t in model.tables:
         if t.source.kind == "calculation_group" or t.is_calculated:
             continue  # no data of its own: the items / computed from the model by the engine
-        if t.source.kind == "external":  # M pbi-forge cannot run: typed, but no rows
-            raw: Iterator[pa.Table] = iter([_schema(t).empty_table()])
+        if t.source.kind == "external" and t.source.synthetic is not None:  # import --synthesize
+            raw: Iterator[pa.Table] = iter([synthetic_table(model, t, ctx.seed, ARROW_TYPES, ctx.cache)])
+        elif t.source.kind == "external":  # M pbi-forge cannot run: typed, but no rows
+            raw = iter([_schema(t).empty_table()])
         elif t.source.kind != "generator":
             raw = iter([_read_file(t)])
         elif t.source.generator == "rows":
