@@ -41,8 +41,8 @@ from generator.emit.writer import MANIFEST, manifest_text, read_manifest
 from generator.errors import ForgeError, Problem
 from generator.importer import yaml_edit as E
 from generator.importer.merge_diff import (FileDiff, KeepRaw, MeasureChange, PageRename, VisualMove, diff_output,
-                                           read_text)
-from generator.importer.tmdl_reader import parse_text
+                                           measure_extras, measure_values, read_text)
+from generator.importer.tmdl_reader import Node, parse_text
 from generator.importer.to_yaml import slug
 from generator.importer.yaml_text import dump
 from generator.spec import load_project
@@ -303,10 +303,8 @@ def _rebuilt(project: Path, files: dict[str, str], data_folder: str) -> tuple[Mo
         return model, text_files(model, data_folder)
 
 
-def _measure_view(node) -> tuple:
-    from generator.importer.merge_diff import _measure_extras, _measure_values
-
-    return _measure_values(node), _measure_extras(node)
+def _measure_view(node: Node) -> tuple:
+    return measure_values(node), measure_extras(node)
 
 
 def verify(out: Path, diffs: list[FileDiff], built: dict[str, str], rebuilt: dict[str, str], name: str) -> None:

@@ -112,7 +112,7 @@ def _shape(n: Node, skip_props: set[str] = frozenset()) -> tuple:
             tuple(_shape(c, skip_props) for c in n.children))
 
 
-def _measure_values(m: Node) -> dict:
+def measure_values(m: Node) -> dict:
     values = {"expression": (m.expression or "").strip(), "description": m.description}
     for key, ykey in MEASURE_PROPS.items():
         raw = m.prop(key)
@@ -120,7 +120,7 @@ def _measure_values(m: Node) -> dict:
     return values
 
 
-def _measure_extras(m: Node) -> tuple:
+def measure_extras(m: Node) -> tuple:
     """What a measure holds beyond the YAML's keys (compared as a whole)."""
     props = tuple((p.key, p.value) for p in m.props if p.key not in MEASURE_PROPS and p.key not in IGNORED_PROPS)
     kids = tuple(_shape(c) for c in m.children
@@ -149,9 +149,9 @@ def table_diff(out: Path, rel: str, built_text: str) -> FileDiff:
     ours_by_name = {m.name: m for m in o.kids("measure")}
     desktop_names = {m.name for m in d.kids("measure")}
     for m in d.kids("measure"):
-        theirs = _measure_values(m)
+        theirs = measure_values(m)
         base = ours_by_name.get(m.name)
-        if _measure_extras(m) != (_measure_extras(base) if base is not None else ((), ())):
+        if measure_extras(m) != (measure_extras(base) if base is not None else ((), ())):
             diff.problems.append(Problem(m.pos, f"measure [{m.name}] has properties the YAML cannot hold "
                                                 f"({_extras_text(m)})",
                                          "remove them in Desktop, or keep the table as verbatim TMDL "
@@ -160,7 +160,7 @@ def table_diff(out: Path, rel: str, built_text: str) -> FileDiff:
         if base is None:
             diff.changes.append(MeasureChange(d.name, m.name, True, theirs, m.pos))
             continue
-        mine = _measure_values(base)
+        mine = measure_values(base)
         changed = {k: v for k, v in theirs.items() if v != mine[k]}
         if changed:
             diff.changes.append(MeasureChange(d.name, m.name, False, changed, m.pos))
@@ -190,7 +190,7 @@ def _first_difference(d: Node, o: Node, d_rest: list[Node], o_rest: list[Node], 
 
 
 def _extras_text(m: Node) -> str:
-    props, kids = _measure_extras(m)
+    props, kids = measure_extras(m)
     names = [k for k, _ in props] + [c[0] + (f" {c[1]}" if c[1] else "") for c in kids]
     return ", ".join(names) or "none"
 

@@ -97,12 +97,9 @@ def replace(text: str, node: yaml.Node, key_col: int, value: Any) -> Edit:
     start, end = node.start_mark.index, node.end_mark.index
     new = value_text(value, key_col)
     if isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
+        # a block scalar owns the line breaks (and blank lines) after its last line: keep them
         original = text[start:end]
-        tail = original[len(original.rstrip(" \t\n")):]
-        if "\n" in new:
-            return Edit(start, end, new + tail)
-        # a block becomes one line: keep the line breaks the block owned after its last line
-        return Edit(start, end, new + tail)
+        return Edit(start, end, new + original[len(original.rstrip(" \t\n")):])
     if "\n" in new:
         # a one-line value becomes a block: a comment after it moves onto the `|-` line
         line_end = text.find("\n", end)

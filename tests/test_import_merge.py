@@ -1,0 +1,368 @@
+"""`import --merge`: edits made in Power BI Desktop come back into the YAML (issue #12 item 2).
+
+Each test copies the shipped project, builds it, edits the generated files the way Desktop
+saves them, runs `build.py import --merge`, and checks that:
+- the YAML changed by exactly the expected lines (every other byte, comment and blank line kept);
+- the next build accepts the files (no "changed since the last build" refusal) and writes,
+  for the edited objects, what Desktop saved;
+- the engine evaluates a new measure to the value computed independently (DuckDB over the
+  Parquet the build wrote).
+
+Desktop's shapes (learn.microsoft.com/power-bi/developer/projects/projects-dataset,
+.../projects-report, and the Desktop-saved files in ../shared/pbip-samples): a measure is a
+`measure 'Name' = DAX` block in tables/<Table>.tmdl with one-tab-deeper properties and a
+random lineageTag GUID; a visual's place is visual.json `position` {x, y, z, height, width,
+tabOrder}; a page's shown name is page.json `displayName`
+(learn.microsoft.com/power-bi/developer/embedded/projects-enhanced-report-format).
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from generator.emit.tmdl import lineage_tag
+from generator.importer.tmdl_reader import parse_text
+
+REPO = Path(__file__).resolve().parents[1]
+NAME = "CustomerIntelligence"
+TABLES = f"{NAME}.SemanticModel/definition/tables"
+PAGE = f"{NAME}.Report/definition/pages/customer_snapshot"
+NEW_MEASURE = "Revenue per Ordering Customer"
+# Desktop's block: a `///` description, the DAX on the measure line, its properties one tab
+# deeper, a random lineageTag (pbi-forge derives its own from names)
+DESKTOP_GUID = "6f1c1b52-3a0e-4b8e-9d0a-2f4e5c7d8a91"
+MEASURE_BLOCK = ("\t/// Revenue per ordering customer.\n"
+                 f"\tmeasure '{NEW_MEASURE}' = DIVIDE ( [Total Revenue], [Total Customers] )\n"
+                 "\t\tformatString: \\$#,0.00\n"
+                 "\t\tdisplayFolder: KPIs\n"
+                 f"\t\tlineageTag: {DESKTOP_GUID}\n\n")
+# the same measure as our YAML writer formats it, appended to measures/kpis.yaml (home table
+# Fact_Orders, display folder KPIs = the file's `folder:`, so no `folder:` of its own)
+MEASURE_YAML = (f"  - name: {NEW_MEASURE}\n"
+                "    expression: DIVIDE ( [Total Revenue], [Total Customers] )\n"
+                "    format: \\$#,0.00\n"
+                "    description: Revenue per ordering customer.\n")
+MOVED = {"x": 20, "y": 360, "width": 380, "height": 260}  # gauge_repeat_rate, shrunk inside its cell
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "build.py", *args], cwd=REPO, capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def built_once(tmp_path_factory) -> Path:
+    project = tmp_path_factory.mktemp("merge") / "project"
+    project.mkdir()
+    for part in ("semantic", "measures"):
+        shutil.copytree(REPO / part, project / part)
+    done = run("build", "--project", str(project), "--no-tom")
+    assert done.returncode == 0, done.stdout + done.stderr
+    return project
+
+
+@pytest.fixture()
+def project(built_once: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "project"
+    shutil.copytree(built_once, copy)
+    return copy
+
+
+def yaml_files(project: Path) -> dict[str, bytes]:
+    return {p.relative_to(project).as_posix(): p.read_bytes()
+            for part in ("semantic", "measures") for p in sorted((project / part).rglob("*")) if p.is_file()}
+
+
+def out(project: Path) -> Path:
+    return project / "powerbi"
+
+
+def add_measure(project: Path) -> str:
+    """Desktop adds [Revenue per Ordering Customer] to Fact_Orders after its last measure."""
+    path = out(project) / TABLES / "Fact_Orders.tmdl"
+    text = path.read_text("utf-8")
+    at = text.rfind("\n\n", 0, text.index("\tcolumn ")) + 2
+    path.write_bytes((text[:at] + MEASURE_BLOCK + text[at:]).encode("utf-8"))
+    return path.read_text("utf-8")
+
+
+def move_gauge(project: Path) -> str:
+    path = out(project) / PAGE / "visuals" / "gauge_repeat_rate" / "visual.json"
+    doc = json.loads(path.read_text("utf-8"))
+    doc["position"].update(MOVED)
+    path.write_bytes(json.dumps(doc, indent=2, ensure_ascii=False).encode("utf-8"))  # Desktop: 2 spaces, no EOL
+    return path.read_text("utf-8")
+
+
+def rename_page(project: Path) -> str:
+    path = out(project) / PAGE / "page.json"
+    doc = json.loads(path.read_text("utf-8"))
+    doc["displayName"] = "Customer Overview"
+    path.write_bytes(json.dumps(doc, indent=2, ensure_ascii=False).encode("utf-8"))
+    return path.read_text("utf-8")
+
+
+def position(project: Path, visual: str) -> dict:
+    doc = json.loads((out(project) / PAGE / "visuals" / visual / "visual.json").read_text("utf-8"))
+    return {k: doc["position"][k] for k in ("x", "y", "width", "height")}
+
+
+def flow(p: dict) -> str:
+    return f"{{x: {p['x']}, y: {p['y']}, width: {p['width']}, height: {p['height']}}}"
+
+
+def insert_after(text: str, anchor: str, lines: str) -> str:
+    assert text.count(anchor) == 1, anchor
+    return text.replace(anchor, anchor + lines)
+
+
+def merge(project: Path, *extra: str) -> subprocess.CompletedProcess:
+    return run("import", "--merge", "--project", str(project), *extra)
+
+
+def build(project: Path, *extra: str) -> subprocess.CompletedProcess:
+    return run("build", "--project", str(project), *extra)
+
+
+def measure_block(tmdl_text: str, name: str) -> str:
+    table = parse_text(Path("t.tmdl"), tmdl_text).nodes[0]
+    return next(m.raw for m in table.kids("measure") if m.name == name)
+
+
+def expected_kpis(before: bytes) -> bytes:
+    text = before.decode("utf-8")
+    assert text.endswith("\n")
+    return (text + MEASURE_YAML).encode("utf-8")
+
+
+def check_measure_rebuilt(project: Path, desktop_text: str) -> None:
+    rebuilt = (out(project) / TABLES / "Fact_Orders.tmdl").read_text("utf-8")
+    ours = lineage_tag(NAME, "table", "Fact_Orders", "measure", NEW_MEASURE)  # IDs derive from names
+    assert measure_block(rebuilt, NEW_MEASURE) == measure_block(desktop_text, NEW_MEASURE).replace(DESKTOP_GUID, ours)
+    # the rest of the table is what Desktop saved (the other measures, the columns, the
+    # partition); the new measure sits after the other measures of kpis.yaml, its YAML file,
+    # where Desktop had appended it after the table's last one
+    block = measure_block(rebuilt, NEW_MEASURE) + "\n"
+    assert rebuilt.count(block) == 1 and desktop_text.count(MEASURE_BLOCK) == 1
+    assert rebuilt.replace(block, "") == desktop_text.replace(MEASURE_BLOCK, "")
+
+
+def check_engine(project: Path) -> None:
+    """[Revenue per Ordering Customer] = DIVIDE(SUM(Revenue), DISTINCTCOUNT(Customer_ID)) over
+    all orders (dax.guide/divide, dax.guide/distinctcount), computed here by hand SQL."""
+    done = run("query", "--project", str(project), "--format", "json",
+               f'EVALUATE ROW("v", [{NEW_MEASURE}])')
+    assert done.returncode == 0, done.stderr
+    value = json.loads(done.stdout)["rows"][0][0]
+    parquet = out(project) / "data" / "Fact_Orders.parquet"
+    con = duckdb.connect()
+    revenue, customers = con.execute("SELECT SUM(Revenue), COUNT(DISTINCT Customer_ID) FROM read_parquet(?)",
+                                     [str(parquet)]).fetchone()
+    con.close()
+    assert customers > 0
+    assert value == pytest.approx(revenue / customers, abs=1e-4)
+
+
+def test_new_measure(project: Path):
+    before = yaml_files(project)
+    desktop = add_measure(project)
+    done = merge(project)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"measure [{NEW_MEASURE}] added to measures/kpis.yaml" in done.stdout
+    after = yaml_files(project)
+    assert after["measures/kpis.yaml"] == expected_kpis(before["measures/kpis.yaml"])
+    assert {k: v for k, v in after.items() if k != "measures/kpis.yaml"} == \
+        {k: v for k, v in before.items() if k != "measures/kpis.yaml"}
+    rebuilt = build(project, "--no-tom")
+    assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
+    check_measure_rebuilt(project, desktop)
+    check_engine(project)
+
+
+def test_changed_measure_expression_is_replaced_in_place(project: Path):
+    before = yaml_files(project)["measures/kpis.yaml"].decode("utf-8")
+    path = out(project) / TABLES / "Fact_Orders.tmdl"
+    old = "\tmeasure 'Total Revenue' = SUM ( Fact_Orders[Revenue] )\n"
+    new = "\tmeasure 'Total Revenue' = SUMX ( Fact_Orders, Fact_Orders[Revenue] )\n"
+    text = path.read_text("utf-8")
+    assert text.count(old) == 1
+    path.write_bytes(text.replace(old, new).encode("utf-8"))
+    done = merge(project)
+    assert done.returncode == 0, done.stdout + done.stderr
+    after = (project / "measures" / "kpis.yaml").read_text("utf-8")
+    line = "    expression: SUM ( Fact_Orders[Revenue] )\n"
+    assert before.count(line) == 1
+    assert after == before.replace(line, "    expression: SUMX ( Fact_Orders, Fact_Orders[Revenue] )\n")
+    rebuilt = build(project, "--no-tom")
+    assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
+    assert new in (out(project) / TABLES / "Fact_Orders.tmdl").read_text("utf-8")
+
+
+def expected_page_after_move(project: Path, before: str) -> str:
+    """The gauge gets Desktop's position. In the automatic layout (emit/pbir.py `layout`) an
+    explicit position reserves its band and the other visuals are packed in rows around it,
+    so the gauge's row mates and the next row would move: each is pinned where the previous
+    build put it. customers_by_band and orders_vs_revenue would be laid as a row of their
+    own below the gauge; segment_by_country and customers_by_segment would rise to 12 px
+    under the gauge's new bottom (360 + 260) instead of 12 px under the old row (348 + 280).
+    From revenue_time_intelligence on, the packing lands where it was (y 932, ...)."""
+    text = insert_after(before, "    target: '[Repeat Purchase Target]'\n", f"    position: {flow(MOVED)}\n")
+    for anchor, visual in (("    values: '[Customers in Band]'\n", "customers_by_band"),
+                           ("    legend: Dim_Customer[Segment]\n", "orders_vs_revenue"),
+                           ("      - {field: '[Repeat Purchase Rate]', label: Repeat Rate}\n", "segment_by_country"),
+                           ("    tooltips: '[Prime Customer %]'\n", "customers_by_segment")):
+        text = insert_after(text, anchor, f"    position: {flow(position(project, visual))}\n")
+    return text
+
+
+def test_moved_visual(project: Path):
+    before = yaml_files(project)
+    page_yaml = "semantic/pages/01_customer_snapshot.yaml"
+    expected = expected_page_after_move(project, before[page_yaml].decode("utf-8"))
+    unmoved = {d.name: (d / "visual.json").read_bytes() for d in (out(project) / PAGE / "visuals").iterdir()
+               if d.name != "gauge_repeat_rate"}
+    desktop = move_gauge(project)
+    done = merge(project)
+    assert done.returncode == 0, done.stdout + done.stderr
+    after = yaml_files(project)
+    assert after[page_yaml].decode("utf-8") == expected
+    assert {k: v for k, v in after.items() if k != page_yaml} == {k: v for k, v in before.items() if k != page_yaml}
+    rebuilt = build(project, "--no-tom")
+    assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
+    assert (out(project) / PAGE / "visuals" / "gauge_repeat_rate" / "visual.json").read_text("utf-8") == desktop
+    for rel, text in unmoved.items():  # nothing else on the page moved
+        assert (out(project) / PAGE / "visuals" / rel / "visual.json").read_bytes() == text, rel
+
+
+def test_renamed_page(project: Path):
+    before = yaml_files(project)
+    page_yaml = "semantic/pages/01_customer_snapshot.yaml"
+    desktop = rename_page(project)
+    done = merge(project)
+    assert done.returncode == 0, done.stdout + done.stderr
+    after = yaml_files(project)
+    # the new name, and the folder's id (it came from the old name) so the page folder stays
+    old = before[page_yaml].decode("utf-8")
+    assert old.startswith("name: Customer Snapshot\n")
+    assert after[page_yaml].decode("utf-8") == \
+        "name: Customer Overview\nid: customer_snapshot\n" + old[len("name: Customer Snapshot\n"):]
+    assert {k: v for k, v in after.items() if k != page_yaml} == {k: v for k, v in before.items() if k != page_yaml}
+    rebuilt = build(project, "--no-tom")
+    assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
+    assert (out(project) / PAGE / "page.json").read_text("utf-8") == desktop
+
+
+def test_all_three_at_once(project: Path):
+    before = yaml_files(project)
+    page_yaml = "semantic/pages/01_customer_snapshot.yaml"
+    expected_page = expected_page_after_move(project, before[page_yaml].decode("utf-8"))
+    expected_page = "name: Customer Overview\nid: customer_snapshot\n" + \
+        expected_page[len("name: Customer Snapshot\n"):]
+    measure, visual, page = add_measure(project), move_gauge(project), rename_page(project)
+    # without the merge, the build refuses the three files Desktop changed
+    refused = build(project, "--no-tom")
+    assert refused.returncode == 2 and refused.stderr.count("changed since the last build") == 3, refused.stderr
+    done = merge(project)
+    assert done.returncode == 0, done.stdout + done.stderr
+    after = yaml_files(project)
+    assert after["measures/kpis.yaml"] == expected_kpis(before["measures/kpis.yaml"])
+    assert after[page_yaml].decode("utf-8") == expected_page
+    untouched = set(before) - {"measures/kpis.yaml", page_yaml}
+    assert {k: after[k] for k in untouched} == {k: before[k] for k in untouched} and set(after) == set(before)
+    rebuilt = build(project)  # with Microsoft's TOM check of the TMDL where it is installed
+    assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
+    check_measure_rebuilt(project, measure)
+    assert (out(project) / PAGE / "visuals" / "gauge_repeat_rate" / "visual.json").read_text("utf-8") == visual
+    assert (out(project) / PAGE / "page.json").read_text("utf-8") == page
+    check_engine(project)
+    # merged and rebuilt: a second merge finds nothing to do
+    again = merge(project)
+    assert again.returncode == 0 and "nothing to merge" in again.stdout, again.stdout + again.stderr
+
+
+def test_new_visual_is_kept_as_raw_pbir(project: Path):
+    """A visual Desktop added is written back byte-for-byte from semantic/pbir/ (as `import` does)."""
+    folder = out(project) / PAGE / "visuals" / "desktop_textbox"
+    folder.mkdir()
+    text = json.dumps({"$schema": "https://developer.microsoft.com/json-schemas/fabric/item/report/definition/"
+                                  "visualContainer/2.0.0/schema.json",
+                       "name": "desktop_textbox",
+                       "position": {"x": 16, "y": 1600, "z": 17000, "height": 40, "width": 300, "tabOrder": 17000},
+                       "visual": {"visualType": "textbox", "drillFilterOtherVisuals": True}}, indent=2)
+    (folder / "visual.json").write_text(text, "utf-8")
+    done = merge(project)
+    assert done.returncode == 0, done.stdout + done.stderr
+    kept = project / "semantic" / "pbir" / "pages" / "customer_snapshot" / "visuals" / "desktop_textbox" / "visual.json"
+    assert kept.read_bytes() == text.encode("utf-8")
+    rebuilt = build(project, "--no-tom")
+    assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
+    assert (folder / "visual.json").read_bytes() == text.encode("utf-8")
+
+
+def manifest(project: Path) -> bytes:
+    return (out(project) / ".pbi-forge-manifest.json").read_bytes()
+
+
+def test_changed_relationship_is_refused_and_nothing_written(project: Path):
+    before, record = yaml_files(project), manifest(project)
+    add_measure(project)  # maps, but must not be written alone
+    path = out(project) / f"{NAME}.SemanticModel/definition/relationships.tmdl"
+    text = path.read_text("utf-8")
+    assert "\tcrossFilteringBehavior: bothDirections\n" not in text.split("\n\n")[0]
+    first, rest = text.split("\n", 1)
+    path.write_bytes((first + "\n\tcrossFilteringBehavior: bothDirections\n" + rest).encode("utf-8"))
+    done = merge(project)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"{path}:1:1: error: changed in Desktop" in done.stderr and "hint: make the change in the YAML" \
+        in done.stderr and "Traceback" not in done.stderr
+    assert yaml_files(project) == before and manifest(project) == record
+    # --force merges what maps and leaves the relationship for the next build to refuse
+    forced = merge(project, "--force")
+    assert forced.returncode == 0, forced.stdout + forced.stderr
+    assert f"measure [{NEW_MEASURE}] added" in forced.stdout and "not merged (--force)" in forced.stdout
+    assert yaml_files(project)["measures/kpis.yaml"] == expected_kpis(before["measures/kpis.yaml"])
+    refused = build(project, "--no-tom")
+    assert refused.returncode == 2 and "relationships.tmdl: it changed since the last build" in refused.stderr \
+        and "Fact_Orders.tmdl" not in refused.stderr, refused.stderr
+
+
+def test_deleted_table_is_refused(project: Path):
+    before, record = yaml_files(project), manifest(project)
+    path = out(project) / TABLES / "Dim_Date.tmdl"
+    path.unlink()
+    done = merge(project)
+    assert done.returncode == 2
+    assert f"{path}:1:1: error: deleted in Desktop" in done.stderr and "nothing was written" in done.stderr
+    assert yaml_files(project) == before and manifest(project) == record
+
+
+def test_fractional_position_and_column_change_are_refused(project: Path):
+    before = yaml_files(project)
+    path = out(project) / PAGE / "visuals" / "gauge_repeat_rate" / "visual.json"
+    doc = json.loads(path.read_text("utf-8"))
+    doc["position"]["x"] = 20.5
+    path.write_text(json.dumps(doc, indent=2), "utf-8")
+    table = out(project) / TABLES / "Dim_Customer.tmdl"
+    text = table.read_text("utf-8")
+    line = next(n for n, ln in enumerate(text.split("\n"), 1) if ln.startswith("\tcolumn "))
+    table.write_text(text.replace("\n\tcolumn ", "\n\tcolumn Added_In_Desktop\n\t\tdataType: string\n\n\tcolumn ", 1),
+                     "utf-8")
+    done = merge(project)
+    assert done.returncode == 2
+    assert "moved to a fractional position (x=20.5" in done.stderr
+    assert f"{table}:{line}:2: error: table 'Dim_Customer' changed beyond its measures" in done.stderr, done.stderr
+    assert yaml_files(project) == before
+
+
+def test_nothing_to_merge_and_bad_path(project: Path):
+    done = merge(project)
+    assert done.returncode == 0 and "nothing to merge" in done.stdout
+    missing = merge(project, str(project / "nowhere"))
+    assert missing.returncode == 2 and "no such folder" in missing.stderr and "Traceback" not in missing.stderr
+    no_path = run("import", "--project", str(project))
+    assert no_path.returncode == 2 and "import needs a PATH" in no_path.stderr
