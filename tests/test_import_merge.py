@@ -366,3 +366,42 @@ def test_nothing_to_merge_and_bad_path(project: Path):
     assert missing.returncode == 2 and "no such folder" in missing.stderr and "Traceback" not in missing.stderr
     no_path = run("import", "--project", str(project))
     assert no_path.returncode == 2 and "import needs a PATH" in no_path.stderr
+
+
+def test_new_page_becomes_a_yaml_page_with_raw_visuals(project: Path):
+    """Desktop adds a page (a 20-hex-digit folder, as Desktop names them) with a text box,
+    lists it last in pages.json and opens it (activePageName)."""
+    before = yaml_files(project)
+    pages = out(project) / f"{NAME}.Report/definition/pages"
+    page_id = "a1b2c3d4e5f60718293a"
+    schema = json.loads((pages / "customer_snapshot" / "page.json").read_text("utf-8"))["$schema"]
+    page_text = json.dumps({"$schema": schema, "name": page_id, "displayName": "Page 1",
+                            "displayOption": "FitToPage", "height": 720, "width": 1280}, indent=2)
+    (pages / page_id / "visuals" / "textbox1").mkdir(parents=True)
+    (pages / page_id / "page.json").write_text(page_text, "utf-8")
+    visual_text = json.dumps({"$schema": schema.replace("/page/", "/visualContainer/"), "name": "textbox1",
+                              "position": {"x": 40, "y": 40, "z": 0, "height": 60, "width": 400, "tabOrder": 0},
+                              "visual": {"visualType": "textbox", "drillFilterOtherVisuals": True}}, indent=2)
+    (pages / page_id / "visuals" / "textbox1" / "visual.json").write_text(visual_text, "utf-8")
+    order = json.loads((pages / "pages.json").read_text("utf-8"))
+    order["pageOrder"].append(page_id)
+    order["activePageName"] = page_id
+    (pages / "pages.json").write_text(json.dumps(order, indent=2), "utf-8")
+    done = merge(project)
+    assert done.returncode == 0, done.stdout + done.stderr
+    after = yaml_files(project)
+    # seven YAML pages (order 1-7): the new one is the eighth; our writer would write its page.json
+    # byte for byte (FitToPage for a 720 px page), so only its visual is raw PBIR
+    new = {k: v for k, v in after.items() if k not in before}
+    assert new == {
+        "semantic/pages/08_Page_1.yaml": (  # named as `import` names pages (to_yaml.slug)
+            "# Page added in Power BI Desktop, merged by `pbi-forge import --merge`; its visuals are kept as raw "
+            f"PBIR in semantic/pbir/pages/{page_id}/ (written back byte-for-byte).\n"
+            f"name: Page 1\nid: {page_id}\norder: 8\nwidth: 1280\nheight: 720\nvisuals: []\n").encode("utf-8"),
+        f"semantic/pbir/pages/{page_id}/visuals/textbox1/visual.json": visual_text.encode("utf-8")}
+    assert {k: after[k] for k in before} == before
+    rebuilt = build(project, "--no-tom")
+    assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
+    assert (pages / page_id / "page.json").read_text("utf-8") == page_text
+    assert (pages / page_id / "visuals" / "textbox1" / "visual.json").read_text("utf-8") == visual_text
+    assert json.loads((pages / "pages.json").read_text("utf-8"))["pageOrder"] == order["pageOrder"]

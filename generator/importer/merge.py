@@ -40,8 +40,8 @@ from generator.emit.project import text_files
 from generator.emit.writer import MANIFEST, manifest_text, read_manifest
 from generator.errors import ForgeError, Problem
 from generator.importer import yaml_edit as E
-from generator.importer.merge_diff import (FileDiff, KeepRaw, MeasureChange, PageRename, VisualMove, diff_output,
-                                           measure_extras, measure_values, read_text)
+from generator.importer.merge_diff import (FileDiff, KeepRaw, MeasureChange, NewPage, PageRename, VisualMove,
+                                           diff_output, measure_extras, measure_values, read_text)
 from generator.importer.tmdl_reader import Node, parse_text
 from generator.importer.to_yaml import slug
 from generator.importer.yaml_text import dump
@@ -252,6 +252,28 @@ class Planner:
             self.lines.append(f"visual '{v.name}' on page '{page.name}': position {x}, {y}, {w} x {h} ({why}) "
                               f"in {rel}")
 
+    def new_pages(self, pages: list[NewPage]) -> None:
+        """Each new page after the YAML's pages, in Desktop's order; its page.json is kept
+        as raw PBIR unless our writer would write the same bytes."""
+        order = max((p.order for p in self.model.pages), default=0)
+        for page in sorted(pages, key=lambda p: (p.index, p.page)):
+            order += 1
+            rel = f"semantic/pages/{order:02d}_{slug(page.name)}.yaml"
+            n = 2
+            while (self.project / rel).exists() or rel in self.new:
+                rel, n = f"semantic/pages/{order:02d}_{slug(page.name)}_{n}.yaml", n + 1
+            ours = pbir.dumps({"$schema": pbir.schema_url("page"), "name": page.page, "displayName": page.name,
+                               "displayOption": pbir.display_option(page.height), "height": page.height,
+                               "width": page.width})
+            notes = [f"Page added in Power BI Desktop, merged by `pbi-forge import --merge`; its visuals are kept "
+                     f"as raw PBIR in semantic/pbir/pages/{page.page}/ (written back byte-for-byte)."]
+            if ours != page.text:
+                self.new[f"semantic/pbir/pages/{page.page}/page.json"] = page.text
+                notes.append("page.json is kept as raw PBIR too (it holds more than the YAML says).")
+            self.new[rel] = dump({"name": page.name, "id": page.page, "order": order, "width": page.width,
+                                  "height": page.height, "visuals": []}, tuple(notes))
+            self.lines.append(f"page '{page.name}' added as {rel}")
+
     def keep_raw(self, change: KeepRaw) -> None:
         rel = f"semantic/pbir/{change.rel}"
         self.new[rel] = change.text
@@ -268,6 +290,7 @@ class Planner:
 
 def plan(planner: Planner, diffs: list[FileDiff]) -> None:
     moves: dict[str, list[tuple[VisualMove, FileDiff]]] = {}
+    planner.new_pages([c for d in diffs for c in d.changes if isinstance(c, NewPage)])
     for d in diffs:
         for change in d.changes:
             if isinstance(change, MeasureChange):
@@ -278,7 +301,7 @@ def plan(planner: Planner, diffs: list[FileDiff]) -> None:
                 moves.setdefault(change.page, []).append((change, d))
             elif isinstance(change, KeepRaw):
                 planner.keep_raw(change)
-            else:
+            elif not isinstance(change, NewPage):
                 raise AssertionError(f"no merge for {type(change).__name__}")
     for page_id, items in moves.items():
         planner.moves(page_id, [m for m, d in items if not d.problems])
@@ -331,6 +354,13 @@ def verify(out: Path, diffs: list[FileDiff], built: dict[str, str], rebuilt: dic
             elif isinstance(change, KeepRaw):
                 if rebuilt.get(report + change.rel) != change.text:
                     wrong.append(f"raw PBIR {d.rel}")
+            elif isinstance(change, NewPage):
+                if rebuilt.get(d.rel) != change.text:
+                    wrong.append(f"new page {d.rel}")
+        if d.rel == f"{report}pages/pages.json" and not d.problems:
+            theirs = json.loads(read_text(out / d.rel)).get("pageOrder")
+            if json.loads(rebuilt[d.rel]).get("pageOrder") != theirs:
+                wrong.append(f"page order {d.rel}")
     moved_pages = {c.page for d in diffs for c in d.changes if isinstance(c, VisualMove)}
     for page in moved_pages:  # the visuals Desktop did not move stay where they are
         prefix = f"{report}pages/{page}/visuals/"

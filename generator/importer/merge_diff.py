@@ -11,8 +11,11 @@ what the current YAML builds, object by object:
 - `pages/<p>/visuals/<v>/visual.json`: the visual moved or was resized (x, y, width, height).
 - `pages/<p>/page.json`: the page was renamed (displayName).
 - a raw PBIR file the YAML keeps verbatim (semantic/pbir/): Desktop's new bytes.
-- a new visual.json on a page the YAML has: kept as raw PBIR, as `import` does.
-- `pages/pages.json` with only `activePageName` changed: the page Desktop had open; ignored.
+- a new page (page.json in a new folder): a YAML page; its visuals and, if our writer would
+  not write the same page.json, the page.json itself, kept as raw PBIR, as `import` does.
+- a new visual.json on a page: kept as raw PBIR.
+- `pages/pages.json`: new pages at the end of `pageOrder`; `activePageName` (the page Desktop
+  had open) is not kept.
 
 Anything else (a column, a relationship, a deleted file, a visual's formatting) is a
 Problem naming the file, the object and what to do: nothing is guessed.
@@ -20,6 +23,7 @@ Problem naming the file, the object and what to do: nothing is guessed.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +37,7 @@ MEASURE_PROPS = {"formatString": "format", "displayFolder": "folder"}
 IGNORED_PROPS = {"lineageTag"}
 IGNORED_ANNOTATIONS = {"PBI_FormatHint"}  # Desktop's hint for a measure without a format string
 POSITION = ("x", "y", "width", "height")
+_ID = re.compile(r"^[A-Za-z0-9_-]{1,50}$")  # a PBIR page folder name
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,18 @@ class VisualMove:
 class PageRename:
     page: str
     name: str
+    pos: Pos
+
+
+@dataclass(frozen=True)
+class NewPage:
+    """A page Desktop added: a YAML page (name, id, order, size) whose visuals stay raw PBIR."""
+    page: str
+    name: str
+    width: int
+    height: int
+    text: str  # page.json as Desktop saved it
+    index: int  # its place in Desktop's pageOrder
     pos: Pos
 
 
@@ -273,21 +290,54 @@ def page_diff(out: Path, rel: str, report_rel: str, built_text: str, raw: set[st
     return diff
 
 
-def pages_json_diff(out: Path, rel: str, built_text: str) -> FileDiff:
+def pages_json_diff(out: Path, rel: str, built_text: str, new_pages: list[str]) -> FileDiff:
+    """Accepted: `activePageName` (the page Desktop had open) and the pages Desktop added,
+    at the end of `pageOrder`; any other change of the order is refused."""
     diff = FileDiff(rel)
     path = out / rel
     text = read_text(path)
     theirs, mine = _json(path, text), json.loads(built_text)
     if theirs is None:
         diff.problems.append(_json_problem(path, text))
-    elif {k: v for k, v in theirs.items() if k != "activePageName"} == \
+        return diff
+    mine = {**mine, "pageOrder": [*mine.get("pageOrder", []), *new_pages]}
+    if {k: v for k, v in theirs.items() if k != "activePageName"} == \
             {k: v for k, v in mine.items() if k != "activePageName"}:
-        diff.notes.append(f"{rel}: only the page Desktop had open (activePageName) changed; the build writes "
-                          "the first page again")
+        if theirs.get("activePageName") != mine.get("activePageName"):
+            diff.notes.append(f"{rel}: the page Desktop had open (activePageName) is not kept; the build opens "
+                              "the first page")
     else:
         diff.problems.append(Problem(Pos(str(path), 1, 1), "the page order (pageOrder) changed: the merge does not "
-                                                           "reorder pages",
+                                                           "reorder pages (new pages go last)",
                                      "set `order:` in semantic/pages/*.yaml, then build with --force"))
+    return diff
+
+
+def _page_order(out: Path, name: str) -> list[str]:
+    path = out / f"{name}.Report/definition/pages/pages.json"
+    doc = _json(path, read_text(path)) if path.is_file() else None
+    order = doc.get("pageOrder") if doc else None
+    return [str(x) for x in order] if isinstance(order, list) else []
+
+
+def new_page_diff(out: Path, rel: str, page: str, order: list[str]) -> FileDiff:
+    diff = FileDiff(rel)
+    path = out / rel
+    text = read_text(path)
+    doc = _json(path, text)
+    if doc is None:
+        diff.problems.append(_json_problem(path, text))
+        return diff
+    name, width, height = doc.get("displayName"), doc.get("width", 1280), doc.get("height", 720)
+    if not _ID.match(page) or not isinstance(name, str) or not name.strip() or \
+            not all(isinstance(v, int) and not isinstance(v, bool) for v in (width, height)):
+        diff.problems.append(Problem(Pos(str(path), 1, 1), f"new page '{page}': the YAML needs a folder name of "
+                                                           "letters, digits, _ and -, a displayName and whole-pixel "
+                                                           "width and height",
+                                     "add the page to semantic/pages/ by hand, then build with --force"))
+        return diff
+    index = order.index(page) if page in order else len(order)
+    diff.changes.append(NewPage(page, name, width, height, text, index, Pos(str(path), 1, 1)))
     return diff
 
 
@@ -302,9 +352,8 @@ def new_file_diff(out: Path, rel: str, report_rel: str | None, page_ids: set[str
         else:
             diff.changes.append(KeepRaw(report_rel, text, True))
         return diff
-    what = "a new page" if len(parts) >= 2 and parts[0] == "pages" and parts[1] not in page_ids else "a new file"
-    diff.problems.append(Problem(Pos(str(out / rel), 1, 1), f"{what} Desktop added: the merge maps new measures "
-                                                            "and new visuals on existing pages only",
+    diff.problems.append(Problem(Pos(str(out / rel), 1, 1), "a new file Desktop added: the merge maps new "
+                                                            "measures, pages and visuals only",
                                  "add it to the YAML (or import the PBIP into a new project with "
                                  "`pbi-forge import`), then build with --force"))
     return diff
@@ -323,14 +372,23 @@ def diff_output(out: Path, name: str, built: dict[str, str], manifest: dict[str,
     `raw` / `tmdl_raw`: the PBIR / TMDL files the YAML keeps verbatim (definition-relative)."""
     report = f"{name}.Report/definition/"
     model = f"{name}.SemanticModel/definition/"
+    found = desktop_files(out, name, built, manifest)
+    order = _page_order(out, name)
+    # pages Desktop added (a page.json in a folder the YAML has no page for), in Desktop's order
+    new_pages = sorted({rel.split("/")[-2] for rel, state in found if state == "added" and rel.startswith(report)
+                        and len(rel[len(report):].split("/")) == 3 and rel.endswith("/page.json")
+                        and rel.split("/")[-2] not in page_ids},
+                       key=lambda p: (order.index(p) if p in order else len(order), p))
     diffs = []
-    for rel, state in desktop_files(out, name, built, manifest):
+    for rel, state in found:
         report_rel = rel[len(report):] if rel.startswith(report) else None
         parts = report_rel.split("/") if report_rel else []
         if state == "deleted":
             diffs.append(deleted_diff(out, rel))
+        elif state == "added" and len(parts) == 3 and parts[1] in new_pages and parts[2] == "page.json":
+            diffs.append(new_page_diff(out, rel, parts[1], order))
         elif state == "added":
-            diffs.append(new_file_diff(out, rel, report_rel, page_ids))
+            diffs.append(new_file_diff(out, rel, report_rel, page_ids | set(new_pages)))
         elif rel.startswith(model) and rel[len(model):] in tmdl_raw:
             d = FileDiff(rel)
             d.problems.append(Problem(Pos(str(out / rel), 1, 1),
@@ -345,7 +403,7 @@ def diff_output(out: Path, name: str, built: dict[str, str], manifest: dict[str,
         elif len(parts) == 3 and parts[2] == "page.json":
             diffs.append(page_diff(out, rel, report_rel, built[rel], raw))
         elif report_rel == "pages/pages.json":
-            diffs.append(pages_json_diff(out, rel, built[rel]))
+            diffs.append(pages_json_diff(out, rel, built[rel], new_pages))
         else:
             d = FileDiff(rel)
             d.problems.append(Problem(Pos(str(out / rel), 1, 1),
@@ -353,4 +411,9 @@ def diff_output(out: Path, name: str, built: dict[str, str], manifest: dict[str,
                                       "positions and page names only",
                                       "make the change in the YAML, then build with --force"))
             diffs.append(d)
+    failed = [d for d in diffs if d.problems and any(isinstance(c, NewPage) for c in d.changes)]
+    for d in diffs:
+        if d.rel == f"{report}pages/pages.json" and failed:
+            d.problems.append(Problem(Pos(str(out / d.rel), 1, 1), "the page order lists a new page the merge "
+                                                                   f"cannot take ({failed[0].rel})"))
     return diffs
