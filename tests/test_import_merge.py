@@ -82,8 +82,20 @@ def out(project: Path) -> Path:
     return project / "powerbi"
 
 
+def stamp_model(project: Path) -> None:
+    """What every Desktop save adds to model.tmdl: its version and tooling annotations
+    (as in ../shared/pbip-samples/RuiRomano__pbip-demo/src/Model03.SemanticModel)."""
+    path = out(project) / f"{NAME}.SemanticModel/definition/model.tmdl"
+    text = path.read_text("utf-8")
+    at = text.index("annotation __PBI_TimeIntelligenceEnabled")
+    path.write_bytes((text[:at] + "annotation PBIDesktopVersion = 2.144.331.0 (25.06)\n\n"
+                      + text[at:].replace("\nref table", "\nannotation PBI_ProTooling = [\"DevMode\"]\n\nref table", 1)
+                      ).encode("utf-8"))
+
+
 def add_measure(project: Path) -> str:
     """Desktop adds [Revenue per Ordering Customer] to Fact_Orders after its last measure."""
+    stamp_model(project)
     path = out(project) / TABLES / "Fact_Orders.tmdl"
     text = path.read_text("utf-8")
     at = text.rfind("\n\n", 0, text.index("\tcolumn ")) + 2
@@ -174,6 +186,7 @@ def test_new_measure(project: Path):
     done = merge(project)
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"measure [{NEW_MEASURE}] added to measures/kpis.yaml" in done.stdout
+    assert "model.tmdl: Desktop's own annotations" in done.stdout
     after = yaml_files(project)
     assert after["measures/kpis.yaml"] == expected_kpis(before["measures/kpis.yaml"])
     assert {k: v for k, v in after.items() if k != "measures/kpis.yaml"} == \
@@ -265,8 +278,8 @@ def test_all_three_at_once(project: Path):
         expected_page[len("name: Customer Snapshot\n"):]
     measure, visual, page = add_measure(project), move_gauge(project), rename_page(project)
     # without the merge, the build refuses the three files Desktop changed
-    refused = build(project, "--no-tom")
-    assert refused.returncode == 2 and refused.stderr.count("changed since the last build") == 3, refused.stderr
+    refused = build(project, "--no-tom")  # model.tmdl too: Desktop stamped its version into it
+    assert refused.returncode == 2 and refused.stderr.count("changed since the last build") == 4, refused.stderr
     done = merge(project)
     assert done.returncode == 0, done.stdout + done.stderr
     after = yaml_files(project)
@@ -318,7 +331,7 @@ def test_changed_relationship_is_refused_and_nothing_written(project: Path):
     path.write_bytes((first + "\n\tcrossFilteringBehavior: bothDirections\n" + rest).encode("utf-8"))
     done = merge(project)
     assert done.returncode == 2, done.stdout + done.stderr
-    assert f"{path}:1:1: error: changed in Desktop" in done.stderr and "hint: make the change in the YAML" \
+    assert f"{path}:1:1: error: changed since the last build" in done.stderr and "hint: make the change in the YAML" \
         in done.stderr and "Traceback" not in done.stderr
     assert yaml_files(project) == before and manifest(project) == record
     # --force merges what maps and leaves the relationship for the next build to refuse

@@ -36,6 +36,9 @@ from generator.source import Pos
 MEASURE_PROPS = {"formatString": "format", "displayFolder": "folder"}
 IGNORED_PROPS = {"lineageTag"}
 IGNORED_ANNOTATIONS = {"PBI_FormatHint"}  # Desktop's hint for a measure without a format string
+# model-level annotations Desktop writes about itself on save (its version, the preview
+# features on, the Power Query pane's order): not the model; the build writes its own
+DESKTOP_ANNOTATIONS = {"PBIDesktopVersion", "PBI_ProTooling", "PBI_QueryOrder", "__PBI_TimeIntelligenceEnabled"}
 POSITION = ("x", "y", "width", "height")
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,50}$")  # a PBIR page folder name
 
@@ -103,7 +106,11 @@ def desktop_files(out: Path, name: str, built: dict[str, str], manifest: dict[st
     on_disk = {p.relative_to(out).as_posix() for root in roots if (out / root).is_dir()
                for p in (out / root).rglob("*") if p.is_file()}
     found = []
-    for rel in sorted(on_disk | {r for r in built if r.startswith(roots)}):
+    for rel in sorted(on_disk | {r for r in built if r.startswith(roots)} | {r for r in manifest if r in built}):
+        if not rel.startswith(roots) and rel in built and (out / rel).is_file() and manifest.get(rel) not in \
+                (None, sha256(out / rel)) and built[rel].encode("utf-8") != (out / rel).read_bytes():
+            found.append((rel, "changed"))  # another generated file (.platform, a dax/ file) changed
+            continue
         if not rel.startswith(roots) or not rel.endswith((".tmdl", ".json")):
             continue
         path = out / rel
@@ -210,6 +217,25 @@ def _extras_text(m: Node) -> str:
     props, kids = measure_extras(m)
     names = [k for k, _ in props] + [c[0] + (f" {c[1]}" if c[1] else "") for c in kids]
     return ", ".join(names) or "none"
+
+
+def model_diff(out: Path, rel: str, built_text: str) -> FileDiff:
+    """model.tmdl: only Desktop's own annotations changed (its version, tooling flags)."""
+    diff = FileDiff(rel)
+    path = out / rel
+
+    def kept(text: str) -> tuple:
+        return tuple(_shape(n) for n in parse_text(path, text).nodes
+                     if not (n.kind == "annotation" and n.name in DESKTOP_ANNOTATIONS))
+
+    if kept(read_text(path)) == kept(built_text):
+        diff.notes.append(f"{rel}: Desktop's own annotations ({', '.join(sorted(DESKTOP_ANNOTATIONS))}) are not "
+                          "kept; the build writes its model.tmdl")
+    else:
+        diff.problems.append(Problem(Pos(str(path), 1, 1), "the model changed in Desktop (model.tmdl beyond "
+                                                           "Desktop's own annotations): the merge cannot map that",
+                                     "make the change in semantic/model.yaml, then build with --force"))
+    return diff
 
 
 def _json(path: Path, text: str) -> dict | None:
@@ -396,6 +422,8 @@ def diff_output(out: Path, name: str, built: dict[str, str], manifest: dict[str,
                                       f"copy Desktop's file over semantic/tmdl/{rel[len(model):]} (and the YAML "
                                       "that declares the table), then build"))
             diffs.append(d)
+        elif rel == f"{model}model.tmdl":
+            diffs.append(model_diff(out, rel, built[rel]))
         elif rel.startswith(f"{model}tables/"):
             diffs.append(table_diff(out, rel, built[rel]))
         elif len(parts) == 5 and parts[2] == "visuals":
@@ -407,8 +435,8 @@ def diff_output(out: Path, name: str, built: dict[str, str], manifest: dict[str,
         else:
             d = FileDiff(rel)
             d.problems.append(Problem(Pos(str(out / rel), 1, 1),
-                                      "changed in Desktop: the merge maps measures (tables/*.tmdl), visual "
-                                      "positions and page names only",
+                                      "changed since the last build (by Desktop or by hand): the merge maps "
+                                      "measures, visual positions, page names and new pages and visuals only",
                                       "make the change in the YAML, then build with --force"))
             diffs.append(d)
     failed = [d for d in diffs if d.problems and any(isinstance(c, NewPage) for c in d.changes)]
