@@ -418,3 +418,48 @@ def test_new_page_becomes_a_yaml_page_with_raw_visuals(project: Path):
     assert (pages / page_id / "page.json").read_text("utf-8") == page_text
     assert (pages / page_id / "visuals" / "textbox1" / "visual.json").read_text("utf-8") == visual_text
     assert json.loads((pages / "pages.json").read_text("utf-8"))["pageOrder"] == order["pageOrder"]
+
+
+def test_new_measures_of_a_table_without_measures_file(project: Path):
+    """Dim_Channel has no measures/*.yaml: its two new measures go to one new file, written as
+    `import` writes measures files (generator/importer/yaml_text.py)."""
+    before = yaml_files(project)
+    path = out(project) / TABLES / "Dim_Channel.tmdl"
+    text = path.read_text("utf-8")
+    blocks = ("\tmeasure Channels = COUNTROWS ( Dim_Channel )\n"
+              "\t\tformatString: 0\n"
+              "\t\tlineageTag: 0d5f7f0e-97a1-4a51-9a3e-1b2c3d4e5f60\n\n"
+              "\tmeasure 'Highest Channel ID' =\n"
+              "\t\t\tCALCULATE (\n"
+              "\t\t\t    MAX ( Dim_Channel[Channel_ID] ),\n"
+              "\t\t\t    ALL ( Dim_Channel )\n"
+              "\t\t\t)\n"
+              "\t\tdisplayFolder: Channels\n"
+              "\t\tlineageTag: 0d5f7f0e-97a1-4a51-9a3e-1b2c3d4e5f61\n\n")
+    at = text.index("\tcolumn ")
+    path.write_bytes((text[:at] + blocks + text[at:]).encode("utf-8"))
+    done = merge(project)
+    assert done.returncode == 0, done.stdout + done.stderr
+    after = yaml_files(project)
+    assert {k: after[k] for k in before} == before
+    assert {k: v.decode("utf-8") for k, v in after.items() if k not in before} == {"measures/Dim_Channel.yaml": (  # named as `import` names it
+        "# Measures of Dim_Channel, merged from Power BI Desktop by `pbi-forge import --merge`.\n"
+        "table: Dim_Channel\n"
+        "measures:\n"
+        "  - {name: Channels, expression: COUNTROWS ( Dim_Channel ), format: '0'}\n"
+        # the DAX as `fmt` formats it: a call that fits on one line is written on one line
+        "  - name: Highest Channel ID\n"
+        "    expression: CALCULATE ( MAX ( Dim_Channel[Channel_ID] ), ALL ( Dim_Channel ) )\n"
+        "    folder: Channels\n")}
+    rebuilt = build(project, "--no-tom")
+    assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
+    # COUNTROWS counts the table's rows and MAX over ALL its highest key (dax.guide/countrows,
+    # dax.guide/max, dax.guide/all): by hand SQL over the Parquet the build wrote
+    done = run("query", "--project", str(project), "--format", "json",
+               'EVALUATE ROW("n", [Channels], "m", [Highest Channel ID])')
+    assert done.returncode == 0, done.stderr
+    con = duckdb.connect()
+    want = con.execute("SELECT COUNT(*), MAX(Channel_ID) FROM read_parquet(?)",
+                       [str(out(project) / "data" / "Dim_Channel.parquet")]).fetchone()
+    con.close()
+    assert want[0] > 1 and json.loads(done.stdout)["rows"] == [list(want)]

@@ -80,6 +80,7 @@ class Planner:
         self.texts: dict[str, str] = {}  # project-relative path -> original text (files edited)
         self.edits: dict[str, list[E.Edit]] = {}
         self.new: dict[str, str] = {}  # project-relative path -> text of a new file
+        self.new_measures: dict[str, tuple[str, list[dict]]] = {}  # table -> (new measures file, its items)
         self.lines: list[str] = []
 
     # -- files ------------------------------------------------------------------------
@@ -110,6 +111,12 @@ class Planner:
             out.append((f"measures/{path.name}", str(doc.get("table", "")), doc.get("folder")))
         return out
 
+    def _free(self, table: str) -> str:
+        rel, n = f"measures/{slug(table)}.yaml", 2
+        while (self.project / rel).exists() or rel in self.new:
+            rel, n = f"measures/{slug(table)}_{n}.yaml", n + 1
+        return rel
+
     @staticmethod
     def _dax(change: MeasureChange, d: FileDiff) -> str | None:
         try:
@@ -139,12 +146,10 @@ class Planner:
         inherited = home[2] if home else None
         if (v["folder"] or None) != (inherited or None):
             item["folder"] = v["folder"] or ""
-        if home is None:
-            rel = f"measures/{slug(change.table)}.yaml"
-            n = 2
-            while (self.project / rel).exists() or rel in self.new:
-                rel, n = f"measures/{slug(change.table)}_{n}.yaml", n + 1
-            self.new[rel] = dump({"table": change.table, "measures": [item]},
+        if home is None:  # the table has no measures file yet: one for all its new measures
+            rel, items = self.new_measures.setdefault(change.table.lower(), (self._free(change.table), []))
+            items.append(item)
+            self.new[rel] = dump({"table": change.table, "measures": items},
                                  (f"Measures of {change.table}, merged from Power BI Desktop by "
                                   "`pbi-forge import --merge`.",))
             self.lines.append(f"measure [{change.name}] added to {rel} (new file)")
