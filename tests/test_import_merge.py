@@ -463,3 +463,28 @@ def test_new_measures_of_a_table_without_measures_file(project: Path):
                        [str(out(project) / "data" / "Dim_Channel.parquet")]).fetchone()
     con.close()
     assert want[0] > 1 and json.loads(done.stdout)["rows"] == [list(want)]
+
+
+def test_yaml_edits_keep_windows_line_ends_and_comments():
+    """A YAML file saved with CRLF line ends keeps them in every merged line; a comment after a
+    one-line value that becomes a block moves onto the `|-` line."""
+    from generator.importer import yaml_edit as E
+
+    text = ("# measures\r\ntable: T\r\nmeasures:\r\n"
+            "  - name: A  # first\r\n    expression: SUM ( T[x] )  # keep me\r\n\r\n"
+            "  # the last one\r\n  - {name: B, expression: '1'}\r\n")
+    root = E.compose(text, "t.yaml")
+    seq = E.get(root, "measures")
+    first, last = seq.value
+    edits = [E.replace(text, E.get(first, "expression"), 4, "VAR a = 1\nRETURN\n    a"),
+             E.add_key(text, last, "format", "0"),
+             E.append_item(text, seq, {"name": "C", "expression": "SUM ( T[y] )", "description": "a, b"})]
+    new = E.apply(text, edits)
+    assert new == ("# measures\r\ntable: T\r\nmeasures:\r\n"
+                   "  - name: A  # first\r\n    expression: |- # keep me\r\n      VAR a = 1\r\n      RETURN\r\n"
+                   "          a\r\n\r\n"
+                   "  # the last one\r\n  - {name: B, expression: '1', format: '0'}\r\n"
+                   # a value with a flow indicator ([ ] ,) keeps the item out of flow style (yaml_text._flow)
+                   "  - name: C\r\n    expression: SUM ( T[y] )\r\n    description: a, b\r\n")
+    import yaml
+    assert yaml.safe_load(new)["measures"][0]["expression"] == "VAR a = 1\nRETURN\n    a"

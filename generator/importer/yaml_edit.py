@@ -39,11 +39,12 @@ def compose(text: str, label: str) -> yaml.Node:
 def apply(text: str, edits: list[Edit]) -> str:
     """The text with every edit applied (spans must not overlap; insertions at one point keep their order)."""
     ordered = sorted(enumerate(edits), key=lambda ie: (ie[1].start, ie[1].end, ie[0]))
+    crlf = "\r\n" in text  # a file saved with Windows line ends keeps them
     out, at = [], 0
     for _, e in ordered:
         if e.start < at:
             raise ForgeError("internal: two merge edits overlap in one YAML file")
-        out += [text[at:e.start], e.text]
+        out += [text[at:e.start], e.text.replace("\n", "\r\n") if crlf else e.text]
         at = e.end
     return "".join(out) + text[at:]
 
@@ -74,7 +75,7 @@ def _last_scalar(node: yaml.Node) -> yaml.Node:
 def _line_after(text: str, node: yaml.Node) -> int:
     """The index just past the line on which `node`'s text ends (its trailing comment included)."""
     end = _last_scalar(node).end_mark.index
-    while end > 0 and text[end - 1] in " \t\n":
+    while end > 0 and text[end - 1] in " \t\r\n":
         end -= 1  # a block scalar owns the line breaks after it
     nl = text.find("\n", end)
     return len(text) if nl < 0 else nl + 1
@@ -99,11 +100,12 @@ def replace(text: str, node: yaml.Node, key_col: int, value: Any) -> Edit:
     if isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
         # a block scalar owns the line breaks (and blank lines) after its last line: keep them
         original = text[start:end]
-        return Edit(start, end, new + original[len(original.rstrip(" \t\n")):])
+        return Edit(start, end, new + original[len(original.rstrip(" \t\r\n")):].replace("\r\n", "\n"))
     if "\n" in new:
         # a one-line value becomes a block: a comment after it moves onto the `|-` line
         line_end = text.find("\n", end)
         line_end = len(text) if line_end < 0 else line_end
+        line_end -= 1 if text[line_end - 1:line_end] == "\r" else 0
         comment = text[end:line_end].strip()
         head, _, body = new.partition("\n")
         head += f" {comment}" if comment.startswith("#") else ""
