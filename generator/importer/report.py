@@ -216,6 +216,16 @@ function or rule the engine stopped at (tests/test_import_synthesize.py builds e
 """
 
 
+HAND_WRITTEN = "<!-- Hand-written from here on: `--write` keeps this part as it is. -->"
+
+
+def hand_written(doc: Path = DOC) -> str:
+    """The hand-written part of docs/import.md (from the HAND_WRITTEN line on), kept by --write."""
+    text = doc.read_text("utf-8") if doc.is_file() else ""
+    at = text.find(HAND_WRITTEN)
+    return "\n" + text[at:] if at >= 0 else ""
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m generator.importer.report")
     parser.add_argument("--write", action="store_true", help=f"write {DOC.relative_to(REPO)}")
@@ -223,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     if not SAMPLES.is_dir():
         print(f"no samples at {SAMPLES}", file=sys.stderr)
         return 2
-    text = INTRO + table(sample_paths())
+    text = INTRO + table(sample_paths()) + hand_written()
     if args.write:
         DOC.write_text(text, "utf-8")
     else:
