@@ -239,6 +239,31 @@ def test_rankx_in_a_calculated_column_runs_on_spark(spark):
     assert frame.values.tolist() == [[1, 4, 1], [2, 2, 2], [3, 2, 2], [4, 1, 4]]
 
 
+def test_generateseries_runs_on_spark(spark):
+    """GENERATESERIES (the shipped Month_Offset table) renders DuckDB's range() table function
+    as explode(sequence(…)) on Spark: Spark's own range() needs foldable bounds, which the
+    compiled row count is not (https://spark.apache.org/docs/latest/sql-ref-syntax-qry-select-tvf.html).
+    Rules (https://learn.microsoft.com/dax/generateseries-function-dax, https://dax.guide/generateseries/):
+    one column [Value] from start to end by increment, end included when reached; start > end
+    gives an empty table; whole-number arguments give whole numbers. Hand-worked: 0..12 by 1
+    is 13 values; 0..1 by 0.25 is 0, .25, .5, .75, 1; 1..COUNTROWS(Sales) (4 orders, a bound
+    that is a subquery) is 1..4, and SUMX over it 1+2+3+4 = 10."""
+    from generator.engine import Engine
+    from tests.engine import fixtures as fx
+
+    e = Engine(fx.model(), data={"Customer": fx.CUSTOMERS, "Sales": list(fx.ORDERS), "Date": fx.dates()},
+               as_of="2024-12-31", backend="spark", spark=spark)
+    months = e.query("EVALUATE GENERATESERIES(0, 12, 1) ORDER BY [Value]")
+    assert list(months.columns) == ["[Value]"] and str(months["[Value]"].dtype) == "int64"
+    assert list(months["[Value]"]) == list(range(13))
+    quarters = e.query("EVALUATE GENERATESERIES(0, 1, 0.25) ORDER BY [Value]")
+    assert list(quarters["[Value]"]) == [0.0, 0.25, 0.5, 0.75, 1.0]
+    assert len(e.query("EVALUATE GENERATESERIES(5, 1)")) == 0
+    orders = e.query("EVALUATE GENERATESERIES(1, COUNTROWS(Sales)) ORDER BY [Value]")
+    assert list(orders["[Value]"]) == [1, 2, 3, 4]
+    assert e.evaluate("SUMX(GENERATESERIES(1, COUNTROWS(Sales)), [Value])") == 10
+
+
 def test_a_function_spark_cannot_express_is_a_compile_error_naming_the_backend(spark):
     """DuckDB's round(DOUBLE, n) and Spark's differ (2.675 → 2.67 vs 2.68); a value of
     unknown type is refused, not rounded differently."""

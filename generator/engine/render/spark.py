@@ -361,6 +361,35 @@ class SparkRenderer(Renderer):
         value = inner.expressions[0]
         return exp.Paren(this=value.this if isinstance(value, exp.Alias) else value)
 
+    def _table(self, node: exp.Table) -> exp.Expression:
+        """DuckDB's table function range(a, b) (GENERATESERIES's row numbers): one BIGINT
+        column named `range`, a, a+1, …, b-1, no rows when b <= a. Spark's range() has the
+        rows but takes only foldable bounds, and the compiler's row count is not foldable
+        there (its increment check is raise_error(), its exact rounding a Python UDF; CALENDAR
+        and GENERATESERIES bounds may be subqueries). explode(sequence(a, b - 1)) takes any
+        bound, and an empty array where b <= a (sequence would count down):
+        (SELECT explode(CASE WHEN a < b THEN sequence(a, b - 1) ELSE <empty> END) AS range) AS r."""
+        fn_ = node.this
+        if not (isinstance(fn_, exp.Anonymous) and fn_.name.lower() == "range"):
+            return node
+        args = list(fn_.expressions)
+        if len(args) == 1:
+            args = [exp.Literal.number(0), args[0]]
+        if len(args) != 2:
+            raise self.unsupported(f"range() with {len(args)} arguments", "GENERATESERIES")
+
+        def rows(a, b):
+            nonempty = exp.LT(this=_paren(a.copy()), expression=_paren(b.copy()))
+            first = exp.cast(a.copy(), "BIGINT")  # typed items: `_kind` sees BIGINT through explode
+            empty = _f("slice", _f("sequence", first, first.copy()), exp.Literal.number(2), exp.Literal.number(1))
+            last = exp.cast(exp.Sub(this=_paren(b.copy()), expression=exp.Literal.number(1)), "BIGINT")
+            return _case((nonempty, _f("sequence", first.copy(), last)), default=empty)
+
+        bounds = [exp.cast(a, "BIGINT") for a in args]
+        items = _f("explode", _let(self._let_name(), bounds, rows))
+        alias = node.args.get("alias")
+        return exp.select(exp.alias_(items, "range")).subquery(alias.copy() if alias else "range")
+
     def _bracket(self, node: exp.Bracket) -> exp.Expression:
         """DuckDB list[i] (1-based; NULL out of range) → try_element_at."""
         (i,) = node.expressions
@@ -405,6 +434,8 @@ class SparkRenderer(Renderer):
         name = node.name.lower()
         args = list(node.expressions)
         if name in _SAME or name in _TO_UNIT:  # intervals: rewritten with their date ± (`_shift`)
+            return node
+        if name == "range" and isinstance(node.parent, exp.Table):  # a table function: `_table`
             return node
         if name.startswith("__dax_"):
             return self._macro(node, name, args)
@@ -608,15 +639,15 @@ def _kind(x: exp.Expression) -> str:
         return _kind(source) if source is not None else "?"
     if isinstance(x, exp.Window):
         return _kind(x.this)
-    if isinstance(x, exp.Anonymous) and x.name.lower() in ("min_by", "max_by"):
-        return _kind(x.expressions[0])
+    if isinstance(x, exp.Anonymous) and x.name.lower() in ("min_by", "max_by", "sequence", "slice", "explode"):
+        return _kind(x.expressions[0])  # sequence/slice/explode: the kind of the array's items
     if isinstance(x, (exp.Sum, exp.Min, exp.Max)):
         return _kind(x.this)
     if isinstance(x, exp.Div):
         return "double"
     if isinstance(x, exp.Case):
         kinds = {_kind(v) for v in [i.args["true"] for i in x.args.get("ifs", [])] + [x.args.get("default")]
-                 if v is not None and not _is_null(v)}
+                 if v is not None and not _is_null(v) and not _raises(v)}  # an error has no value
         return kinds.pop() if len(kinds) == 1 else "?"
     if isinstance(x, exp.Anonymous) and x.name.lower() == "element_at" and _is_let(x.expressions[0]):
         return _kind(x.expressions[0].expressions[1].this)  # `_let`: the kind of its body
@@ -679,6 +710,10 @@ def _is_let(x) -> bool:
         and isinstance(x.expressions[1], exp.Lambda) and x.expressions[1].expressions[0].name.startswith("__let")
 
 
+def _raises(x) -> bool:
+    return isinstance(x, exp.Anonymous) and x.name.lower() == "raise_error"
+
+
 def _is_null(x) -> bool:
     return isinstance(x, exp.Null) or (isinstance(x, exp.Cast) and isinstance(x.this, exp.Null))
 
@@ -699,6 +734,7 @@ _NODES = {
     exp.Avg: SparkRenderer._avg,
     exp.CTE: SparkRenderer._cte,
     exp.Bracket: SparkRenderer._bracket,
+    exp.Table: SparkRenderer._table,
     exp.Create: SparkRenderer._create,
     exp.Drop: SparkRenderer._drop,
     exp.Add: SparkRenderer._add,
