@@ -264,6 +264,43 @@ def test_generateseries_runs_on_spark(spark):
     assert e.evaluate("SUMX(GENERATESERIES(1, COUNTROWS(Sales)), [Value])") == 10
 
 
+def test_engines_sharing_a_session_keep_their_own_rows_and_reuse_only_equal_inputs(spark):
+    """Several engines on one session (the measure tests open one per distinct `given:`):
+    each engine's queries read its own rows even after another engine registered views of
+    the same names, and a calculated column is reused from another engine only when its
+    inputs are the same rows (backends/spark_reuse.py). Hand-worked: the four fixture orders
+    sum to 10 + 20 + 30 + 40 = 100 and their calculated Twice to 200; the first two orders
+    to 30 and 60. Rule: a calculated column is computed from its table's rows at refresh
+    (https://learn.microsoft.com/power-bi/transform-model/desktop-calculated-columns)."""
+    from dataclasses import replace as _replace
+
+    from generator.engine import Engine
+    from generator.engine.backends.spark_reuse import for_session
+    from generator.spec.model import CalculatedColumn
+    from tests.engine import fixtures as fx
+
+    twice = CalculatedColumn("Twice", "decimal", "Sales[Amount] * 2", fx.P, fx.ExprOrigin("t", 1, 1))
+    model = fx.Model("Ref", "en-US", (fx.CUSTOMER, _replace(fx.SALES, calculated_columns=(twice,)), fx.DATE),
+                     fx.RELS, fx.MEASURES, (), Path("."), date_table="Date")
+
+    def open_(orders):
+        return Engine(model, data={"Customer": fx.CUSTOMERS, "Sales": orders, "Date": fx.dates()},
+                      as_of="2024-12-31", backend="spark", spark=spark)
+
+    reuse = for_session(spark)
+    all_orders = open_(list(fx.ORDERS))
+    hits = reuse.hits
+    first_two = open_(list(fx.ORDERS[:2]))
+    assert reuse.hits == hits + 2  # Customer and Date are the same rows; Sales is not
+    assert all_orders.evaluate("SUM(Sales[Twice])") == 200 and all_orders.evaluate_measure("Sales") == 100
+    assert first_two.evaluate("SUM(Sales[Twice])") == 60 and first_two.evaluate_measure("Sales") == 30
+    stored = len(reuse.stored)
+    again = open_(list(fx.ORDERS))
+    assert len(reuse.stored) == stored  # its calculated column: the first engine's rows, not a new store
+    assert again.evaluate("SUM(Sales[Twice])") == 200
+    assert first_two.evaluate("SUM(Sales[Twice])") == 60
+
+
 def test_a_function_spark_cannot_express_is_a_compile_error_naming_the_backend(spark):
     """DuckDB's round(DOUBLE, n) and Spark's differ (2.675 → 2.67 vs 2.68); a value of
     unknown type is refused, not rounded differently."""
@@ -295,6 +332,7 @@ def test_an_asof_join_of_another_shape_is_refused_naming_the_backend():
 # ROUND is half away from zero (https://learn.microsoft.com/en-us/dax/round-function-dax),
 # text concatenation treats BLANK as "" (https://dax.guide/op/concatenation/).
 def _cases():
+    import sqlglot
     from sqlglot import exp
 
     from generator.engine.sql import fn
@@ -318,6 +356,8 @@ def _cases():
         return exp.Div(this=a, expression=b)
 
     null_int = c(exp.null(), "INTEGER")
+    max_ts = sqlglot.parse_one("(SELECT MAX(x) FROM (SELECT TIMESTAMP '2024-03-06' AS x) AS s)", read="duckdb")
+    one_day = sqlglot.parse_one("INTERVAL '1' DAY", read="duckdb")
 
     def big(k):  # k * (1 + 2 + … + 8) / 7, more than a dozen nodes
         total = n(1)
@@ -359,6 +399,9 @@ def _cases():
         "sign": exp.Mul(this=fn("sign", c(n("-2.5"), "DECIMAL(10,2)")), expression=n(2)),
         "date_trunc": fn("date_trunc", t("month"), d("2024-03-05")),
         "nullsafe eq": exp.NullSafeEQ(this=null_int.copy(), expression=null_int.copy()),
+        # DATEADD by a measure's months: CAST(unnest(list) AS DATE) where the list holds a subquery
+        "unnest cast, subquery bound": c(fn("unnest", fn("generate_series", ts("2024-03-06 00:00:00"), max_ts,
+                                                         one_day)), "DATE"),
         # operands large enough to be bound once by a lambda (render/spark.py `_let`)
         "big/0": div(big(1), exp.Sub(this=big(2), expression=big(2))),
         "big/big": div(big(1), big(3)),

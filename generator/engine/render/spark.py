@@ -60,15 +60,28 @@ class SparkRenderer(SparkFunctions, Renderer):
     def _lift_generator(self, node: exp.Anonymous) -> None:
         """DuckDB's unnest may sit inside an expression (CAST(unnest(l) AS DATE)); Spark's
         explode must be the whole projection: E(explode(l)) → explode(transform(l, u -> E(u))),
-        the same rows (E reads only the item and the row)."""
+        the same rows (E reads only the item and the row). Where E is only casts, the list is
+        cast instead (Spark casts an array item by item): explode(CAST(l AS ARRAY<T>)), which
+        also takes a list holding a subquery (DATEADD by a measure's number of months), where
+        Spark refuses the lambda."""
         top = node
         while isinstance(top.parent, exp.Expression) and not isinstance(top.parent, (exp.Alias, exp.Select)):
             top = top.parent
         if top is node:
             return
+        (items,) = node.expressions
+        chain, link = [], node.parent
+        while isinstance(link, exp.Cast) and link.this is (chain[-1] if chain else node):
+            chain.append(link)
+            if link is top:  # E is casts only: cast the list instead, no lambda (DATEADD's dates)
+                for cast in chain:
+                    items = exp.Cast(this=items, to=exp.DataType(this=exp.DataType.Type.ARRAY,
+                                                                 expressions=[cast.to.copy()], nested=True))
+                top.replace(call("explode", items))
+                return
+            link = link.parent
         if any(isinstance(n, (exp.Subquery, exp.Select, exp.AggFunc, exp.Window)) for n in top.walk()):
             raise self.unsupported("unnest() inside an expression with a subquery or an aggregate")
-        (items,) = node.expressions
         var = exp.to_identifier(self._let_name().replace("let", "item"))
         node.replace(exp.column(var.copy()))
         body = top.copy()
