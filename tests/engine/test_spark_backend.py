@@ -314,6 +314,20 @@ def test_a_function_spark_cannot_express_is_a_compile_error_naming_the_backend(s
         SparkRenderer().render(tree)
 
 
+def test_a_spark_error_without_a_message_is_still_reported():
+    """A Spark error whose getMessage() is empty (seen: "Subquery … has not finished", whose
+    Python wrapper has no text) becomes a DaxEvalError naming spark, not an internal
+    IndexError that stops `build.py test --backend spark` (no Spark needed)."""
+    from generator.engine.backends.spark import SparkBackend
+
+    class Silent(Exception):
+        def getMessage(self):
+            return ""
+
+    assert SparkBackend.clean(None, Silent()) == "spark: Silent"
+    assert SparkBackend.clean(None, Silent("requirement failed")) == "spark: requirement failed"
+
+
 def test_an_asof_join_of_another_shape_is_refused_naming_the_backend():
     """Only RANKX's lookup (one value, ASOF LEFT, b <= a or b >= a) has an exact Spark
     form; any other ASOF join is a compile error, never a different row (no Spark needed)."""

@@ -270,7 +270,9 @@ class SparkBackend:
         for marker in ("ValueError: ", "OverflowError: "):
             if marker in text:
                 return text.split(marker, 1)[1].splitlines()[0]
-        return "spark: " + text.splitlines()[0]
+        # a Java exception may carry no message (getMessage() is empty): name its kind instead
+        lines = text.splitlines() or str(exc).strip().splitlines() or [type(exc).__name__]
+        return "spark: " + lines[0]
 
     def stop(self) -> None:
         if self.owns_session:
