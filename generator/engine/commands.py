@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import sys
+import time
 from pathlib import Path
 
 from rich.console import Console
@@ -207,6 +208,7 @@ def cmd_test(args: argparse.Namespace) -> int:
     from generator.spec import load_project
 
     model = load_project(args.project)
+    started = time.perf_counter()
     results = run_all(args.project, model, getattr(args, "as_of", None) or model.as_of or "2024-12-31",
                       _engine_options(args), user=getattr(args, "as_user", None),
                       roles=tuple(getattr(args, "role", None) or ()))
@@ -223,7 +225,8 @@ def cmd_test(args: argparse.Namespace) -> int:
         where = f"{r.pos}: " if r.pos else ""
         print(f"{where}FAIL {r.test} [{r.measure}] ({r.context}): expected {_show(r.expected)}, "
               f"got {r.error or _show(r.actual)}")
-    print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    print(f"{len(results) - len(failed)} passed, {len(failed)} failed in {time.perf_counter() - started:.1f} s "
+          f"on {getattr(args, 'backend', 'duckdb')}")
     if args.junit:
         Path(args.junit).write_text(junit_xml(results), encoding="utf-8")
     covered = True

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import datetime as _dt
+import json as _json
 import math
 import time
 from dataclasses import replace, dataclass, field
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from generator.engine.runtime.engine import Engine
+from generator.engine.runtime.engine import Engine, filter_args
 from generator.errors import ForgeError, Problem
 from generator.spec.loader import real_date, schema_problems
 from generator.spec.model import Model, Pos, Table
@@ -324,32 +325,51 @@ def run_file(path: Path, model: Model, root: Path, as_of: str | None = None,
     return _run_cases(path, load_cases(path, root, model), model, root, as_of, engine_options)
 
 
+class Engines:
+    """The engines of a run, one per distinct given data and `as:`: cases whose `given` rows
+    are the same (compared value by value with their types, never assumed from where they
+    came from) share one opened engine, across test files too. Opening is most of a case's
+    cost on Spark (loading, the calculated columns), and an engine's queries never change
+    its data, so a second case on the same rows gets the same values from it."""
+
+    def __init__(self, model: Model, as_of: str | None, engine_options: dict[str, Any] | None):
+        self.model, self.as_of, self.options = model, as_of, dict(engine_options or {})
+        self.opened: dict[str, Engine] = {}
+
+    def get(self, case: Case) -> Engine:
+        key = _json.dumps([_canonical(case.given), case.as_user, list(case.as_roles)], sort_keys=True)
+        engine = self.opened.get(key)
+        if engine is None:
+            engine = self.opened[key] = Engine(self.model, data=case.given, as_of=self.as_of, user=case.as_user,
+                                               roles=case.as_roles or None, **self.options)
+        return engine
+
+
+def _canonical(value: Any) -> Any:
+    """Given rows as JSON-able data that keeps each value's type (1, 1.0, True and "1" differ)."""
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return [type(value).__name__, value]
+    return [type(value).__name__, repr(value)]
+
+
 def _run_cases(path: Path, cases: list[Case], model: Model, root: Path, as_of: str | None,
-               engine_options: dict[str, Any] | None = None) -> list[Result]:
+               engine_options: dict[str, Any] | None = None, engines: Engines | None = None) -> list[Result]:
     results: list[Result] = []
     label = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
-    engines: dict[int, Engine] = {}
+    engines = engines if engines is not None else Engines(model, as_of, engine_options)
     for case in cases:
-        key = (-1 if case.shared else len(engines), case.as_user, case.as_roles)
         start = time.perf_counter()
         try:
-            engine = engines.get(key)
-            if engine is None:
-                engine = engines[key] = Engine(model, data=case.given, as_of=as_of, user=case.as_user,
-                                               roles=case.as_roles or None, **(engine_options or {}))
+            engine = engines.get(case)
         except ForgeError as exc:
             results.append(Result(label, case.name, "-", _context(case.filters, case), None, None, False, case.pos,
                                   str(exc)))
             continue
-        for measure, (expected, pos, tolerance) in case.expect.items():
-            t0 = time.perf_counter()
-            try:
-                actual = engine.evaluate_measure(measure, case.filters or None)
-                ok, err = within(expected, actual, tolerance, case.tolerance), None
-            except ForgeError as exc:
-                actual, ok, err = None, False, str(exc)
-            results.append(Result(label, case.name, measure, _context(case.filters, case), expected, actual, ok, pos, err,
-                                  time.perf_counter() - t0))
+        results.extend(_expectations(engine, case, label))
         if case.query is not None:
             try:
                 frame = engine.query(case.query)
@@ -363,6 +383,47 @@ def _run_cases(path: Path, cases: list[Case], model: Model, root: Path, as_of: s
             except ForgeError as exc:
                 results.append(Result(label, case.name, "(query)", "", case.rows, None, False, case.pos, str(exc)))
     return results
+
+
+def _expectations(engine: Engine, case: Case, label: str) -> list[Result]:
+    """A case's `expect:` values, all measures in one query (one compile and one round trip:
+    on Spark each query is planned by Catalyst, which costs more than the data); a measure
+    that fails there is evaluated on its own, so each error names its own measure."""
+    t0 = time.perf_counter()
+    batch = _batched(engine, list(case.expect), case.filters) if len(case.expect) > 1 else None
+    each = (time.perf_counter() - t0) / len(case.expect) if batch is not None else 0.0
+    out = []
+    for measure, (expected, pos, tolerance) in case.expect.items():
+        t1 = time.perf_counter()
+        try:
+            actual = batch[measure] if batch is not None else engine.evaluate_measure(measure, case.filters or None)
+            ok, err = within(expected, actual, tolerance, case.tolerance), None
+        except ForgeError as exc:
+            actual, ok, err = None, False, str(exc)
+        seconds = each if batch is not None else time.perf_counter() - t1
+        out.append(Result(label, case.name, measure, _context(case.filters, case), expected, actual, ok, pos, err,
+                          seconds))
+    return out
+
+
+def _batched(engine: Engine, measures: list[str], filters: dict[str, Any]) -> dict[str, Any] | None:
+    """Each measure's value under `filters`, from one query: SUMMARIZECOLUMNS(filters, "v0",
+    [m0], "v1", [m1], …), or ROW(…) without filters; the values Engine.evaluate_measure gives
+    one by one (a row only when some value is not BLANK; a BLANK column is None). None when
+    the query fails: the caller evaluates each measure alone."""
+    if any(engine.model.measure(m) is None for m in measures):
+        return None
+    values = ", ".join(f'"v{i}", [{m.replace("]", "]]")}]' for i, m in enumerate(measures))
+    args = filter_args(filters or None)
+    dax = f"EVALUATE SUMMARIZECOLUMNS({', '.join(args)}, {values})" if args else f"EVALUATE ROW({values})"
+    try:
+        frame = engine.query(dax)
+    except ForgeError:
+        return None
+    if frame.empty:
+        return {m: None for m in measures}
+    row = frame.iloc[0, frame.shape[1] - len(measures):]
+    return {m: None if _nan_blank(v) else _plain(v) for m, v in zip(measures, row)}
 
 
 def _nan_blank(v: Any) -> bool:
@@ -392,11 +453,12 @@ def run_all(project: Path, model: Model, as_of: str | None = None,
     if problems:
         raise ForgeError(problems)
     results = []
+    engines = Engines(model, as_of, engine_options)
     for path, cases in loaded:
         if user or roles:
             cases = [c if (c.as_user or c.as_roles) else replace(c, as_user=user, as_roles=tuple(roles))
                      for c in cases]
-        results.extend(_run_cases(path, cases, model, project, as_of, engine_options))
+        results.extend(_run_cases(path, cases, model, project, as_of, engine_options, engines))
     return results
 
 

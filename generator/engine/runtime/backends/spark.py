@@ -15,6 +15,7 @@ or a local one for tests and the CLI).
 from __future__ import annotations
 
 import re
+import weakref
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Mapping
@@ -22,6 +23,7 @@ from typing import Any, Mapping
 import pyarrow as pa
 from sqlglot import exp
 
+from generator.engine.runtime.backends.spark_reuse import for_session, read_views, statement_fingerprint
 from generator.engine.data import merge_case_variants, source_file, typed_select
 from generator.engine.render.spark import SPARK_UDFS, SparkRenderer
 from generator.engine.sql import create_view, parenthesize, table_ref
@@ -92,10 +94,16 @@ class SparkBackend:
         self.spark = session if session is not None else local_session()
         for key, value in SESSION_CONF.items():
             self.spark.conf.set(key, value)
-        from pyspark.sql.types import _parse_datatype_string
+        # what other engines of this session computed from the same rows (backends/spark_reuse.py)
+        self.reuse = for_session(self.spark)
+        self.fingerprints: dict[str, str | None] = {}  # view (lower case) → its content's fingerprint
+        self.views: dict[str, Any] = {}  # view name → the DataFrame this engine registered under it
+        if not self.reuse.udfs_registered:
+            from pyspark.sql.types import _parse_datatype_string
 
-        for name, (fn, rtype) in SPARK_UDFS.items():
-            self.spark.udf.register(name, fn, _parse_datatype_string(rtype))
+            for name, (fn, rtype) in SPARK_UDFS.items():
+                self.spark.udf.register(name, fn, _parse_datatype_string(rtype))
+            self.reuse.udfs_registered = True
 
     def render(self, statement: exp.Expression) -> str:
         return self.renderer.render(statement)
@@ -104,23 +112,74 @@ class SparkBackend:
         """Run a statement. Spark has no temporary tables: CREATE TABLE … AS (a calculated
         table, a role's visible rows) is computed now, checkpointed and registered as a
         temporary view of that name; DROP TABLE drops that view."""
+        self._activate()
         if isinstance(statement, exp.Create) and statement.kind == "TABLE":
             self.store(statement.this.name, statement.expression)
             return
         if isinstance(statement, exp.Drop) and statement.kind == "TABLE":
             for table in statement.args.get("tables") or []:
                 self.spark.catalog.dropTempView(_quoted(table.name))
+                self.views.pop(table.name, None)
+                self.fingerprints.pop(table.name.lower(), None)
+            return
+        if isinstance(statement, exp.Create) and statement.kind == "VIEW":
+            name, inputs = statement.this.name, read_views(statement.expression)
+            sql = self.render(statement)
+            self.spark.sql(sql)
+            self._registered(name, self.spark.table(_quoted(name)), statement_fingerprint(sql, inputs,
+                                                                                           self.fingerprints))
             return
         self.spark.sql(self.render(statement))
 
     def store(self, name: str, select: exp.Expression) -> None:
         """`select`'s rows, computed once and kept (a local checkpoint cuts the lineage, so
-        later queries read stored rows, as DuckDB reads a temporary table), as view `name`."""
-        frame = self.spark.sql(self.render(parenthesize(select))).localCheckpoint(eager=True)
+        later queries read stored rows, as DuckDB reads a temporary table), as view `name`.
+        The same SQL over views holding the same rows, stored before by another engine of
+        this session, is that engine's rows (backends/spark_reuse.py)."""
+        self._activate()
+        inputs = read_views(select)
+        sql = self.render(parenthesize(select))
+        key = statement_fingerprint(sql, inputs, self.fingerprints)
+        frame = self.reuse.stored.get(key) if key is not None else None
+        if frame is None:
+            self.reuse.misses += 1
+            frame = self.spark.sql(sql).localCheckpoint(eager=True)
+            if key is not None:
+                self.reuse.stored[key] = frame
+        else:
+            self.reuse.hits += 1
         frame.createOrReplaceTempView(_quoted(name))
+        self._registered(name, frame, key)
 
     def rows(self, query: exp.Expression) -> list[tuple]:
-        return [tuple(r) for r in self.spark.sql(self.render(query)).collect()]
+        self._activate()
+        inputs = read_views(query)
+        sql = self.render(query)
+        key = statement_fingerprint(sql, inputs, self.fingerprints)
+        if key is not None and key in self.reuse.rows:
+            return list(self.reuse.rows[key])
+        out = [tuple(r) for r in self.spark.sql(sql).collect()]
+        if key is not None:
+            self.reuse.rows[key] = list(out)
+        return out
+
+    def _registered(self, name: str, frame: Any, fingerprint: str | None) -> None:
+        """A view this engine just registered: the session's views are now its own (any name
+        it registered since another engine last ran is its own rows)."""
+        self._activate()
+        self.views[name] = frame
+        self.fingerprints[name.lower()] = fingerprint
+
+    def _activate(self) -> None:
+        """Temporary views belong to the session, which several engines may share (the
+        measure tests open one per distinct `given:`): before an engine runs anything, the
+        views it registered are its own again, whatever another engine registered since."""
+        active = self.reuse.active() if self.reuse.active is not None else None
+        if active is self:
+            return
+        for name, frame in self.views.items():
+            frame.createOrReplaceTempView(_quoted(name))
+        self.reuse.active = weakref.ref(self)
 
     # ------------------------------------------------------------ tables
 
@@ -136,7 +195,9 @@ class SparkBackend:
                 continue
             path, kind = source_file(table, out)
             raw = f"__raw__{table.name}"
-            self._reader(table, path, kind).createOrReplaceTempView(raw)
+            frame = self._reader(table, path, kind)
+            frame.createOrReplaceTempView(raw)
+            self._registered(raw, frame, None)  # files: no fingerprint, nothing reading them is reused
             present = {c.lower(): c for c in self.spark.table(_quoted(raw)).columns}
             select = typed_select(table, present, table_ref(raw), trim=kind == "csv")
             select = merge_case_variants(lambda tree: self.rows(tree)[0], select, [c.name for c in table.columns],
@@ -166,7 +227,9 @@ class SparkBackend:
             load_tables(con, model, data, out)
             for table in model.tables:
                 arrow = con.sql(f"SELECT * FROM {_duck_quoted(table.name)}").to_arrow_table()
-                self._frame_of(arrow).createOrReplaceTempView(_quoted(table.name))
+                fingerprint, frame = self.reuse.frame_of(arrow, self._frame_of)
+                frame.createOrReplaceTempView(_quoted(table.name))
+                self._registered(table.name, frame, fingerprint)
         finally:
             con.close()
 
@@ -188,6 +251,7 @@ class SparkBackend:
     # ------------------------------------------------------------ queries
 
     def arrow(self, prelude: list[str], sql: str) -> pa.Table:
+        self._activate()
         for statement in prelude:
             self.spark.sql(statement)
         frame = self.spark.sql(sql)
@@ -206,7 +270,9 @@ class SparkBackend:
         for marker in ("ValueError: ", "OverflowError: "):
             if marker in text:
                 return text.split(marker, 1)[1].splitlines()[0]
-        return "spark: " + text.splitlines()[0]
+        # a Java exception may carry no message (getMessage() is empty): name its kind instead
+        lines = text.splitlines() or str(exc).strip().splitlines() or [type(exc).__name__]
+        return "spark: " + lines[0]
 
     def stop(self) -> None:
         if self.owns_session:
