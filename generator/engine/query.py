@@ -44,6 +44,7 @@ from generator.engine.fn_model_info import ModelInfoFns
 from generator.engine.fn_model_tables import ModelTableFns
 from generator.engine.fn_finance import FinanceFns
 from generator.engine.fn_aggregates import AggregateFns
+from generator.engine.fn_decorrelate import DecorrelateFns
 from generator.engine.fn_dates import DateFns
 from generator.engine.fn_errors import ErrorFns
 from generator.engine.fn_info import InfoFns
@@ -86,8 +87,8 @@ class Compiler(
     TimeFns2, CalendarFns, TimeFns,
     # CALCULATE and the table functions
     CalculateFns, ColumnSetFns, FilterFns, TableBuilderFns, RelatedFns, FilterInfoFns,
-    # scalar functions
-    AggregateFns, LogicFns, MathFns, TextFns, DateFns,
+    # scalar functions (DecorrelateFns first: it tries its rewrite before AggregateFns.agg_x)
+    DecorrelateFns, AggregateFns, LogicFns, MathFns, TextFns, DateFns,
 ):
     """The full compiler: core + the handler mixins (one module each); user-defined
     functions are expanded inline (udfs_dax)."""
