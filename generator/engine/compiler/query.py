@@ -41,6 +41,7 @@ from generator.engine.compiler.fn_model_info import ModelInfoFns
 from generator.engine.compiler.fn_model_tables import ModelTableFns
 from generator.engine.compiler.fn_finance import FinanceFns
 from generator.engine.compiler.fn_aggregates import AggregateFns
+from generator.engine.compiler.fn_decorrelate import DecorrelateFns
 from generator.engine.compiler.fn_dates import DateFns
 from generator.engine.compiler.fn_errors import ErrorFns
 from generator.engine.compiler.fn_info import InfoFns
@@ -83,8 +84,8 @@ class Compiler(
     TimeFns2, CalendarFns, TimeFns,
     # CALCULATE and the table functions
     CalculateFns, ColumnSetFns, FilterFns, TableBuilderFns, RelatedFns, FilterInfoFns,
-    # scalar functions
-    AggregateFns, LogicFns, MathFns, TextFns, DateFns,
+    # scalar functions (DecorrelateFns first: it tries its rewrite before AggregateFns.agg_x)
+    DecorrelateFns, AggregateFns, LogicFns, MathFns, TextFns, DateFns,
 ):
     """The full compiler: core + the handler mixins (one module each); user-defined
     functions are expanded inline (udfs_dax)."""
