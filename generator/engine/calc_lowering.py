@@ -285,7 +285,74 @@ def combine(selects: Sequence[exp.Select]) -> exp.Select | None:
         out.select(s.expressions[-1].copy(), append=True, copy=False)
         for join in s.args.get("joins") or ():
             out.append("joins", join.copy())
-    return out
+    return _share_scans(out)
+
+
+def _grouped(join: exp.Join) -> tuple[str, exp.Select, exp.Select, str] | None:
+    """A join `_related_aggregate` made: (its alias, its GROUP BY select, the inner select,
+    the inner's alias), else None."""
+    sub = join.this
+    if not (isinstance(sub, exp.Subquery) and sub.alias.startswith("__cc") and isinstance(sub.this, exp.Select)):
+        return None
+    grouped = sub.this
+    source = grouped.args.get("from_")
+    if [p.alias for p in grouped.expressions][:2] != ["k", "a"] or source is None \
+            or not isinstance(source.this, exp.Subquery) or grouped.args.get("group") is None:
+        return None
+    return sub.alias, grouped, source.this.this, source.this.alias
+
+
+def _signature(join: exp.Join) -> str | None:
+    """Everything but the aggregated values: joins with the same signature group the same
+    rows by the same key and join back the same way."""
+    found = _grouped(join)
+    if found is None:
+        return None
+    alias, grouped, inner, d = found
+    rows = inner.copy()
+    rows.set("expressions", [p for p in rows.expressions if p.alias == "__k"])
+    on = join.args["on"].copy()
+    for c in on.find_all(exp.Column):
+        if c.table == alias:
+            c.set("table", exp.to_identifier("__g"))
+    return f"{d}|{rows.sql()}|{on.sql()}|{join.args.get('side')}"
+
+
+def _share_scans(select: exp.Select) -> exp.Select:
+    """Related aggregates of the same rows (e.g. MAX of Order_Date, COUNTROWS and SUM of
+    Revenue over one FILTER of RELATEDTABLE) become one GROUP BY with several aggregates:
+    one scan of the related table instead of one each."""
+    kept: list[exp.Join] = []
+    first: dict[str, exp.Join] = {}
+    moved: dict[str, str] = {}  # alias.a of a merged join -> its column in the kept one
+    for n, join in enumerate(select.args.get("joins") or ()):
+        sig = _signature(join)
+        if sig is None or sig not in first:
+            if sig is not None:
+                first[sig] = join
+            kept.append(join)
+            continue
+        alias, grouped, inner, d = _grouped(join)
+        _, target, target_inner, _ = _grouped(first[sig])
+        renamed = {}
+        for p in inner.expressions:
+            if p.alias != "__k":
+                renamed[p.alias] = f"{p.alias}_{n}"
+                target_inner.select(exp.alias_(p.this.copy(), renamed[p.alias]), append=True, copy=False)
+        agg = grouped.expressions[1].this.copy()
+        for c in agg.find_all(exp.Column):
+            if c.table == d and c.name in renamed:
+                c.set("this", exp.to_identifier(renamed[c.name]))
+        target.select(exp.alias_(agg, f"a_{n}"), append=True, copy=False)
+        moved[alias] = (first[sig].this.alias, f"a_{n}")
+    if not moved:
+        return select
+    select.set("joins", kept)
+    for c in list(select.find_all(exp.Column)):
+        if c.table in moved and c.name == "a":
+            table, name = moved[c.table]
+            c.replace(exp.column(name, table))
+    return select
 
 
 def batches(steps: Sequence) -> list[list]:
