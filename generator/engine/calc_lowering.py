@@ -47,6 +47,15 @@ def _refs(node: exp.Expression, alias: str) -> bool:
     return any(c.table == alias for c in node.find_all(exp.Column))
 
 
+def _closed(node: exp.Expression, allowed: frozenset[str] = frozenset()) -> bool:
+    """Every qualified column of `node` names a table or derived table defined inside it, or
+    one of `allowed`: nothing reads a query between the row and `node`, so `node` can move
+    up to the row's level."""
+    defined = {t.alias_or_name for t in node.find_all(exp.Table)}
+    defined |= {s.alias for s in node.find_all(exp.Subquery) if s.alias}
+    return all(not c.table or c.table in defined or c.table in allowed for c in node.find_all(exp.Column))
+
+
 def _outer(select: exp.Select) -> tuple[exp.Table, str] | None:
     """`FROM T AS r` and nothing else: the shape `calculated_column` compiles to."""
     source = select.args.get("from_")
@@ -178,6 +187,8 @@ def _related_aggregate(sub: exp.Select, alias: str, names: _Names, joins: list) 
     for c in rest:
         body = body.where(c.copy(), copy=False)
     body = body.select(exp.alias_(x.copy(), "__k"), append=True, copy=False)
+    if not _closed(body) or not _closed(agg, frozenset({d})):
+        return None  # reads a query between the row and this subquery: not hoisted
     g = names()
     grouped = (exp.select(exp.alias_(exp.column("__k", d), "k"), exp.alias_(agg.copy(), "a"))
                .from_(body.subquery(d)).group_by(exp.column("__k", d)))
@@ -206,7 +217,8 @@ def _rank_lookup(sub: exp.Select, table: exp.Table, alias: str, names: _Names, j
             and isinstance(on.expression, exp.Column) and on.expression.table == values.alias):
         return None
     probe, a = q.this.expressions[0].this, on.expression.name
-    if _refs(values, alias) or probe.find(exp.Subquery) or not _unique(values.this, a):
+    if _refs(values, alias) or probe.find(exp.Subquery) or not _unique(values.this, a) \
+            or not _closed(values) or not _closed(probe, frozenset({alias})):
         return None
     ties_first = isinstance(on, exp.LTE)  # least a >= probe: probes sort before equal values
     x, p = exp.column("x", "u"), exp.column("p", "u")
