@@ -41,11 +41,16 @@ def calculated_sql():
             seen.append(select.copy())
         return original(self, table, select, target, previous)
 
+    # the per-column SELECTs as compiled (the path calc_lowering falls back to): the open
+    # otherwise stores them decorrelated and batched (tests/engine/test_calc_lowering.py)
+    batch = Engine._compute_batch
     DuckDBBackend.materialize = record
+    Engine._compute_batch = lambda self, *a: False
     try:
         Engine.open(REPO)
     finally:
         DuckDBBackend.materialize = original
+        Engine._compute_batch = batch
     out = {}
     for select in seen:
         name = select.expressions[-1].alias

@@ -12,7 +12,7 @@ again once every calculated table holds its rows.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlglot import exp
 
@@ -33,6 +33,8 @@ class Step:
     table: Table
     column: object | None
     body: A.Expr
+    # the steps this one reads, (table, column or None) lowercased: what may share its statement
+    deps: frozenset = frozenset()
 
     @property
     def label(self) -> str:
@@ -77,7 +79,7 @@ def calculation_order(schema: Schema) -> list[Step]:
         for d in sorted(graph[k], key=keys.index):
             visit(d)
         state[k] = 2
-        order.append(steps[k])
+        order.append(replace(steps[k], deps=frozenset(graph[k])))
 
     for k in keys:
         visit(k)

@@ -10,6 +10,7 @@ Each query compiles to one SQL statement (see `generator.engine.compiler.query`)
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -30,6 +31,7 @@ from generator.engine.schema import Schema, parse_calculated
 from generator.engine.runtime.ols import ObjectSecurity
 from generator.engine.runtime.security import apply_security, roles_for
 from generator.engine.runtime.calculated_tables import calculation_order, compile_table, table_select
+from generator.engine.runtime import calc_lowering
 from generator.engine.optimizer.scan_cache import ScanCache, ScanStage
 from generator.engine.udf import macro
 from generator.engine.compiler import query as _handlers  # noqa: F401  (importing the handlers registers their UDFs)
@@ -246,27 +248,62 @@ class Engine:
     def _compute_calculated(self) -> None:
         """Compute every calculated table and column once, up front, in dependency order
         (calculated_tables.calculation_order), and materialise it (both are stored data in
-        Power BI). Each compiles against the schema of what was materialised before it."""
+        Power BI). Each compiles against the schema of what was materialised before it;
+        consecutive columns of a table that do not read each other are stored by one
+        set-based statement (calc_lowering), column by column as compiled if that fails."""
         from generator.engine.compiler.query import Compiler
 
         previous: dict[str, str] = {}
-        for step in calculation_order(self.schema):
-            table, column, body = step.table, step.column, step.body
-            if column is None:
-                self._compute_table(Compiler(self.schema, grouped=self.grouped), step)
-                continue
-            n = len(self.schema.calculated.get(table.name.lower(), ()))
-            select = Compiler(self.schema, grouped=self.grouped).calculated_column(table, column, body)
-            target = f"__calc{n}__{table.name}"
-            try:
-                self.backend.materialize(table.name, select, target, previous.get(table.name.lower()))
-            except self.backend.out_of_memory as exc:
-                raise self._out_of_memory(exc, f"calculated column {table.name}[{column.name}]") from exc
-            except self.backend.errors as exc:
-                raise DaxEvalError(f"calculated column {table.name}[{column.name}]: "
-                                   f"{self.backend.clean(exc)}") from exc
-            previous[table.name.lower()] = target
-            self.schema = self.schema.with_calculated(table, column.name)
+        names = itertools.count()
+        for batch in calc_lowering.batches(calculation_order(self.schema)):
+            if batch[0].column is None:
+                self._compute_table(Compiler(self.schema, grouped=self.grouped), batch[0])
+            elif not self._compute_batch(batch, previous, names):
+                for step in batch:
+                    self._compute_column(step, previous)
+
+    def _store_column(self, table: Table, select: exp.Select, previous: dict[str, str]) -> None:
+        n = len(self.schema.calculated.get(table.name.lower(), ()))
+        target = f"__calc{n}__{table.name}"
+        self.backend.materialize(table.name, select, target, previous.get(table.name.lower()))
+        previous[table.name.lower()] = target
+
+    def _compute_batch(self, batch, previous: dict[str, str], names) -> bool:
+        """Store the batch's columns with one decorrelated statement; False (nothing stored)
+        when it does not lower or the backend refuses it, for the per-column path to redo."""
+        from generator.engine.compiler.query import Compiler
+
+        table = batch[0].table
+        compiled = [Compiler(self.schema, grouped=self.grouped).calculated_column(table, s.column, s.body)
+                    for s in batch]
+        lowered = [calc_lowering.lower(c, names) for c in compiled]
+        if len(batch) == 1 and lowered[0] is None:
+            return False
+        select = calc_lowering.combine([lw or c for lw, c in zip(lowered, compiled)])
+        if select is None:
+            return False
+        try:
+            self._store_column(table, select, previous)
+        except (*self.backend.errors, DaxCompileError):  # e.g. a DAX ERROR() raised by a row
+            return False
+        for step in batch:
+            self.schema = self.schema.with_calculated(table, step.column.name)
+        return True
+
+    def _compute_column(self, step, previous: dict[str, str]) -> None:
+        """One column, as compiled: a SELECT of the table with it added."""
+        from generator.engine.compiler.query import Compiler
+
+        table, column = step.table, step.column
+        select = Compiler(self.schema, grouped=self.grouped).calculated_column(table, column, step.body)
+        try:
+            self._store_column(table, select, previous)
+        except self.backend.out_of_memory as exc:
+            raise self._out_of_memory(exc, f"calculated column {table.name}[{column.name}]") from exc
+        except self.backend.errors as exc:
+            raise DaxEvalError(f"calculated column {table.name}[{column.name}]: "
+                               f"{self.backend.clean(exc)}") from exc
+        self.schema = self.schema.with_calculated(table, column.name)
 
     def _compute_table(self, compiler, step) -> None:
         """Materialise a calculated table: its rows under its declared columns and types."""
