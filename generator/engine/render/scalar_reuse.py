@@ -52,7 +52,7 @@ def _is_scalar(sub: exp.Subquery) -> bool:
 
 def _key(sub: exp.Subquery) -> str:
     """The subquery's text without the alias it may carry as a projection (`(…) AS v0`)."""
-    return sub.this.sql("duckdb", copy=False)  # the tree is rendered in place by the same dialect next
+    return sub.this.sql("duckdb")  # a copy: printing may rewrite the tree it prints (LISTAGG ORDER BY)
 
 
 def _attached(node: exp.Expression, root: exp.Expression) -> bool:
