@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import os
 import re
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +24,7 @@ import yaml
 from generator.dax import style
 from generator.dax.errors import DaxSyntaxError
 from generator.dax.formatter import format_dax, format_function
+from generator.atomic import write_text_atomic
 from generator.errors import ForgeError, Problem
 from generator.spec.model import ExprOrigin, Model, Pos
 
@@ -85,7 +84,7 @@ def cmd_fmt(args: argparse.Namespace) -> int:
         # Every file is rewritten and verified in memory first: one bad file writes nothing.
         planned = [(rel, items, rewritten_text(args.project / rel, items)) for rel, items in sorted(by_file.items())]
         for rel, items, new in planned:
-            _atomic_write(args.project / rel, new)
+            write_text_atomic(args.project / rel, new)
             print(f"formatted {len(items)} expression{'s' if len(items) != 1 else ''} in {rel}")
         return 0
     for expr, formatted in changes:
@@ -148,7 +147,7 @@ def diff(expr: Expression, formatted: str) -> str:
 
 def rewrite_file(path: Path, items: list[tuple[Expression, str]]) -> None:
     """Replace the expression scalars of `items` in `path`, leaving every other byte."""
-    _atomic_write(path, rewritten_text(path, items))
+    write_text_atomic(path, rewritten_text(path, items))
 
 
 def rewritten_text(path: Path, items: list[tuple[Expression, str]]) -> str:
@@ -236,13 +235,3 @@ def _verify(new: str, path: Path, items: list[tuple[Expression, str]]) -> None:
                              "expression; the file was left unchanged")
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise

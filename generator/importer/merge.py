@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -38,6 +37,7 @@ from generator.emit.lock import build_lock
 from generator.emit.paths import contained, sha256
 from generator.emit.project import text_files
 from generator.emit.writer import MANIFEST, manifest_text, read_manifest
+from generator.atomic import write_text_atomic
 from generator.errors import ForgeError, Problem
 from generator.importer import yaml_edit as E
 from generator.importer.merge_diff import (FileDiff, KeepRaw, MeasureChange, NewPage, PageRename, VisualMove,
@@ -380,15 +380,7 @@ def verify(out: Path, diffs: list[FileDiff], built: dict[str, str], rebuilt: dic
 
 def _write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_text_atomic(path, text)
 
 
 def merge(project: Path, pbip: Path | None = None, force: bool = False) -> Merged:
