@@ -254,16 +254,26 @@ def _json_problem(path: Path, text: str) -> Problem:
     return Problem(Pos(str(path), 1, 1), "not a JSON object")
 
 
-def visual_diff(out: Path, rel: str, report_rel: str, built_text: str, raw: set[str]) -> FileDiff:
+def _read_report_json(out: Path, rel: str, report_rel: str, built_text: str, raw: set[str]):
+    """A PBIR file Desktop saved, next to what the build writes: (diff, path, Desktop's
+    object, ours). Desktop's object is None when the file is kept raw or is not a JSON
+    object; `diff` then already says so."""
     diff = FileDiff(rel)
     path = out / rel
     text = read_text(path)
     if report_rel in raw:
         diff.changes.append(KeepRaw(report_rel, text, False))
-        return diff
-    theirs, mine = _json(path, text), json.loads(built_text)
+        return diff, path, None, None
+    theirs = _json(path, text)
     if theirs is None:
         diff.problems.append(_json_problem(path, text))
+        return diff, path, None, None
+    return diff, path, theirs, json.loads(built_text)
+
+
+def visual_diff(out: Path, rel: str, report_rel: str, built_text: str, raw: set[str]) -> FileDiff:
+    diff, path, theirs, mine = _read_report_json(out, rel, report_rel, built_text, raw)
+    if theirs is None:
         return diff
     page, visual = report_rel.split("/")[1], report_rel.split("/")[3]
     where = Pos(str(path), 1, 1)
@@ -293,15 +303,8 @@ def visual_diff(out: Path, rel: str, report_rel: str, built_text: str, raw: set[
 
 
 def page_diff(out: Path, rel: str, report_rel: str, built_text: str, raw: set[str]) -> FileDiff:
-    diff = FileDiff(rel)
-    path = out / rel
-    text = read_text(path)
-    if report_rel in raw:
-        diff.changes.append(KeepRaw(report_rel, text, False))
-        return diff
-    theirs, mine = _json(path, text), json.loads(built_text)
+    diff, path, theirs, mine = _read_report_json(out, rel, report_rel, built_text, raw)
     if theirs is None:
-        diff.problems.append(_json_problem(path, text))
         return diff
     page = report_rel.split("/")[1]
     other = sorted(k for k in set(theirs) | set(mine) if k != "displayName" and theirs.get(k) != mine.get(k))
