@@ -28,6 +28,7 @@ from generator.engine.compiler.relationships import RelationshipFns
 from generator.engine.compiler.fn_window import WindowFns
 from generator.engine.compiler.fn_calendar import CalendarFns
 from generator.engine.compiler.fn_calculate import CalculateFns
+from generator.engine.compiler.fn_rolling import RollingFns
 from generator.engine.compiler.fn_column_sets import ColumnSetFns
 from generator.engine.compiler.fn_filter import FilterFns
 from generator.engine.compiler.fn_filter_info import FilterInfoFns
@@ -82,8 +83,8 @@ class Compiler(
     FinanceFns, StatFns, PathFns, ErrorFns, InfoFns,
     # time intelligence
     TimeFns2, CalendarFns, TimeFns,
-    # CALCULATE and the table functions
-    CalculateFns, ColumnSetFns, FilterFns, TableBuilderFns, RelatedFns, FilterInfoFns,
+    # CALCULATE and the table functions (RollingFns first: it tries its rewrite before CALCULATE)
+    RollingFns, CalculateFns, ColumnSetFns, FilterFns, TableBuilderFns, RelatedFns, FilterInfoFns,
     # scalar functions (DecorrelateFns first: it tries its rewrite before AggregateFns.agg_x)
     DecorrelateFns, AggregateFns, LogicFns, MathFns, TextFns, DateFns,
 ):
