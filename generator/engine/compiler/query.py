@@ -337,7 +337,10 @@ class Compiler(
         rels = ctx.rels or self.base_rels()
         if crosses(self.model, rels):
             return None
-        scan = Scan(self, fact, rels)
+        # a table with a blank row (a one side with unmatched keys) has that row in VALUES
+        # even when no real row is visible: an iterator over it is not BLANK there, so the
+        # blank combination is a cell too (as in the cross join of the dimensions)
+        scan = Scan(self, fact, rels, blank=self.has_blank_row(fact.name))
         if not all(scan.has(k) for k in level):
             return None
         names = {k: f"k{i}" for i, k in enumerate(level)}
