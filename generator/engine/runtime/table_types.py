@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from generator.engine.errors import DaxCompileError
+from generator.errors import ForgeError
 from generator.engine.runtime.calculated_tables import Step, calculation_order, compile_table, produced_columns
 from generator.engine.schema import Schema
 from generator.engine.types import DaxType
@@ -25,13 +26,13 @@ _MODEL_TYPE = {DaxType.INT: "int64", DaxType.DOUBLE: "double", DaxType.CURRENCY:
                DaxType.BOOL: "boolean", DaxType.TEXT: "string", DaxType.DATETIME: "datetime"}
 
 
-def calculated_table_types(model: Model) -> dict[str, dict[str, DaxType] | DaxCompileError]:
+def calculated_table_types(model: Model) -> dict[str, dict[str, DaxType] | ForgeError]:
     """Calculated table name → {declared column name → the DAX type its expression gives},
     or the compile error that stopped it. Columns whose type is BLANK (only BLANK()) or
     Variant (mixed branches) are left out: the expression does not decide them."""
     from generator.engine.compiler.query import Compiler
 
-    out: dict[str, dict[str, DaxType] | DaxCompileError] = {}
+    out: dict[str, dict[str, DaxType] | ForgeError] = {}
     try:
         steps = [s for s in calculation_order(_all_calculated(Schema.create(model))) if s.column is None]
     except DaxCompileError as exc:  # a cycle or a syntax error: nothing is compiled
@@ -40,7 +41,7 @@ def calculated_table_types(model: Model) -> dict[str, dict[str, DaxType] | DaxCo
         schema = _all_calculated(Schema.create(model))
         try:
             types = _types(Compiler(schema), step)
-        except DaxCompileError as exc:  # DaxUnsupportedError included
+        except ForgeError as exc:  # DaxCompileError, DaxUnsupportedError included
             out[step.table.name] = exc
             continue
         out[step.table.name] = types
