@@ -73,7 +73,7 @@ def expression_types(docs: tuple[Document, ...], files: dict[str, str], fallback
 
 def _compile(files: dict[str, str]) -> dict:
     """Calculated table → {column → DaxType} or its compile error, for the draft project."""
-    from generator.engine.runtime.table_types import calculated_table_types
+    from generator.engine import calculated_table_types
     from generator.spec import load_project
 
     with tempfile.TemporaryDirectory(prefix="pbi-forge-import-types-") as tmp:
