@@ -2,7 +2,8 @@
 
 Public API: `Engine` (open a project or a `Model` with in-memory data, `.query(dax)`,
 `.evaluate_measure(name, filters)`), and the errors `DaxCompileError`,
-`DaxUnsupportedError`, `DaxEvalError`.
+`DaxUnsupportedError`, `DaxEvalError`; `calculated_table_types(model)`, the column types of
+each calculated table's expression, compiled without data (what an importer needs).
 
 The folder tree is the pipeline (each layer imports only those before it; tests/test_layers.py):
 
@@ -21,5 +22,6 @@ The folder tree is the pipeline (each layer imports only those before it; tests/
 """
 from generator.engine.runtime.engine import Engine
 from generator.engine.errors import DaxCompileError, DaxEvalError, DaxUnsupportedError
+from generator.engine.runtime.table_types import calculated_table_types
 
-__all__ = ["Engine", "DaxCompileError", "DaxEvalError", "DaxUnsupportedError"]
+__all__ = ["Engine", "DaxCompileError", "DaxEvalError", "DaxUnsupportedError", "calculated_table_types"]

@@ -170,6 +170,10 @@ relationships, roles, calculation groups, perspectives, cultures).
   `#` comment on every property or annotation it cannot (dataCategory, isAvailableInMdx, ...).
   `///` descriptions become `description:` wherever the YAML has one (the model, tables,
   columns, measures, hierarchies and levels, roles, calculation groups and their items).
+- A calculated table's columns, which Desktop writes without a `dataType` (typed at refresh),
+  get the type of their DAX expression, compiled by the reference engine
+  (generator/importer/calc_types.py); where it cannot be typed (an unsupported function, a
+  column of mixed or only-BLANK type) string is assumed, and a `#` comment says why.
 - Power Query M that is not a local Parquet/CSV read stays verbatim: `source: {m: |- ...}`.
   The build writes it into the partition as it is; pbi-forge cannot run M, so such a table has
   no rows for the engine unless imported with `--synthesize` (below); measure tests can

@@ -36,6 +36,8 @@ REGENERATED_ANNOTATIONS = {"SummarizationSetBy", "UnderlyingDateTimeDataType", "
 STRUCTURAL = {"kpi", "formatStringDefinition", "detailRowsDefinition", "extendedProperty", "variation",
               "relatedColumnDetails", "alternateOf", "refreshPolicy", "calendar"}
 FALLBACK = "no dataType in the TMDL (typed at refresh): string assumed"
+# a calculated table's columns are typed from its expression instead (importer/calc_types.py);
+# FALLBACK stays for them only where that expression cannot be typed, with the reason
 AUTO_DATE = {"__PBI_LocalDateTable", "__PBI_TemplateDateTable"}
 # an auto date/time table's CALENDAR spans the dates in the data, and an imported model has
 # none (its M is not run): the engine gets one day instead; the TMDL is kept verbatim
@@ -66,8 +68,10 @@ def ref(table: str, column: str) -> str:
 
 
 class Importer:
-    def __init__(self, docs: tuple[Document, ...], folder: Path, name: str, synthesize: bool = False) -> None:
+    def __init__(self, docs: tuple[Document, ...], folder: Path, name: str, synthesize: bool = False,
+                 calc_types: dict[tuple[str, str], tuple[str, str]] | None = None) -> None:
         self.docs, self.folder, self.name = docs, folder, name
+        self.calc_types = calc_types or {}  # (table, column) -> (type, note): calc_types.expression_types
         self.result = ImportResult()
         self.regenerated: set[str] = set()
         self.synthesize = synthesize
@@ -164,13 +168,13 @@ class Importer:
     def column_types(self, tables: list[tuple[Document, Node]]) -> dict[tuple[str, str], tuple[str, str | None]]:
         """(table, column) → (YAML type, why it was guessed or None). dateTime is `date` when
         Desktop marked it so (UnderlyingDateTimeDataType = Date, a date-only format); a column
-        with no dataType (typed at refresh) takes the type of the column a relationship joins
-        it to, else a date/time guess from its format or category, else string; the two ends
+        with no dataType (typed at refresh) takes, in a calculated table, the type of its
+        expression (`calc_types`), else the type of the column a relationship joins it to, else a date/time guess from its format or category, else string; the two ends
         of a relationship get one type (pbi-forge refuses date joined to datetime)."""
         types: dict[tuple[str, str], tuple[str, str | None]] = {}
         for _, t in tables:
             for c in t.kids("column"):
-                types[(t.name, c.name)] = _type_of(c)
+                types[(t.name, c.name)] = self.calc_types.get((t.name, c.name)) or _type_of(c)
         ends = []
         for _, r in self.nodes("relationship"):
             try:
@@ -183,9 +187,9 @@ class Importer:
             (ta, wa), (tb, wb) = types[a], types[b]
             if ta == tb:
                 continue
-            if wa == FALLBACK and not wb:
+            if (wa or "").startswith(FALLBACK) and not wb:
                 types[a] = (tb, f"no dataType in the TMDL: {tb}, the type of {ref(*b)} it is related to")
-            elif wb == FALLBACK and not wa:
+            elif (wb or "").startswith(FALLBACK) and not wa:
                 types[b] = (ta, f"no dataType in the TMDL: {ta}, the type of {ref(*a)} it is related to")
             elif {ta, tb} == {"date", "datetime"}:
                 types[a] = types[b] = ("datetime", None)
@@ -526,4 +530,10 @@ def _type_of(c: Node) -> tuple[str, str | None]:
 
 
 def import_model(docs: tuple[Document, ...], folder: Path, name: str, synthesize: bool = False) -> ImportResult:
-    return Importer(docs, folder, name, synthesize).run()
+    """Two passes when a calculated table has untyped columns: the first draft (string
+    assumed) is compiled to type them from their expressions, then written again."""
+    from generator.importer.calc_types import expression_types
+
+    draft = Importer(docs, folder, name, synthesize).run()
+    typed = expression_types(docs, draft.files, FALLBACK)
+    return Importer(docs, folder, name, synthesize, typed).run() if typed else draft

@@ -131,14 +131,7 @@ def table_select(compiled, table: Table) -> exp.Select:
     """The rows of a compiled `EVALUATE <expression>` under the table's declared columns,
     cast to their declared types. A declared column the expression does not produce, or
     a produced column not declared, is an error naming it and its position."""
-    produced = {}
-    for i, name in enumerate(compiled.columns):
-        plain = name[name.index("[") + 1:-1] if "[" in name else name
-        produced.setdefault(plain.replace("]]", "]").lower(), (plain, f"c{i}"))
-    if table.field_parameter is not None:
-        # a field parameter's constructor makes Value1..Value3; its columns take them in order
-        # (Desktop's sourceColumn: [Value1], [Value2], [Value3])
-        produced = {c.name.lower(): (c.name, f"c{i}") for i, c in enumerate(table.columns)}
+    produced = produced_columns(compiled, table)
     declared = {c.name.lower() for c in table.columns}
     for c in table.columns:
         if c.name.lower() not in produced:
@@ -153,3 +146,16 @@ def table_select(compiled, table: Table) -> exp.Select:
     cols = [exp.alias_(exp.cast(exp.column(produced[c.name.lower()][1], "t"), _sql_type(c.type)), ident(c.name))
             for c in table.columns]
     return exp.select(*cols).from_(inner)
+
+
+def produced_columns(compiled, table: Table) -> dict[str, tuple[str, str]]:
+    """What a compiled `EVALUATE <expression>` of `table` produces: lower-case plain column
+    name → (its name, its alias c0..cn). A field parameter's constructor makes Value1..Value3;
+    its columns take them in order (Desktop's sourceColumn: [Value1], [Value2], [Value3])."""
+    if table.field_parameter is not None:
+        return {c.name.lower(): (c.name, f"c{i}") for i, c in enumerate(table.columns)}
+    produced: dict[str, tuple[str, str]] = {}
+    for i, name in enumerate(compiled.columns):
+        plain = name[name.index("[") + 1:-1] if "[" in name else name
+        produced.setdefault(plain.replace("]]", "]").lower(), (plain, f"c{i}"))
+    return produced
