@@ -42,6 +42,7 @@ from generator.engine.compiler.fn_model_tables import ModelTableFns
 from generator.engine.compiler.fn_finance import FinanceFns
 from generator.engine.compiler.fn_aggregates import AggregateFns
 from generator.engine.compiler.fn_decorrelate import DecorrelateFns
+from generator.engine.compiler.fn_values_iter import ValuesIterFns
 from generator.engine.compiler.fn_dates import DateFns
 from generator.engine.compiler.fn_errors import ErrorFns
 from generator.engine.compiler.fn_info import InfoFns
@@ -84,8 +85,9 @@ class Compiler(
     TimeFns2, CalendarFns, TimeFns,
     # CALCULATE and the table functions
     CalculateFns, ColumnSetFns, FilterFns, TableBuilderFns, RelatedFns, FilterInfoFns,
-    # scalar functions (DecorrelateFns first: it tries its rewrite before AggregateFns.agg_x)
-    DecorrelateFns, AggregateFns, LogicFns, MathFns, TextFns, DateFns,
+    # scalar functions (ValuesIterFns and DecorrelateFns first: they try their rewrites before
+    # AggregateFns' agg_x / COUNTROWS)
+    ValuesIterFns, DecorrelateFns, AggregateFns, LogicFns, MathFns, TextFns, DateFns,
 ):
     """The full compiler: core + the handler mixins (one module each); user-defined
     functions are expanded inline (udfs_dax)."""
