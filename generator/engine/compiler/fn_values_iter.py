@@ -103,10 +103,14 @@ class ValuesIterFns(CompilerCore):
 
     # ------------------------------------------------------------ the domain
 
+    def _vi_tags(self) -> dict:
+        """id(VALUES rel) → (rel, fact) for the iterations being compiled (per compiler)."""
+        return self.__dict__.setdefault("_values_facts", {})
+
     def _tagged(self, rel: Rel, fact, run):
         """Run `run` with `rel` (by identity) known to iterate values whose pairs without
         rows of `fact` contribute nothing."""
-        tags = self.__dict__.setdefault("_values_facts", {})
+        tags = self._vi_tags()
         tags[id(rel)] = (rel, fact)
         try:
             return run()
@@ -115,7 +119,7 @@ class ValuesIterFns(CompilerCore):
 
     def _values_domain_scan(self, rel: Rel, keys: list[ColKey]) -> Scan | None:
         scan = super()._values_domain_scan(rel, keys)
-        tag = self.__dict__.get("_values_facts", {}).get(id(rel))
+        tag = self._vi_tags().get(id(rel))
         if scan is not None or not self.values_iter or tag is None or tag[0] is not rel:
             return scan
         fact = tag[1]
@@ -179,7 +183,11 @@ class ValuesIterFns(CompilerCore):
         elif not (isinstance(body, A.FunctionCall) and body.name == "CALCULATE" and len(body.args) == 1):
             return None
         found = Strictness(self._vi_measure_body, self._vi_table_name).scalar(body)
-        return self.model.table(found) if found else None
+        # a table with a blank row (the one side of orphan keys) can hold visible rows the
+        # domain's scan does not read: only a table without one is a domain
+        if not found or self.has_blank_row(found):
+            return None
+        return self.model.table(found)
 
     def _vi_measure_body(self, name: str):
         key = name.lower()
