@@ -389,10 +389,9 @@ class CompilerCore(ExprNodes, MeasureRefs, FilterArgs):
     def _scope_leaf(self, rel: Rel, env: Env, project) -> exp.Expression | None:
         """Iterate VALUES(col) for every cell at once: the domain holds (cell keys, col)
         pairs, the row expression is compiled in a nested scope over that domain."""
-        table = self.model.table(rel.col_keys[0][0])
-        scan = Scan(self, table, rel.rels or self.base_rels(), rel.blank)
         keys = self._cell_keys(env)
-        if not all(scan.has(k) for k in keys):
+        scan = self._values_domain_scan(rel, keys)
+        if scan is None:
             return None
         inner_keys = list(keys) + [k for k in rel.col_keys if k not in keys]
         names = {k: f"k{i}" for i, k in enumerate(inner_keys)}
@@ -430,6 +429,13 @@ class CompilerCore(ExprNodes, MeasureRefs, FilterArgs):
         if keys:
             sel = sel.group_by(*[exp.Literal.number(i + 1) for i in range(len(keys))], copy=False)
         return self._register(env, sel, keys)
+
+    def _values_domain_scan(self, rel: Rel, keys: list[ColKey]) -> Scan | None:
+        """Where `_scope_leaf` reads its (cell keys, col) pairs: col's own table, when that
+        table reaches every cell key (fn_values_iter widens this to a fact table)."""
+        table = self.model.table(rel.col_keys[0][0])
+        scan = Scan(self, table, rel.rels or self.base_rels(), rel.blank)
+        return scan if all(scan.has(k) for k in keys) else None
 
     def row_of(self, rel: Rel, alias: str) -> Row:
         cols: dict[ColKey, Scalar] = {}

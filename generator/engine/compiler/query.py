@@ -44,6 +44,7 @@ from generator.engine.compiler.fn_finance import FinanceFns
 from generator.engine.compiler.fn_aggregates import AggregateFns
 from generator.engine.compiler.fn_decorrelate import DecorrelateFns
 from generator.engine.compiler.fn_preagg import PreAggregateFns
+from generator.engine.compiler.fn_values_iter import ValuesIterFns
 from generator.engine.compiler.fn_dates import DateFns
 from generator.engine.compiler.fn_errors import ErrorFns
 from generator.engine.compiler.fn_info import InfoFns
@@ -86,9 +87,9 @@ class Compiler(
     TimeFns2, CalendarFns, TimeFns,
     # CALCULATE and the table functions (RollingFns first: it tries its rewrite before CALCULATE)
     RollingFns, CalculateFns, ColumnSetFns, FilterFns, TableBuilderFns, RelatedFns, FilterInfoFns,
-    # scalar functions (DecorrelateFns and PreAggregateFns first: they try their rewrites before
-    # AggregateFns.agg_x / fn_SUM / fn_COUNTROWS)
-    DecorrelateFns, PreAggregateFns, AggregateFns, LogicFns, MathFns, TextFns, DateFns,
+    # scalar functions (ValuesIterFns, DecorrelateFns and PreAggregateFns first: they try their
+    # rewrites before AggregateFns' agg_x / SUM / COUNTROWS)
+    ValuesIterFns, DecorrelateFns, PreAggregateFns, AggregateFns, LogicFns, MathFns, TextFns, DateFns,
 ):
     """The full compiler: core + the handler mixins (one module each); user-defined
     functions are expanded inline (udfs_dax)."""
