@@ -316,6 +316,35 @@ def test_a_function_spark_cannot_express_is_a_compile_error_naming_the_backend(s
         SparkRenderer().render(tree)
 
 
+def test_a_join_key_holding_a_scalar_subquery_runs_on_spark(spark):
+    """The shape that stopped `build.py test --backend spark` ("Denmark slicer": Key Findings'
+    CALCULATE([Total Revenue], Dim_Customer[Age_Group] = top_group), top_group a VAR, per
+    row): a correlated subquery whose filter compares a column with an uncorrelated scalar
+    subquery. Spark decorrelates it into a join on that expression; as a broadcast join it
+    failed with "Subquery … has not finished" (the broadcast's keys were built before the
+    subquery ran), so the backend turns broadcast joins off (backends/spark.py). Hand-worked:
+    MAX(grp) over {a, b, a} is 'b' (text orders by code point; DAX compares text
+    case-insensitively, https://dax.guide/op/comparison/: lower-cased on both sides); only
+    customer 2 is in 'b', whose one order is 20, so every outer row gets 20."""
+    from sqlglot import parse_one
+
+    from generator.engine.runtime.backends.spark import SparkBackend
+
+    backend = SparkBackend(spark)
+    spark.createDataFrame([(1, "a"), (2, "b"), (3, "A")], "id INT, grp STRING").createOrReplaceTempView("bj_c")
+    spark.createDataFrame([(1, 10.0), (2, 20.0), (3, 5.0)], "id INT, rev DOUBLE").createOrReplaceTempView("bj_f")
+    query = parse_one("""
+        SELECT o.v0, (SELECT SUM(f.rev) FROM bj_f AS f JOIN bj_c AS c ON f.id = c.id
+                      WHERE LOWER(COALESCE(c.grp, '')) = LOWER(COALESCE(
+                          CASE WHEN o.v0 IS NOT NULL THEN (SELECT MAX(grp) FROM bj_c) END, ''))) AS v
+        FROM (SELECT id AS v0 FROM bj_f) AS o ORDER BY o.v0""", read="duckdb")
+    try:
+        assert backend.rows(query) == [(1, 20.0), (2, 20.0), (3, 20.0)]
+    finally:
+        for view in ("bj_c", "bj_f"):
+            spark.catalog.dropTempView(view)
+
+
 def test_a_spark_error_without_a_message_is_still_reported():
     """A Spark error whose getMessage() is empty (seen: "Subquery … has not finished", whose
     Python wrapper has no text) becomes a DaxEvalError naming spark, not an internal
