@@ -94,17 +94,19 @@ class BothBackends:
         return actual
 
 
-SLOW = pytest.mark.skipif(os.environ.get("PBI_FORGE_SPARK_DIFF") != "1",
-                          reason="the whole-suite differential run on Spark has not completed within ~10 min on "
-                                 "local[1] (measured: 503 s for the first measure-test engine open alone, see "
-                                 "docs/spark.md 'The differential test'): set PBI_FORGE_SPARK_DIFF=1 to run it")
+WHOLE_SUITE_OFF = ("the whole-suite differential does not pass on Spark yet and takes longer than CI's budget: "
+                   "13 of its cases fail with Spark's UNRESOLVED_COLUMN (a correlated reference nested more than "
+                   "one query level deep: a row context around CALCULATE), and the conformance and visuals parts "
+                   "alone ran 38 min on local[1] at load ~13 (docs/spark.md 'The differential test'); "
+                   "set PBI_FORGE_SPARK_DIFF=1 to run it")
+SLOW = pytest.mark.skipif(os.environ.get("PBI_FORGE_SPARK_DIFF") != "1", reason=WHOLE_SUITE_OFF)
 
 
 @pytest.fixture(scope="module")
 def eng(spark):
     """The conformance model on both backends (DuckDB in its default, cached mode)."""
     if os.environ.get("PBI_FORGE_SPARK_DIFF") != "1":
-        pytest.skip("the conformance cases on Spark take tens of minutes on local[1]: set PBI_FORGE_SPARK_DIFF=1")
+        pytest.skip(WHOLE_SUITE_OFF)
     from dataclasses import replace as _replace
     from pathlib import Path as _P
 
