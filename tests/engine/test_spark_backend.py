@@ -94,17 +94,19 @@ class BothBackends:
         return actual
 
 
-SLOW = pytest.mark.skipif(os.environ.get("PBI_FORGE_SPARK_DIFF") != "1",
-                          reason="the whole-suite differential run on Spark has not completed within ~10 min on "
-                                 "local[1] (measured: 503 s for the first measure-test engine open alone, see "
-                                 "docs/spark.md 'The differential test'): set PBI_FORGE_SPARK_DIFF=1 to run it")
+WHOLE_SUITE_OFF = ("the whole-suite differential does not pass on Spark yet and takes longer than CI's budget: "
+                   "13 of its cases fail with Spark's UNRESOLVED_COLUMN (a correlated reference nested more than "
+                   "one query level deep: a row context around CALCULATE), and the conformance and visuals parts "
+                   "alone ran 38 min on local[1] at load ~13 (docs/spark.md 'The differential test'); "
+                   "set PBI_FORGE_SPARK_DIFF=1 to run it")
+SLOW = pytest.mark.skipif(os.environ.get("PBI_FORGE_SPARK_DIFF") != "1", reason=WHOLE_SUITE_OFF)
 
 
 @pytest.fixture(scope="module")
 def eng(spark):
     """The conformance model on both backends (DuckDB in its default, cached mode)."""
     if os.environ.get("PBI_FORGE_SPARK_DIFF") != "1":
-        pytest.skip("the conformance cases on Spark take tens of minutes on local[1]: set PBI_FORGE_SPARK_DIFF=1")
+        pytest.skip(WHOLE_SUITE_OFF)
     from dataclasses import replace as _replace
     from pathlib import Path as _P
 
@@ -314,6 +316,35 @@ def test_a_function_spark_cannot_express_is_a_compile_error_naming_the_backend(s
     tree = exp.select(exp.Anonymous(this="round", expressions=[exp.column("x"), exp.Literal.number(2)]))
     with pytest.raises(UnsupportedOnBackend, match="spark backend"):
         SparkRenderer().render(tree)
+
+
+def test_a_join_key_holding_a_scalar_subquery_runs_on_spark(spark):
+    """The shape that stopped `build.py test --backend spark` ("Denmark slicer": Key Findings'
+    CALCULATE([Total Revenue], Dim_Customer[Age_Group] = top_group), top_group a VAR, per
+    row): a correlated subquery whose filter compares a column with an uncorrelated scalar
+    subquery. Spark decorrelates it into a join on that expression; as a broadcast join it
+    failed with "Subquery … has not finished" (the broadcast's keys were built before the
+    subquery ran), so the backend turns broadcast joins off (backends/spark.py). Hand-worked:
+    MAX(grp) over {a, b, a} is 'b' (text orders by code point; DAX compares text
+    case-insensitively, https://dax.guide/op/comparison/: lower-cased on both sides); only
+    customer 2 is in 'b', whose one order is 20, so every outer row gets 20."""
+    from sqlglot import parse_one
+
+    from generator.engine.runtime.backends.spark import SparkBackend
+
+    backend = SparkBackend(spark)
+    spark.createDataFrame([(1, "a"), (2, "b"), (3, "A")], "id INT, grp STRING").createOrReplaceTempView("bj_c")
+    spark.createDataFrame([(1, 10.0), (2, 20.0), (3, 5.0)], "id INT, rev DOUBLE").createOrReplaceTempView("bj_f")
+    query = parse_one("""
+        SELECT o.v0, (SELECT SUM(f.rev) FROM bj_f AS f JOIN bj_c AS c ON f.id = c.id
+                      WHERE LOWER(COALESCE(c.grp, '')) = LOWER(COALESCE(
+                          CASE WHEN o.v0 IS NOT NULL THEN (SELECT MAX(grp) FROM bj_c) END, ''))) AS v
+        FROM (SELECT id AS v0 FROM bj_f) AS o ORDER BY o.v0""", read="duckdb")
+    try:
+        assert backend.rows(query) == [(1, 20.0), (2, 20.0), (3, 20.0)]
+    finally:
+        for view in ("bj_c", "bj_f"):
+            spark.catalog.dropTempView(view)
 
 
 def test_a_spark_error_without_a_message_is_still_reported():

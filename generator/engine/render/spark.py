@@ -45,7 +45,15 @@ class SparkRenderer(SparkFunctions, Renderer):
     backend = "spark"
     dialect = "spark"
 
+    def render(self, statement: exp.Expression) -> str:
+        """The statement's Spark SQL, from a copy: the rewrites below replace nodes in the
+        tree they walk (and a second pass over a rewritten tree would see Spark's functions
+        as unknown DuckDB ones and refuse them, or rewrite them twice), so the caller's tree
+        is left as it was and rendering it again gives the same SQL."""
+        return self.prepare(statement.copy()).sql(self.dialect, copy=False)
+
     def prepare(self, statement: exp.Expression) -> exp.Expression:
+        """Rewrites `statement` in place (render() gives it a copy)."""
         self._lets = 0  # lambda variables of `_let`, numbered per statement (the same SQL every time)
         out = self._rewrite(statement)
         for node in list(out.find_all(exp.Anonymous)):

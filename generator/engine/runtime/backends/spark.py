@@ -8,7 +8,14 @@ or a local one for tests and the CLI).
   DuckDB (the same compiled SELECT), checkpointed, and the table's view replaced.
 - Results come back column-wise as Arrow (`DataFrame.toArrow`).
 - Session settings the DuckDB semantics need: ANSI mode (overflow and bad casts are
-  errors, as in DuckDB), TIMESTAMP without time zone, the UTC session time zone.
+  errors, as in DuckDB), TIMESTAMP without time zone, the UTC session time zone; and no
+  broadcast joins: Spark 4 builds a broadcast relation's join keys before the scalar
+  subqueries inside them have run, and fails ("requirement failed: Subquery … has not
+  finished", HashedRelationBroadcastMode → ScalarSubquery.eval). Its decorrelation makes
+  such keys from a measure's CALCULATE filter on a VAR (Key Findings: Dim_Customer[Age_Group]
+  = top_group, top_group a scalar subquery, compared case-insensitively) evaluated per
+  row; a sort-merge join evaluates the same keys in a task, after the subqueries
+  (docs/spark.md).
 - No cross-query scan cache (it needs temporary tables): each query plans its shared
   scans as CTEs, the engine's MATERIALIZED-CTE mode.
 """
@@ -36,12 +43,13 @@ SESSION_CONF = {
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     "spark.sql.caseSensitive": "false",
+    "spark.sql.autoBroadcastJoinThreshold": "-1",  # see the module docstring: Subquery … has not finished
 }
 
 LOCAL_CONF = {
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
-    "spark.sql.shuffle.partitions": "2",
+    "spark.sql.shuffle.partitions": "1",  # rows are a handful: one task per shuffle, not two
     "spark.default.parallelism": "1",
     "spark.driver.host": "127.0.0.1",
     "spark.driver.bindAddress": "127.0.0.1",
