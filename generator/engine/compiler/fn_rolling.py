@@ -12,14 +12,15 @@ dax.guide/distinctcount: BLANK counts as a value). The plain compile evaluates t
 cell as a correlated COUNT(DISTINCT) over the window: every fact row is read once per date
 of its window (30× the fact table for N = 30).
 
-The islands method reads the fact rows once. A row of `v` dated `d` makes `v` count on the
-days `[d, d + N)`; `v`'s sorted distinct dates split into islands where consecutive dates
-are more than N days apart, and the island `[first, last + N)` covers exactly the days any
-of its rows covers. So the count on day `g` is the number of islands covering `g`: a
-running sum of +1 at each island's start and -1 at its (exclusive) end, read at every date
-of the date column (per combination of the other keys). Rows without a date in `D` never
-count (DATESINPERIOD returns dates of the column only); calendar gaps are handled, as the
-running sum is read at each calendar date, not assumed to be contiguous.
+The rewrite reads the fact rows once (an islands-style running count). A row of `v` dated
+`d` makes `v` count on the days `[d, d + N)`; cut at `v`'s next date, the pieces
+`[d, min(next, d + N))` of one value are disjoint and cover exactly the days its rows cover.
+So the count on day `g` is the number of pieces covering `g`: a running sum of +1 at each
+piece's start and -1 at its end, summed by day, read at every date of the date column (per
+combination of the other keys) by a range join on the days where it changes. Rows without
+a date in `D` never count (DATESINPERIOD returns dates of the column only); calendar gaps
+are handled, as the running sum is read at each calendar date, not assumed to be
+contiguous.
 
 The rewrite applies only where its result is provably the plain compile's: a grouped cell
 (`CompilerCore._leafable`) whose keys include `D[Date]` (a `date` column) and no other
