@@ -54,9 +54,9 @@ from pathlib import Path
 import pytest
 
 from generator.engine import Engine
-from generator.engine.compiler.query import Compiler
 from generator.spec.model import Model, Relationship, Source, Table
 from tests.engine.fixtures import P, col, measure
+from tests.engine.rewrite_paths import rows_on_every_path
 
 CUSTOMER = Table("Customer", Source("generator", P), (col("ID", "int64", True), col("Income", "int64"),
                                                       col("Score", "int64")), P)
@@ -133,21 +133,8 @@ def _py(v):
     return v
 
 
-def _all_paths(e: Engine, dax: str, monkeypatch) -> tuple[list[tuple], str]:
-    """The rows with the rewrite on, after checking the plain compile (grouped and per
-    cell) gives the same rows; also the rewrite's SQL."""
-    rows = _rows(e, dax)
-    sql = e.last_sql
-    monkeypatch.setattr(Compiler, "decorrelate", False)
-    try:
-        for grouped in (True, False):
-            e.grouped = grouped
-            e.clear_cache()
-            assert _rows(e, dax) == rows, f"plain compile (grouped={grouped}) differs"
-    finally:
-        e.grouped = True
-        monkeypatch.setattr(Compiler, "decorrelate", True)
-        e.clear_cache()
+def _all_paths(e, dax: str, monkeypatch) -> tuple[list[tuple], str]:
+    rows, sql, _ = rows_on_every_path(e, dax, monkeypatch, "decorrelate", _rows)
     return rows, sql
 
 

@@ -31,8 +31,8 @@ from decimal import Decimal
 
 import pytest
 
-from generator.engine.compiler.query import Compiler
 from tests.engine.fixtures import engine, measure
+from tests.engine.rewrite_paths import rows_on_every_path
 
 PREV = "REMOVEFILTERS('Date'), OFFSET(-1, ALL('Date'[Year]), ORDERBY('Date'[Year]))"
 MEASURES = (
@@ -62,19 +62,7 @@ def _rows(e, dax: str) -> list[tuple]:
 
 
 def _all_paths(e, dax: str, monkeypatch) -> tuple[list[tuple], str]:
-    rows = _rows(e, dax)
-    sql = e.last_sql
-    monkeypatch.setattr(Compiler, "preaggregate", False)
-    try:
-        for grouped in (True, False):
-            e.grouped = grouped
-            e.clear_cache()
-            assert _rows(e, dax) == rows, f"plain compile (grouped={grouped}) differs"
-            plain = e.last_sql
-    finally:
-        e.grouped = True
-        monkeypatch.setattr(Compiler, "preaggregate", True)
-        e.clear_cache()
+    rows, sql, plain = rows_on_every_path(e, dax, monkeypatch, "preaggregate", _rows)
     assert plain != sql
     return rows, sql
 

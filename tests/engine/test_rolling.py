@@ -49,6 +49,7 @@ from generator.engine import Engine
 from generator.engine.compiler.query import Compiler
 from generator.spec.model import Model, Relationship, Source, Table
 from tests.engine.fixtures import P, col, measure
+from tests.engine.rewrite_paths import rows_on_every_path
 
 DATE = Table("Date", Source("generator", P), (col("Date", "date", True), col("Year", "int64"),
                                               col("Day", "int64")), P, is_date_table=True)
@@ -101,21 +102,8 @@ def _rows(e: Engine, dax: str) -> list[tuple]:
     return sorted((tuple(_py(v) for v in r) for r in e.query(dax).itertuples(index=False)), key=repr)
 
 
-def _all_paths(e: Engine, dax: str, monkeypatch) -> tuple[list[tuple], str]:
-    """The rows with the rewrite on, after checking that the plain compile (grouped and per
-    cell) gives the same rows; also the SQL the rewrite ran."""
-    rows = _rows(e, dax)
-    sql = e.last_sql
-    monkeypatch.setattr(Compiler, "rolling", False)
-    try:
-        for grouped in (True, False):
-            e.grouped = grouped
-            e.clear_cache()
-            assert _rows(e, dax) == rows, f"plain compile (grouped={grouped}) differs"
-    finally:
-        e.grouped = True
-        monkeypatch.setattr(Compiler, "rolling", True)
-        e.clear_cache()
+def _all_paths(e, dax: str, monkeypatch) -> tuple[list[tuple], str]:
+    rows, sql, _ = rows_on_every_path(e, dax, monkeypatch, "rolling", _rows)
     return rows, sql
 
 
