@@ -34,6 +34,7 @@ from generator.engine.render.base import Renderer
 from generator.engine.render.spark_exprs import (CLAUSES, DOUBLE, FROM, call, case, inf, is_generator, let, nan,
                                                  paren, to_double)
 from generator.engine.render.spark_functions import SparkFunctions
+from generator.engine.render.spark_lift import lift_outer_references
 from generator.engine.render.spark_kinds import INTEGRAL, kind_of, nonzero
 from generator.engine.render.spark_names import TO_UNIT, USED_BY, is_interval
 from generator.engine.render.spark_udfs import SPARK_UDFS
@@ -59,6 +60,7 @@ class SparkRenderer(SparkFunctions, Renderer):
         for node in list(out.find_all(exp.Anonymous)):
             if node.name.lower() == "explode":
                 self._lift_generator(node)
+        out = lift_outer_references(out)
         for node in out.find_all(exp.Anonymous):
             if is_interval(node):  # left by `_shift`: not an operand of date ± interval
                 raise self.unsupported(f"the interval {node.name}() outside date ± interval",
@@ -238,15 +240,21 @@ class SparkRenderer(SparkFunctions, Renderer):
         return exp.select(call(pick, out.copy(), on.expression.copy())).from_(join.this.copy()).where(cond)
 
     def _subquery(self, node: exp.Subquery) -> exp.Expression:
-        """A scalar (SELECT e), with no FROM, is e."""
+        """A scalar (SELECT e), with no FROM, is e; a projection `(SELECT e) AS n` is `(e) AS n`
+        (the same value: one more query level would put the outer row out of Spark's reach)."""
         inner = node.this
-        if node.alias or not isinstance(inner, exp.Select) or inner.args.get(FROM) is not None \
+        if not isinstance(inner, exp.Select) or inner.args.get(FROM) is not None \
                 or len(inner.expressions) != 1 or any(inner.args.get(k) for k in CLAUSES + ("with",)):
             return node
         if isinstance(node.parent, (exp.From, exp.Join, exp.Lateral)):
             return node
         value = inner.expressions[0]
-        return exp.Paren(this=value.this if isinstance(value, exp.Alias) else value)
+        value = exp.Paren(this=value.this if isinstance(value, exp.Alias) else value)
+        if not node.alias:
+            return value
+        if isinstance(node.parent, exp.Select) and node.arg_key == "expressions":
+            return exp.alias_(value, node.alias)
+        return node
 
     def _table(self, node: exp.Table) -> exp.Expression:
         """DuckDB's table function range(a, b) (GENERATESERIES's row numbers): one BIGINT

@@ -54,7 +54,12 @@ LOCAL_CONF = {
     "spark.driver.host": "127.0.0.1",
     "spark.driver.bindAddress": "127.0.0.1",
     "spark.sql.adaptive.enabled": "true",
-    "spark.driver.memory": "1g",
+    # the measure tests open ~15 engines on one session, each checkpointing its calculated
+    # columns and tables: 1g ran out of heap after ~60 min (serve-Arrow), 4g of the
+    # machine's 24 GB leaves room; and a JVM out of memory exits at once, so the Python
+    # side gets a lost connection (an error) instead of waiting for a stream that never comes
+    "spark.driver.memory": "4g",
+    "spark.driver.extraJavaOptions": "-XX:+ExitOnOutOfMemoryError",
 }
 
 

@@ -1,0 +1,114 @@
+"""Spark resolves an outer column only one subquery level out; this pass brings deeper
+references within reach by carrying the outer value down as a column.
+
+Spark's analyzer resolves a correlated reference from the query immediately around a
+subquery *expression* (a scalar subquery, EXISTS, IN); derived tables in FROM do not count
+(they are part of the same plan). A row context around CALCULATE nests deeper: ADDCOLUMNS
+over cities, SUMX over names inside, and the CALCULATE per name reads the city two subquery
+levels out, which Spark rejects with UNRESOLVED_COLUMN.
+
+The rewrite, for a reference `t.c` two or more subquery levels below the query that defines
+`t`: let S be the second-outermost subquery expression between them and P the SELECT S
+sits in (P can still see `t.c`: only one subquery level lies between them). P's first FROM
+source `X AS a` becomes `(SELECT a.*, t.c AS __outerN FROM X AS a) AS a`, and inside S the
+reference becomes `a.__outerN`, one level nearer; repeated until every reference is within
+one level. The rows are the same: the added column is constant for each row of the query
+that defines `t`, P's other columns and rows are untouched (a grouping P also groups by the
+constant), and nothing reads P's new column but S.
+
+A shape this cannot carry (P projecting `*`, which would expose the column) is left as
+it is: Spark then refuses it with its error, never a different number.
+"""
+from __future__ import annotations
+
+from sqlglot import exp
+from sqlglot.optimizer.scope import Scope, ScopeType, traverse_scope
+
+from generator.engine.render.spark_exprs import FROM
+
+MAX_LIFTS = 200  # each lift moves one reference one level nearer; a query has few
+
+
+def lift_outer_references(tree: exp.Expression) -> exp.Expression:
+    """Rewrites `tree` in place (its caller renders a copy) and returns it."""
+    names = _Names()
+    for _ in range(MAX_LIFTS):
+        found = _too_deep(tree)
+        if found is None or not _lift(*found, names):
+            return tree
+    return tree
+
+
+class _Names:
+    """__outer1, __outer2, … per statement (the same SQL every time)."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def next(self) -> str:
+        self.n += 1
+        return f"__outer{self.n}"
+
+
+def _too_deep(tree: exp.Expression):
+    """The first column reference that crosses two or more subquery boundaries on its way
+    to the scope defining its table: (column, the second-outermost boundary, its parent)."""
+    for scope in traverse_scope(tree):
+        for column in scope.external_columns:
+            if not column.table:
+                continue
+            boundaries, s = [], scope
+            while s is not None and column.table not in s.sources:
+                if s.scope_type == ScopeType.SUBQUERY:
+                    boundaries.append(s)
+                s = s.parent
+            if s is not None and len(boundaries) >= 2:
+                return column, boundaries[-2]
+    return None
+
+
+def _lift(column: exp.Column, inner: Scope, names: _Names) -> bool:
+    """Carries `column` into the SELECT around the subquery `inner`; False if it cannot."""
+    holder = inner.parent
+    select = holder.expression if holder is not None else None
+    if not isinstance(select, exp.Select):
+        return False
+    if any(isinstance(p, exp.Star) or (isinstance(p, exp.Column) and isinstance(p.this, exp.Star))
+           for p in select.expressions):
+        return False
+    subquery = inner.expression  # the query of the subquery expression (scalar, EXISTS, IN)
+    table, name = column.table, column.name
+    carried = names.next()
+    alias = _carry(select, exp.column(name, table), carried)
+    for ref in list(subquery.find_all(exp.Column)):
+        if ref.table == table and ref.name == name:
+            ref.replace(exp.column(carried, alias))
+    group = select.args.get("group")
+    if group is not None and not _inside_aggregate(subquery, select):
+        group.append("expressions", exp.column(carried, alias))
+    return True
+
+
+def _carry(select: exp.Select, value: exp.Column, carried: str) -> str:
+    """Adds `value AS carried` to the first FROM source of `select`; the source's alias."""
+    source = select.args.get(FROM)
+    if source is None:
+        alias = f"{carried}_row"
+        select.set(FROM, exp.From(this=exp.select(exp.alias_(value, carried)).subquery(alias)))
+        return alias
+    item = source.this
+    alias = item.alias_or_name
+    inner = item.copy()
+    wrapped = exp.select(exp.Column(this=exp.Star(), table=exp.to_identifier(alias)),
+                         exp.alias_(value, carried)).from_(inner)
+    source.set("this", wrapped.subquery(alias))
+    return alias
+
+
+def _inside_aggregate(node: exp.Expression, stop: exp.Expression) -> bool:
+    parent = node.parent
+    while parent is not None and parent is not stop:
+        if isinstance(parent, exp.AggFunc):
+            return True
+        parent = parent.parent
+    return False
