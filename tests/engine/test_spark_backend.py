@@ -267,6 +267,33 @@ def test_generateseries_runs_on_spark(spark):
     assert e.evaluate("SUMX(GENERATESERIES(1, COUNTROWS(Sales)), [Value])") == 10
 
 
+def test_a_row_context_around_calculate_runs_on_spark(spark):
+    """Spark resolves an outer column only one subquery level out; a row context around
+    CALCULATE nests the row's column deeper, and render/spark_lift.py carries it down
+    (before: Spark's UNRESOLVED_COLUMN). Rules: a row context filters nothing, context
+    transition turns each iterated row into a filter, ALL(col) removes only that column
+    (https://www.sqlbi.com/articles/understanding-context-transition/,
+    https://dax.guide/all/); CROSSFILTER(..., BOTH) lets the fact filter the dimension
+    (https://dax.guide/crossfilter/); SAMEPERIODLASTYEAR shifts the dates a year back
+    (https://dax.guide/sameperiodlastyear/). Hand-worked on the fixture (Ann 10+20, Bob 30:
+    Oslo 60; Cid 40: Rome 40; four names): each city row sums its total over all four
+    names, Oslo 4 × 60 = 240, Rome 4 × 40 = 160; per Promo the customers with such an order:
+    A {Ann, Cid} 2, BLANK {Ann} 1, B {Bob} 1; per year the previous year's sales, 2023 → none
+    (2022 has no dates), 2024 → 40: total 40."""
+    from generator.engine import Engine
+    from tests.engine import fixtures as fx
+
+    e = Engine(fx.model(), data={"Customer": fx.CUSTOMERS, "Sales": list(fx.ORDERS), "Date": fx.dates()},
+               as_of="2024-12-31", backend="spark", spark=spark)
+    cities = e.query('EVALUATE ADDCOLUMNS(VALUES(Customer[City]), "x", SUMX(VALUES(Customer[Name]), '
+                     'CALCULATE(SUM(Sales[Amount]), ALL(Customer[Name]))))')
+    assert {c: float(x) for c, x in cities.itertuples(index=False, name=None)} == {"Oslo": 240.0, "Rome": 160.0}
+    promo = e.query('EVALUATE ADDCOLUMNS(VALUES(Sales[Promo]), "x", CALCULATE(COUNTROWS(Customer), '
+                    'CROSSFILTER(Sales[CustomerID], Customer[ID], BOTH)))')
+    assert {p: int(x) for p, x in promo.itertuples(index=False, name=None)} == {"A": 2, None: 1, "B": 1}
+    assert e.evaluate("SUMX(VALUES('Date'[Year]), CALCULATE([Sales], SAMEPERIODLASTYEAR('Date'[Date])))") == 40
+
+
 def test_engines_sharing_a_session_keep_their_own_rows_and_reuse_only_equal_inputs(spark):
     """Several engines on one session (the measure tests open one per distinct `given:`):
     each engine's queries read its own rows even after another engine registered views of

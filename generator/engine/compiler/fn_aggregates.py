@@ -66,8 +66,13 @@ class AggregateFns(CompilerCore):
             holder.append(v.type)
             return v
 
-        value = self.agg_over(rel, env, row, agg)
+        value = self._iterate(call, env, rel, lambda: self.agg_over(rel, env, row, agg))
         return Scalar(value, rtype(holder[0]))
+
+    def _iterate(self, call: A.FunctionCall, env: Env, rel, run: Callable[[], exp.Expression]) -> exp.Expression:
+        """Runs an iterator's aggregation over `rel`: the hook a rewrite may wrap
+        (fn_values_iter tags `rel` with its fact table while `run` compiles)."""
+        return run()
 
     # ------------------------------------------------------------ aggregations
 

@@ -76,21 +76,11 @@ class ValuesIterFns(CompilerCore):
 
     values_iter = True  # class switch: False keeps the plain (correlated per cell) compile
 
-    def agg_x(self, call, env, agg, rtype, nargs: int = 2):
+    def _iterate(self, call, env, rel, run):
         fact = self._iter_fact(call, env) if call.name in ITERATORS else None
         if fact is None:
-            return super().agg_x(call, env, agg, rtype, nargs)
-        args = self.args(call, env, nargs)
-        rel = self.table(args[0], env)
-        holder: list[DaxType] = []
-
-        def row(inner: Env) -> Scalar:
-            v = self.scalar(args[1], inner)
-            holder.append(v.type)
-            return v
-
-        value = self._tagged(rel, fact, lambda: self.agg_over(rel, env, row, agg))
-        return Scalar(value, rtype(holder[0]))
+            return super()._iterate(call, env, rel, run)
+        return self._tagged(rel, fact, run)
 
     def fn_COUNTROWS(self, call, env):
         fact = self._filter_fact(call, env)

@@ -26,6 +26,8 @@ from sqlglot.optimizer.scope import Scope, ScopeType, traverse_scope
 
 from generator.engine.render.spark_exprs import FROM
 
+__all__ = ["lift_outer_references", "too_deep_references"]
+
 MAX_LIFTS = 200  # each lift moves one reference one level nearer; a query has few
 
 
@@ -33,7 +35,7 @@ def lift_outer_references(tree: exp.Expression) -> exp.Expression:
     """Rewrites `tree` in place (its caller renders a copy) and returns it."""
     names = _Names()
     for _ in range(MAX_LIFTS):
-        found = _too_deep(tree)
+        found = _first_too_deep(tree)
         if found is None or not _lift(*found, names):
             return tree
     return tree
@@ -50,9 +52,19 @@ class _Names:
         return f"__outer{self.n}"
 
 
+def too_deep_references(tree: exp.Expression) -> list[exp.Column]:
+    """Every column reference Spark cannot resolve: two or more subquery levels below the
+    query defining its table."""
+    return [column for column, _ in _too_deep(tree)]
+
+
+def _first_too_deep(tree: exp.Expression):
+    return next(_too_deep(tree), None)
+
+
 def _too_deep(tree: exp.Expression):
-    """The first column reference that crosses two or more subquery boundaries on its way
-    to the scope defining its table: (column, the second-outermost boundary, its parent)."""
+    """(column, the second-outermost subquery between it and its table's scope) for each
+    column reference that crosses two or more subquery boundaries to reach that scope."""
     for scope in traverse_scope(tree):
         for column in scope.external_columns:
             if not column.table:
@@ -63,8 +75,7 @@ def _too_deep(tree: exp.Expression):
                     boundaries.append(s)
                 s = s.parent
             if s is not None and len(boundaries) >= 2:
-                return column, boundaries[-2]
-    return None
+                yield column, boundaries[-2]
 
 
 def _lift(column: exp.Column, inner: Scope, names: _Names) -> bool:
