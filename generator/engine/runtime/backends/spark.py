@@ -67,6 +67,12 @@ LOCAL_CONF = {
     "spark.ui.retainedStages": "20",
     "spark.ui.retainedTasks": "200",
     "spark.ui.dagGraph.retainedRootRDDs": "20",
+    # Spark's SQL parser (ANTLR) caches DFA states for every distinct statement and never
+    # lets go: each measure test's SQL is new text, and the cache grew ~45 MB a minute
+    # (a class histogram of the driver: ATNConfig and DFAState, 320 MB after 10 min).
+    # Spark's own knob flushes it past a number of states (SPARK-47404)
+    "spark.sql.parser.manageParserCaches": "true",
+    "spark.sql.parser.parserDfaCacheFlushThreshold": "100000",
 }
 
 
