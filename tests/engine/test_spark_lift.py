@@ -111,3 +111,42 @@ def test_a_select_projecting_star_is_left_for_spark_to_refuse():
     before = tree.sql("duckdb")
     assert [c.sql() for c in too_deep_references(tree)] == ["t.k"]
     assert lift_outer_references(tree).sql("duckdb") == before
+
+
+def test_an_outer_value_in_an_aggregating_projection_moves_above_the_aggregate():
+    """SELECTEDVALUE's alternate result is an outer value in an aggregate's projection,
+    `CASE WHEN COUNT(*) = 1 THEN MAX(v) ELSE <outer> END`, which Spark refuses ("not
+    supported outside of WHERE/HAVING clauses"). The aggregates move into a derived table.
+    Hand-worked: t = {1, 2, 3}; s = {(1, 5), (1, 7), (2, 6)} filtered to v > 4: k = 1 has two
+    values, the alternate 1 × 100; k = 2 one value, 6; k = 3 none (COUNT 0 over the one row
+    an aggregate without GROUP BY gives), the alternate 300 — before and after the lift."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT * FROM (VALUES (1), (2), (3)) v(k)")
+    con.execute("CREATE TABLE u AS SELECT * FROM (VALUES (10), (20)) v(z)")
+    con.execute("CREATE TABLE s AS SELECT * FROM (VALUES (1, 5), (1, 7), (2, 6)) v(k, v)")
+    sql = ("SELECT t.k, (SELECT (SELECT CASE WHEN COUNT(*) = 1 THEN MAX(s.v) ELSE t.k * 100 END "
+           "FROM s AS s WHERE s.k = t.k AND s.v > 4) FROM u AS u LIMIT 1) AS x FROM t AS t ORDER BY t.k")
+    lifted = lift_outer_references(parse_one(sql, read="duckdb"))
+    assert lifted.sql("duckdb") == (
+        "SELECT t.k, (SELECT (SELECT CASE WHEN __outer2_agg.__outer2_agg1 = 1 THEN __outer2_agg.__outer2_agg2 "
+        "ELSE u.__outer1 * 100 END FROM (SELECT COUNT(*) AS __outer2_agg1, MAX(s.v) AS __outer2_agg2 "
+        "FROM s AS s WHERE s.k = u.__outer1 AND s.v > 4) AS __outer2_agg) "
+        "FROM (SELECT u.*, t.k AS __outer1 FROM u AS u) AS u LIMIT 1) AS x FROM t AS t ORDER BY t.k")
+    assert con.execute(sql).fetchall() == con.execute(lifted.sql("duckdb")).fetchall() == [(1, 100), (2, 6), (3, 300)]
+
+
+def test_a_grouped_aggregate_keeps_its_groups_when_the_outer_value_moves_out():
+    """Per group g of s, SUM(v) + the outer k: k = 1 → groups a (5 + 7 = 12) and b (6):
+    13, 7; the same rows after the aggregate moved into a derived table."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT * FROM (VALUES (1)) v(k)")
+    con.execute("CREATE TABLE s AS SELECT * FROM (VALUES ('a', 5), ('a', 7), ('b', 6)) v(g, v)")
+    sql = ("SELECT t.k, (SELECT LIST(x ORDER BY x) FROM (SELECT s.g, SUM(s.v) + t.k AS x FROM s AS s GROUP BY s.g) AS w) "
+           "FROM t AS t")
+    lifted = lift_outer_references(parse_one(sql, read="duckdb")).sql("duckdb")
+    assert "GROUP BY s.g) AS __outer1_agg" in lifted
+    assert con.execute(sql).fetchall() == con.execute(lifted).fetchall() == [(1, [7, 13])]

@@ -37,8 +37,83 @@ def lift_outer_references(tree: exp.Expression) -> exp.Expression:
     for _ in range(MAX_LIFTS):
         found = _first_too_deep(tree)
         if found is None or not _lift(*found, names):
-            return tree
+            break
+    _outer_references_out_of_aggregates(tree, names)
     return tree
+
+
+def _outer_references_out_of_aggregates(tree: exp.Expression, names: "_Names") -> None:
+    """Spark takes an outer reference in a subquery's WHERE or in a plain projection, but
+    not in the projection of an aggregating SELECT ("Expressions referencing the outer query
+    are not supported outside of WHERE/HAVING clauses"): SELECTEDVALUE's alternate result
+    is such a value, `CASE WHEN COUNT(*) = 1 THEN MAX(c) ELSE <outer> END`. The aggregates
+    (and the grouping columns) move into a derived table and the projection reads them:
+    SELECT f(agg, o) FROM X → SELECT f(q.a, o) FROM (SELECT agg AS a FROM X) AS q — one
+    row per group as before (one row over no rows without GROUP BY), the same values."""
+    for _ in range(MAX_LIFTS):
+        for scope in traverse_scope(tree):
+            select = scope.expression
+            if isinstance(select, exp.Select) and _outer_in_aggregate_projection(scope) \
+                    and _split_aggregate(scope, names):
+                break  # the tree changed: scopes again
+        else:
+            return
+
+
+def _own_nodes(node: exp.Expression):
+    """`node` and its descendants, not entering nested subqueries."""
+    yield node
+    for child in node.iter_expressions():
+        if not isinstance(child, (exp.Subquery, exp.Select)):
+            yield from _own_nodes(child)
+
+
+def _outer_in_aggregate_projection(scope: Scope) -> bool:
+    select = scope.expression
+    own = [n for p in select.expressions for n in _own_nodes(p)]
+    aggregating = select.args.get("group") is not None or any(isinstance(n, exp.AggFunc) for n in own)
+    return aggregating and any(isinstance(n, exp.Column) and n.table and n.table not in scope.sources
+                               for n in own)
+
+
+def _split_aggregate(scope: Scope, names: "_Names") -> bool:
+    select = scope.expression
+    if any(select.args.get(k) for k in ("having", "qualify", "order", "limit", "offset", "distinct", "windows")):
+        return False
+    own = [n for p in select.expressions for n in _own_nodes(p)]
+    if any(isinstance(n, exp.Window) for n in own):
+        return False
+    if any(c.table in scope.sources for p in select.expressions for c in p.find_all(exp.Column)
+           if c not in own):  # a nested subquery reading this SELECT's rows: not moved
+        return False
+    alias = f"{names.next()}_agg"
+    inner = exp.Select()
+    for key in (FROM, "joins", "where", "group"):
+        if select.args.get(key):
+            inner.set(key, select.args[key])
+            select.set(key, None)
+    moved = 0
+    for projection in select.expressions:
+        for node in list(_own_nodes(projection)):
+            local = isinstance(node, exp.Column) and node.table in scope.sources and not _under(node, exp.AggFunc)
+            if (isinstance(node, exp.AggFunc) and not _under(node, exp.AggFunc)) or local:
+                moved += 1
+                name = f"{alias}{moved}"
+                node.replace(exp.column(name, alias))
+                inner.select(exp.alias_(node, name), copy=False)
+    if not moved:
+        inner.select(exp.Literal.number(1), copy=False)
+    select.set(FROM, exp.From(this=inner.subquery(alias)))
+    return True
+
+
+def _under(node: exp.Expression, kind) -> bool:
+    parent = node.parent
+    while parent is not None and not isinstance(parent, (exp.Select, exp.Subquery)):
+        if isinstance(parent, kind):
+            return True
+        parent = parent.parent
+    return False
 
 
 class _Names:
