@@ -386,6 +386,22 @@ def test_a_spark_error_without_a_message_is_still_reported():
     assert SparkBackend.clean(None, Silent("requirement failed")) == "spark: requirement failed"
 
 
+def test_a_lost_spark_driver_is_a_clear_error_not_an_internal_one():
+    """A local driver's JVM exits when it runs out of memory (-XX:+ExitOnOutOfMemoryError);
+    the Python side then gets py4j's network error, which must be an evaluation error saying
+    what happened (before: "internal error: Py4JError … a bug in pbi-forge", exit 70, or a
+    wait for an Arrow stream that never came). No Spark needed."""
+    py4j = pytest.importorskip("py4j.protocol", reason="pyspark (and py4j) is not installed")
+    from generator.engine.runtime.backends.spark import SparkBackend
+
+    backend = SparkBackend.__new__(SparkBackend)
+    backend.errors = (py4j.Py4JError,)
+    for exc in (py4j.Py4JNetworkError("Error while sending or receiving"),
+                py4j.Py4JError("An error occurred while calling o2029.getResult")):
+        assert isinstance(exc, backend.errors)
+        assert SparkBackend.clean(backend, exc).startswith("spark: the connection to the Spark driver was lost")
+
+
 def test_an_asof_join_of_another_shape_is_refused_naming_the_backend():
     """Only RANKX's lookup (one value, ASOF LEFT, b <= a or b >= a) has an exact Spark
     form; any other ASOF join is a compile error, never a different row (no Spark needed)."""

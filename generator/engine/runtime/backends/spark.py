@@ -111,10 +111,12 @@ class SparkBackend:
 
     def __init__(self, session: Any = None):
         _require_pyspark()
-        from py4j.protocol import Py4JJavaError
+        from py4j.protocol import Py4JError
         from pyspark.errors import PySparkException
 
-        self.errors = (PySparkException, Py4JJavaError)
+        # Py4JError: a Java exception, or the driver's JVM gone (it exits on running out of
+        # memory), which `clean` says in so many words
+        self.errors = (PySparkException, Py4JError)
         self.renderer = SparkRenderer()
         self.owns_session = session is None
         self.spark = session if session is not None else local_session()
@@ -288,6 +290,10 @@ class SparkBackend:
         return _naive_timestamps(table)
 
     def clean(self, exc: Exception) -> str:
+        if type(exc).__name__ == "Py4JNetworkError" or (
+                type(exc).__name__ == "Py4JError" and not hasattr(exc, "java_exception")):
+            return ("spark: the connection to the Spark driver was lost (its JVM stopped; a local driver "
+                    "stops when it runs out of memory: spark.driver.memory)")
         text = getattr(exc, "getMessage", lambda: str(exc))() if not isinstance(exc, str) else exc
         text = str(text).strip()
         m = re.search(r"\[USER_RAISED_EXCEPTION\]\s*(.*?)\s*SQLSTATE", text, re.S)
