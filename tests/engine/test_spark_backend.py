@@ -400,6 +400,14 @@ def test_a_lost_spark_driver_is_a_clear_error_not_an_internal_one():
                 py4j.Py4JError("An error occurred while calling o2029.getResult")):
         assert isinstance(exc, backend.errors)
         assert SparkBackend.clean(backend, exc).startswith("spark: the connection to the Spark driver was lost")
+    # a driver that still answers: the error is the query's, reported as such
+    from types import SimpleNamespace
+
+    clock = SimpleNamespace(currentTimeMillis=lambda: 0)
+    backend.spark = SimpleNamespace(sparkContext=SimpleNamespace(_jvm=SimpleNamespace(
+        java=SimpleNamespace(lang=SimpleNamespace(System=clock)))))
+    assert SparkBackend.clean(backend, py4j.Py4JError("An error occurred while calling o743.getResult")) == \
+        "spark: An error occurred while calling o743.getResult"
 
 
 def test_an_asof_join_of_another_shape_is_refused_naming_the_backend():

@@ -166,6 +166,14 @@ class SparkRenderer(SparkFunctions, Renderer):
         node.set("this", to_double(node.this))
         return node
 
+    def _window(self, node: exp.Window) -> exp.Expression:
+        """DuckDB numbers rows of an unordered window (`row_number() OVER ()`, the decorrelated
+        outer rows' ids) in no particular order; Spark requires an ORDER BY. Ordering by
+        monotonically_increasing_id() gives the same guarantee: a permutation of 1..n."""
+        if isinstance(node.this, exp.RowNumber) and not node.args.get("order"):
+            node.set("order", exp.Order(expressions=[exp.Ordered(this=call("monotonically_increasing_id"))]))
+        return node
+
     def _cte(self, node: exp.CTE) -> exp.Expression:
         node.set("materialized", None)  # Spark has no MATERIALIZED hint; same rows either way
         return node
@@ -331,6 +339,7 @@ _NODES = {
     exp.Cast: SparkRenderer._cast,
     exp.Avg: SparkRenderer._avg,
     exp.CTE: SparkRenderer._cte,
+    exp.Window: SparkRenderer._window,
     exp.Bracket: SparkRenderer._bracket,
     exp.Table: SparkRenderer._table,
     exp.Create: SparkRenderer._create,

@@ -291,7 +291,7 @@ class SparkBackend:
 
     def clean(self, exc: Exception) -> str:
         if type(exc).__name__ == "Py4JNetworkError" or (
-                type(exc).__name__ == "Py4JError" and not hasattr(exc, "java_exception")):
+                type(exc).__name__ == "Py4JError" and not self._driver_alive()):
             return ("spark: the connection to the Spark driver was lost (its JVM stopped; a local driver "
                     "stops when it runs out of memory: spark.driver.memory)")
         text = getattr(exc, "getMessage", lambda: str(exc))() if not isinstance(exc, str) else exc
@@ -305,6 +305,13 @@ class SparkBackend:
         # a Java exception may carry no message (getMessage() is empty): name its kind instead
         lines = text.splitlines() or str(exc).strip().splitlines() or [type(exc).__name__]
         return "spark: " + lines[0]
+
+    def _driver_alive(self) -> bool:
+        try:
+            self.spark.sparkContext._jvm.java.lang.System.currentTimeMillis()
+            return True
+        except Exception:  # any failure to reach the JVM: it is gone
+            return False
 
     def stop(self) -> None:
         if self.owns_session:
