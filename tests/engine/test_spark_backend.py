@@ -8,9 +8,10 @@ dax.guide rules: https://dax.guide/, https://learn.microsoft.com/en-us/dax/).
 - every shipped measure test (`build.py test`) passes on Spark and gives DuckDB's value;
 - every shipped visual gives DuckDB's rows on Spark.
 
-The whole-suite parts (conformance, measure tests, visuals) run with PBI_FORGE_SPARK_DIFF=1,
-as CI does (tens of minutes on local[1]: see docs/spark.md, "The differential test"); the renderer's
-expression cases and the calculated-table, row-level-security and RANKX cases always run.
+Every conformance case runs on both backends whenever Spark is there (CI: always); the
+shipped measure tests and visuals run with PBI_FORGE_SPARK_DIFF=1 (tens of minutes on
+local[1]: see docs/spark.md, "The differential test"). The renderer's expression cases and
+the calculated-table, row-level-security and RANKX cases always run.
 One local Spark session for the module (local[1], no UI, bound to 127.0.0.1), stopped at
 the end. Skips when pyspark or Java is missing, unless PBI_FORGE_REQUIRE_SPARK=1 (CI).
 """
@@ -94,17 +95,15 @@ class BothBackends:
         return actual
 
 
-WHOLE_SUITE_OFF = ("the whole-suite differential (every conformance case, measure test and shipped visual on "
-                   "Spark against DuckDB) takes tens of minutes on local[1] (docs/spark.md 'The differential test'): "
-                   "set PBI_FORGE_SPARK_DIFF=1 to run it; .ci/run does")
+WHOLE_SUITE_OFF = ("the shipped measure tests and visuals on Spark against DuckDB take tens of minutes on local[1], "
+                   "and the visuals part does not pass yet (docs/spark.md 'The differential test'): set "
+                   "PBI_FORGE_SPARK_DIFF=1 to run them")
 SLOW = pytest.mark.skipif(os.environ.get("PBI_FORGE_SPARK_DIFF") != "1", reason=WHOLE_SUITE_OFF)
 
 
 @pytest.fixture(scope="module")
 def eng(spark):
     """The conformance model on both backends (DuckDB in its default, cached mode)."""
-    if os.environ.get("PBI_FORGE_SPARK_DIFF") != "1":
-        pytest.skip(WHOLE_SUITE_OFF)
     from dataclasses import replace as _replace
     from pathlib import Path as _P
 
