@@ -394,9 +394,10 @@ def test_a_lost_spark_driver_is_a_clear_error_not_an_internal_one():
     from generator.engine.runtime.backends.spark import SparkBackend
 
     backend = SparkBackend.__new__(SparkBackend)
-    backend.errors = (py4j.Py4JError,)
+    backend.errors = (py4j.Py4JError, ConnectionError)
     for exc in (py4j.Py4JNetworkError("Error while sending or receiving"),
-                py4j.Py4JError("An error occurred while calling o2029.getResult")):
+                py4j.Py4JError("An error occurred while calling o2029.getResult"),
+                ConnectionRefusedError(111, "Connection refused")):
         assert isinstance(exc, backend.errors)
         assert SparkBackend.clean(backend, exc).startswith("spark: the connection to the Spark driver was lost")
     # a driver that still answers: the error is the query's, reported as such

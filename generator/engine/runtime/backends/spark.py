@@ -115,8 +115,8 @@ class SparkBackend:
         from pyspark.errors import PySparkException
 
         # Py4JError: a Java exception, or the driver's JVM gone (it exits on running out of
-        # memory), which `clean` says in so many words
-        self.errors = (PySparkException, Py4JError)
+        # memory; py4j then fails to connect: ConnectionError), which `clean` says in so many words
+        self.errors = (PySparkException, Py4JError, ConnectionError)
         self.renderer = SparkRenderer()
         self.owns_session = session is None
         self.spark = session if session is not None else local_session()
@@ -290,7 +290,7 @@ class SparkBackend:
         return _naive_timestamps(table)
 
     def clean(self, exc: Exception) -> str:
-        if type(exc).__name__ == "Py4JNetworkError" or (
+        if isinstance(exc, ConnectionError) or type(exc).__name__ == "Py4JNetworkError" or (
                 type(exc).__name__ == "Py4JError" and not self._driver_alive()):
             return ("spark: the connection to the Spark driver was lost (its JVM stopped; a local driver "
                     "stops when it runs out of memory: spark.driver.memory)")
