@@ -36,6 +36,17 @@ NESTED = [
 ]
 
 
+def _duckdb(**tables: str):
+    """A DuckDB connection holding each table from a VALUES list: name="(1, 5), (2, 3) | k, v"."""
+    import duckdb
+
+    con = duckdb.connect()
+    for name, spec in tables.items():
+        rows, columns = spec.split(" | ")
+        con.execute(f"CREATE TABLE {name} AS SELECT * FROM (VALUES {rows}) v({columns})")
+    return con
+
+
 @pytest.fixture(scope="module")
 def eng():
     e = conf.make_engine("cte")  # Spark has no cross-query scan cache: compile as it does
@@ -91,12 +102,7 @@ def test_a_hand_written_two_level_reference_is_carried_through_the_from_source()
 def test_the_lift_runs_on_duckdb_with_the_same_rows_as_the_nested_query():
     """Hand-worked: t = {1, 2}; u has three rows; s = {(1, 5), (1, 7), (2, 3)}. For k = 1 the
     inner MAX is 7 on each of u's three rows: 21; for k = 2 it is 3: 9."""
-    import duckdb
-
-    con = duckdb.connect()
-    con.execute("CREATE TABLE t AS SELECT * FROM (VALUES (1), (2)) v(k)")
-    con.execute("CREATE TABLE u AS SELECT * FROM (VALUES (10), (20), (30)) v(z)")
-    con.execute("CREATE TABLE s AS SELECT * FROM (VALUES (1, 5), (1, 7), (2, 3)) v(k, v)")
+    con = _duckdb(t="(1), (2) | k", u="(10), (20), (30) | z", s="(1, 5), (1, 7), (2, 3) | k, v")
     sql = ("SELECT t.k, (SELECT SUM((SELECT MAX(s.v) FROM s AS s WHERE s.k = t.k)) FROM u AS u) AS x "
            "FROM t AS t ORDER BY t.k")
     lifted = lift_outer_references(parse_one(sql, read="duckdb")).sql("duckdb")
@@ -120,12 +126,7 @@ def test_an_outer_value_in_an_aggregating_projection_moves_above_the_aggregate()
     Hand-worked: t = {1, 2, 3}; s = {(1, 5), (1, 7), (2, 6)} filtered to v > 4: k = 1 has two
     values, the alternate 1 × 100; k = 2 one value, 6; k = 3 none (COUNT 0 over the one row
     an aggregate without GROUP BY gives), the alternate 300 — before and after the lift."""
-    import duckdb
-
-    con = duckdb.connect()
-    con.execute("CREATE TABLE t AS SELECT * FROM (VALUES (1), (2), (3)) v(k)")
-    con.execute("CREATE TABLE u AS SELECT * FROM (VALUES (10), (20)) v(z)")
-    con.execute("CREATE TABLE s AS SELECT * FROM (VALUES (1, 5), (1, 7), (2, 6)) v(k, v)")
+    con = _duckdb(t="(1), (2), (3) | k", u="(10), (20) | z", s="(1, 5), (1, 7), (2, 6) | k, v")
     sql = ("SELECT t.k, (SELECT (SELECT CASE WHEN COUNT(*) = 1 THEN MAX(s.v) ELSE t.k * 100 END "
            "FROM s AS s WHERE s.k = t.k AND s.v > 4) FROM u AS u LIMIT 1) AS x FROM t AS t ORDER BY t.k")
     lifted = lift_outer_references(parse_one(sql, read="duckdb"))
@@ -140,11 +141,7 @@ def test_an_outer_value_in_an_aggregating_projection_moves_above_the_aggregate()
 def test_a_grouped_aggregate_keeps_its_groups_when_the_outer_value_moves_out():
     """Per group g of s, SUM(v) + the outer k: k = 1 → groups a (5 + 7 = 12) and b (6):
     13, 7; the same rows after the aggregate moved into a derived table."""
-    import duckdb
-
-    con = duckdb.connect()
-    con.execute("CREATE TABLE t AS SELECT * FROM (VALUES (1)) v(k)")
-    con.execute("CREATE TABLE s AS SELECT * FROM (VALUES ('a', 5), ('a', 7), ('b', 6)) v(g, v)")
+    con = _duckdb(t="(1) | k", s="('a', 5), ('a', 7), ('b', 6) | g, v")
     sql = ("SELECT t.k, (SELECT LIST(x ORDER BY x) FROM (SELECT s.g, SUM(s.v) + t.k AS x FROM s AS s GROUP BY s.g) AS w) "
            "FROM t AS t")
     lifted = lift_outer_references(parse_one(sql, read="duckdb")).sql("duckdb")

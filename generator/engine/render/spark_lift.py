@@ -107,9 +107,10 @@ def _split_aggregate(scope: Scope, names: "_Names") -> bool:
     return True
 
 
-def _under(node: exp.Expression, kind) -> bool:
+def _under(node: exp.Expression, kind, stop=(exp.Select, exp.Subquery)) -> bool:
+    """Whether an ancestor of `node` below the nearest `stop` node is a `kind`."""
     parent = node.parent
-    while parent is not None and not isinstance(parent, (exp.Select, exp.Subquery)):
+    while parent is not None and not isinstance(parent, stop):
         if isinstance(parent, kind):
             return True
         parent = parent.parent
@@ -170,7 +171,7 @@ def _lift(column: exp.Column, inner: Scope, names: _Names) -> bool:
         if ref.table == table and ref.name == name:
             ref.replace(exp.column(carried, alias))
     group = select.args.get("group")
-    if group is not None and not _inside_aggregate(subquery, select):
+    if group is not None and not _under(subquery.parent, exp.AggFunc, stop=exp.Select):
         group.append("expressions", exp.column(carried, alias))
     return True
 
@@ -189,12 +190,3 @@ def _carry(select: exp.Select, value: exp.Column, carried: str) -> str:
                          exp.alias_(value, carried)).from_(inner)
     source.set("this", wrapped.subquery(alias))
     return alias
-
-
-def _inside_aggregate(node: exp.Expression, stop: exp.Expression) -> bool:
-    parent = node.parent
-    while parent is not None and parent is not stop:
-        if isinstance(parent, exp.AggFunc):
-            return True
-        parent = parent.parent
-    return False
